@@ -1,0 +1,267 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { bundleHandler } from "../lib/bundle";
+import { policyJson, serviceTrustPolicy } from "../lib/iam";
+
+export type HandlerName = "create" | "list" | "get" | "update" | "delete";
+
+export interface NotesRoute {
+    handler: HandlerName;
+    method: "GET" | "POST" | "PUT" | "DELETE";
+    path: "/notes" | "/notes/{id}";
+    /** The only DynamoDB actions this route's function may perform, on the notes table only. */
+    tableActions: string[];
+    /** The function removes the note's attachment from the caller's prefix in the bucket. */
+    deletesAttachments?: boolean;
+}
+
+/** Every route of the API; nothing else is routed (no `$default`, no catch-all). */
+export const NOTES_ROUTES: readonly NotesRoute[] = [
+    { handler: "create", method: "POST", path: "/notes", tableActions: ["dynamodb:PutItem"] },
+    { handler: "list", method: "GET", path: "/notes", tableActions: ["dynamodb:Query"] },
+    { handler: "get", method: "GET", path: "/notes/{id}", tableActions: ["dynamodb:GetItem"] },
+    { handler: "update", method: "PUT", path: "/notes/{id}", tableActions: ["dynamodb:UpdateItem"] },
+    { handler: "delete", method: "DELETE", path: "/notes/{id}", tableActions: ["dynamodb:DeleteItem"], deletesAttachments: true },
+];
+
+/** Headers a browser sends on a SigV4-signed call; `*` would not cover `authorization`. */
+export const API_CORS_ALLOW_HEADERS = [
+    "authorization",
+    "content-type",
+    "x-amz-date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
+    "x-amz-user-agent",
+    "if-match",
+];
+
+/**
+ * The execute-api ARN of a route. The stage segment is `*`: routes belong to the API, not to a
+ * stage, so every stage of this API serves the same five routes, and the ARN does not depend on
+ * how the `$default` stage is spelled. Path parameters become `*` because IAM matches the
+ * request path (`/notes/01J…`), not the route template.
+ */
+export function routeArn(executionArn: pulumi.Input<string>, route: Pick<NotesRoute, "method" | "path">): pulumi.Output<string> {
+    const path = route.path.replace(/\{[^}]+\}/g, "*");
+    return pulumi.interpolate`${executionArn}/*/${route.method}${path}`;
+}
+
+export interface NotesApiArgs {
+    /** Name of the notes table, passed to every function as `TABLE_NAME`. */
+    tableName: pulumi.Input<string>;
+    /** ARN of the notes table, the only table any function may touch. */
+    tableArn: pulumi.Input<string>;
+    /** Name of the uploads bucket, passed to every function as `BUCKET_NAME`. */
+    bucketName: pulumi.Input<string>;
+    /** ARN of the uploads bucket; only the delete function may remove attachments under `private/`. */
+    bucketArn: pulumi.Input<string>;
+    /** Browser origins allowed by the API's CORS. Fed by `corsAllowedOrigins`. */
+    corsAllowedOrigins: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Retention of the access log and of each function's log group. Fed by `logRetentionDays`.
+     * @default 14
+     */
+    logRetentionDays?: number;
+    /**
+     * Stage-wide burst limit. Fed by `throttlingBurstLimit`.
+     * @default 100
+     */
+    throttlingBurstLimit?: number;
+    /**
+     * Stage-wide steady-state request rate per second. Fed by `throttlingRateLimit`.
+     * @default 50
+     */
+    throttlingRateLimit?: number;
+    /**
+     * Memory of each function in MB. Fed by `lambdaMemorySize`.
+     * @default 256
+     */
+    memorySize?: number;
+    /**
+     * Timeout of each function in seconds. Fed by `lambdaTimeoutSeconds`.
+     * @default 10
+     */
+    timeoutSeconds?: number;
+}
+
+/** One handler's deployed pieces. */
+export interface NotesFunction {
+    route: NotesRoute;
+    function: aws.lambda.Function;
+    role: aws.iam.Role;
+    logGroup: aws.cloudwatch.LogGroup;
+}
+
+/**
+ * The notes HTTP API: five IAM-authorized routes, each backed by its own Lambda function and its
+ * own least-privilege role, with CORS answered by the gateway and JSON access logs.
+ */
+export class NotesApi extends pulumi.ComponentResource {
+    readonly api: aws.apigatewayv2.Api;
+    readonly stage: aws.apigatewayv2.Stage;
+    readonly functions: NotesFunction[];
+    readonly apiId: pulumi.Output<string>;
+    readonly executionArn: pulumi.Output<string>;
+    /** Base URL clients call (`https://<id>.execute-api.<region>.amazonaws.com/`). */
+    readonly url: pulumi.Output<string>;
+    /** execute-api ARNs of the routes, one per route: what a caller must be allowed to invoke. */
+    readonly routeArns: pulumi.Output<string>[];
+
+    constructor(name: string, args: NotesApiArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("notes:api:NotesApi", name, {}, opts);
+        const logRetentionDays = args.logRetentionDays ?? 14;
+
+        this.api = new aws.apigatewayv2.Api(
+            name,
+            {
+                protocolType: "HTTP",
+                description: "Notes API: every route requires SigV4 (AWS_IAM) from Cognito identity credentials",
+                corsConfiguration: {
+                    allowOrigins: args.corsAllowedOrigins,
+                    allowMethods: ["GET", "POST", "PUT", "DELETE"],
+                    allowHeaders: API_CORS_ALLOW_HEADERS,
+                    exposeHeaders: ["etag"],
+                    maxAge: 600,
+                },
+            },
+            { parent: this },
+        );
+        this.stage = this.createStage(name, args, logRetentionDays);
+        this.functions = NOTES_ROUTES.map((route) => this.createRoute(name, route, args, logRetentionDays));
+
+        this.apiId = this.api.id;
+        this.executionArn = this.api.executionArn;
+        this.url = this.stage.invokeUrl;
+        this.routeArns = NOTES_ROUTES.map((route) => routeArn(this.api.executionArn, route));
+        this.registerOutputs({ apiId: this.apiId, url: this.url, executionArn: this.executionArn });
+    }
+
+    private createStage(name: string, args: NotesApiArgs, retentionInDays: number): aws.apigatewayv2.Stage {
+        const accessLogs = new aws.cloudwatch.LogGroup(`${name}-access-logs`, { retentionInDays }, { parent: this });
+        return new aws.apigatewayv2.Stage(
+            `${name}-stage`,
+            {
+                apiId: this.api.id,
+                name: "$default",
+                autoDeploy: true,
+                accessLogSettings: {
+                    destinationArn: accessLogs.arn,
+                    format: JSON.stringify({
+                        requestId: "$context.requestId",
+                        requestTime: "$context.requestTime",
+                        sourceIp: "$context.identity.sourceIp",
+                        cognitoIdentityId: "$context.identity.cognitoIdentityId",
+                        routeKey: "$context.routeKey",
+                        status: "$context.status",
+                        responseLength: "$context.responseLength",
+                        integrationError: "$context.integrationErrorMessage",
+                    }),
+                },
+                defaultRouteSettings: {
+                    throttlingBurstLimit: args.throttlingBurstLimit ?? 100,
+                    throttlingRateLimit: args.throttlingRateLimit ?? 50,
+                },
+            },
+            { parent: this },
+        );
+    }
+
+    private createRoute(name: string, route: NotesRoute, args: NotesApiArgs, retentionInDays: number): NotesFunction {
+        const prefix = `${name}-${route.handler}`;
+        const logGroup = new aws.cloudwatch.LogGroup(`${prefix}-logs`, { retentionInDays }, { parent: this });
+        const role = new aws.iam.Role(
+            `${prefix}-role`,
+            {
+                description: `Notes ${route.method} ${route.path} function: ${route.tableActions.join(", ")} on the notes table`,
+                assumeRolePolicy: serviceTrustPolicy("lambda.amazonaws.com"),
+            },
+            { parent: this },
+        );
+        const rolePolicy = new aws.iam.RolePolicy(
+            `${prefix}-policy`,
+            { role: role.id, policy: this.functionPolicy(route, args, logGroup) },
+            { parent: this },
+        );
+
+        const bundle = bundleHandler(route.handler);
+        const fn = new aws.lambda.Function(
+            prefix,
+            {
+                description: `Notes API ${route.method} ${route.path}`,
+                runtime: aws.lambda.Runtime.NodeJS22dX,
+                architectures: ["arm64"],
+                handler: "index.handler",
+                code: new pulumi.asset.AssetArchive({
+                    "index.js": new pulumi.asset.StringAsset(bundle.code),
+                    "index.js.map": new pulumi.asset.StringAsset(bundle.map),
+                }),
+                role: role.arn,
+                memorySize: args.memorySize ?? 256,
+                timeout: args.timeoutSeconds ?? 10,
+                environment: {
+                    variables: {
+                        TABLE_NAME: args.tableName,
+                        BUCKET_NAME: args.bucketName,
+                        NODE_OPTIONS: "--enable-source-maps",
+                    },
+                },
+                loggingConfig: { logFormat: "JSON", logGroup: logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
+            },
+            { parent: this, dependsOn: [rolePolicy] },
+        );
+
+        const integration = new aws.apigatewayv2.Integration(
+            `${prefix}-integration`,
+            {
+                apiId: this.api.id,
+                integrationType: "AWS_PROXY",
+                integrationMethod: "POST",
+                integrationUri: fn.arn,
+                payloadFormatVersion: "2.0",
+            },
+            { parent: this },
+        );
+        new aws.apigatewayv2.Route(
+            `${prefix}-route`,
+            {
+                apiId: this.api.id,
+                routeKey: `${route.method} ${route.path}`,
+                target: pulumi.interpolate`integrations/${integration.id}`,
+                authorizationType: "AWS_IAM",
+            },
+            { parent: this },
+        );
+        new aws.lambda.Permission(
+            `${prefix}-invoke`,
+            {
+                action: "lambda:InvokeFunction",
+                function: fn.name,
+                principal: "apigateway.amazonaws.com",
+                sourceArn: routeArn(this.api.executionArn, route),
+            },
+            { parent: this },
+        );
+        return { route, function: fn, role, logGroup };
+    }
+
+    private functionPolicy(route: NotesRoute, args: NotesApiArgs, logGroup: aws.cloudwatch.LogGroup): pulumi.Output<string> {
+        const statements: pulumi.Input<aws.iam.PolicyStatement>[] = [
+            { Sid: "NotesTable", Effect: "Allow", Action: route.tableActions, Resource: args.tableArn },
+            {
+                Sid: "OwnLogGroup",
+                Effect: "Allow",
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                Resource: pulumi.interpolate`${logGroup.arn}:*`,
+            },
+        ];
+        if (route.deletesAttachments) {
+            statements.push({
+                Sid: "AttachmentCleanup",
+                Effect: "Allow",
+                Action: "s3:DeleteObject",
+                Resource: pulumi.interpolate`${args.bucketArn}/private/*`,
+            });
+        }
+        return policyJson(statements);
+    }
+}

@@ -1,0 +1,195 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { COGNITO_IDENTITY_SUB, policyJson } from "../lib/iam";
+
+export interface NotesAuthArgs {
+    /** execute-api ARNs of the API's routes: the only API calls signed-in users may make. */
+    apiRouteArns: pulumi.Input<string>[];
+    /** ARN of the uploads bucket; users reach only `private/<their identity id>/` in it. */
+    bucketArn: pulumi.Input<string>;
+    /**
+     * Minimum password length (lowercase, uppercase and digits are always required).
+     * Fed by `passwordMinimumLength`.
+     * @default 12
+     */
+    passwordMinimumLength?: number;
+    /**
+     * Passwords must also contain a symbol. Fed by `passwordRequireSymbols`.
+     * @default true
+     */
+    passwordRequireSymbols?: boolean;
+    /**
+     * Also allow USER_PASSWORD_AUTH (the password sent to Cognito over TLS instead of SRP).
+     * Weaker, so opt-in; the local cloud turns it on because cognito-local has no SRP.
+     * Fed by `allowUserPasswordAuth`.
+     * @default false
+     */
+    allowUserPasswordAuth?: boolean;
+    /**
+     * Refuse to delete the User Pool while this is on. Fed by `deletionProtection`.
+     * @default false
+     */
+    deletionProtection?: boolean;
+    /**
+     * Keep the User Pool (the accounts) in AWS when it leaves the stack. Fed by `retainOnDelete`.
+     * @default false
+     */
+    retainOnDelete?: boolean;
+}
+
+/** Cognito's principal for web-identity federation through an Identity Pool. */
+const COGNITO_IDENTITY = "cognito-identity.amazonaws.com";
+
+/**
+ * Sign-up and sign-in (Cognito User Pool with email and password), and the exchange of a sign-in
+ * for short-lived AWS credentials (Identity Pool) of a role that may call this API and reach the
+ * caller's own files, nothing else.
+ */
+export class NotesAuth extends pulumi.ComponentResource {
+    readonly userPool: aws.cognito.UserPool;
+    readonly client: aws.cognito.UserPoolClient;
+    readonly identityPool: aws.cognito.IdentityPool;
+    readonly authenticatedRole: aws.iam.Role;
+    readonly userPoolId: pulumi.Output<string>;
+    readonly userPoolClientId: pulumi.Output<string>;
+    readonly identityPoolId: pulumi.Output<string>;
+
+    constructor(name: string, args: NotesAuthArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("notes:auth:NotesAuth", name, {}, opts);
+
+        this.userPool = this.createUserPool(name, args);
+        this.client = this.createClient(name, args.allowUserPasswordAuth ?? false);
+        this.identityPool = this.createIdentityPool(name);
+        this.authenticatedRole = this.createAuthenticatedRole(name, args);
+        new aws.cognito.IdentityPoolRoleAttachment(
+            `${name}-role-attachment`,
+            { identityPoolId: this.identityPool.id, roles: { authenticated: this.authenticatedRole.arn } },
+            { parent: this },
+        );
+
+        this.userPoolId = this.userPool.id;
+        this.userPoolClientId = this.client.id;
+        this.identityPoolId = this.identityPool.id;
+        this.registerOutputs({
+            userPoolId: this.userPoolId,
+            userPoolClientId: this.userPoolClientId,
+            identityPoolId: this.identityPoolId,
+            authenticatedRoleArn: this.authenticatedRole.arn,
+        });
+    }
+
+    private createUserPool(name: string, args: NotesAuthArgs): aws.cognito.UserPool {
+        return new aws.cognito.UserPool(
+            `${name}-users`,
+            {
+                usernameAttributes: ["email"],
+                usernameConfiguration: { caseSensitive: false },
+                autoVerifiedAttributes: ["email"],
+                verificationMessageTemplate: {
+                    defaultEmailOption: "CONFIRM_WITH_CODE",
+                    emailSubject: "Your Notes verification code",
+                    emailMessage: "Welcome to Notes. Your verification code is {####}. Enter it in the app to finish signing up.",
+                },
+                passwordPolicy: {
+                    minimumLength: args.passwordMinimumLength ?? 12,
+                    requireLowercase: true,
+                    requireUppercase: true,
+                    requireNumbers: true,
+                    requireSymbols: args.passwordRequireSymbols ?? true,
+                    temporaryPasswordValidityDays: 3,
+                },
+                accountRecoverySetting: { recoveryMechanisms: [{ name: "verified_email", priority: 1 }] },
+                adminCreateUserConfig: { allowAdminCreateUserOnly: false },
+                deletionProtection: args.deletionProtection ? "ACTIVE" : "INACTIVE",
+            },
+            { parent: this, retainOnDelete: args.retainOnDelete ?? false },
+        );
+    }
+
+    private createClient(name: string, allowUserPasswordAuth: boolean): aws.cognito.UserPoolClient {
+        return new aws.cognito.UserPoolClient(
+            `${name}-web-client`,
+            {
+                userPoolId: this.userPool.id,
+                // A browser cannot keep a secret.
+                generateSecret: false,
+                explicitAuthFlows: [
+                    "ALLOW_USER_SRP_AUTH",
+                    "ALLOW_REFRESH_TOKEN_AUTH",
+                    ...(allowUserPasswordAuth ? ["ALLOW_USER_PASSWORD_AUTH"] : []),
+                ],
+                preventUserExistenceErrors: "ENABLED",
+                enableTokenRevocation: true,
+                supportedIdentityProviders: ["COGNITO"],
+            },
+            { parent: this },
+        );
+    }
+
+    private createIdentityPool(name: string): aws.cognito.IdentityPool {
+        return new aws.cognito.IdentityPool(
+            `${name}-identities`,
+            {
+                // Identity Pool names allow only letters, digits, spaces and underscores.
+                identityPoolName: `${pulumi.getProject()} ${pulumi.getStack()} ${name}`.replace(/[^\w ]/g, "_"),
+                allowUnauthenticatedIdentities: false,
+                allowClassicFlow: false,
+                cognitoIdentityProviders: [
+                    {
+                        providerName: this.userPool.endpoint,
+                        clientId: this.client.id,
+                        // Ask the User Pool whether the token was revoked (signed out) before exchanging it.
+                        serverSideTokenCheck: true,
+                    },
+                ],
+            },
+            { parent: this },
+        );
+    }
+
+    private createAuthenticatedRole(name: string, args: NotesAuthArgs): aws.iam.Role {
+        const role = new aws.iam.Role(
+            `${name}-authenticated`,
+            {
+                description: "Signed-in notes users: this API's routes and their own private/<identity id>/ files",
+                assumeRolePolicy: policyJson([
+                    {
+                        Effect: "Allow",
+                        Principal: { Federated: COGNITO_IDENTITY },
+                        Action: "sts:AssumeRoleWithWebIdentity",
+                        Condition: {
+                            StringEquals: { [`${COGNITO_IDENTITY}:aud`]: this.identityPool.id },
+                            "ForAnyValue:StringLike": { [`${COGNITO_IDENTITY}:amr`]: "authenticated" },
+                        },
+                    },
+                ]),
+            },
+            { parent: this },
+        );
+        const ownPrefix = `private/${COGNITO_IDENTITY_SUB}/`;
+        new aws.iam.RolePolicy(
+            `${name}-authenticated-policy`,
+            {
+                role: role.id,
+                policy: policyJson([
+                    { Sid: "InvokeNotesApi", Effect: "Allow", Action: "execute-api:Invoke", Resource: args.apiRouteArns },
+                    {
+                        Sid: "OwnFiles",
+                        Effect: "Allow",
+                        Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                        Resource: pulumi.interpolate`${args.bucketArn}/${ownPrefix}*`,
+                    },
+                    {
+                        Sid: "ListOwnFiles",
+                        Effect: "Allow",
+                        Action: "s3:ListBucket",
+                        Resource: args.bucketArn,
+                        Condition: { StringLike: { "s3:prefix": [ownPrefix, `${ownPrefix}*`] } },
+                    },
+                ]),
+            },
+            { parent: this },
+        );
+        return role;
+    }
+}
