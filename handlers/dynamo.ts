@@ -1,0 +1,78 @@
+/**
+ * The DynamoDB document client the handlers share, and how its failures are classified.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { ServiceUnavailable } from "./errors";
+
+/**
+ * Few attempts and short timeouts: an API caller waits on us, so a dead or blackholed endpoint
+ * should surface as a 503 within about two seconds rather than hold the Lambda until its timeout.
+ * The SDK retries throttling and transient errors itself within `maxAttempts`.
+ */
+export const DYNAMO_CLIENT_SETTINGS = {
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 500, requestTimeout: 2000 },
+} as const;
+
+/** Region, credentials and `AWS_ENDPOINT_URL_DYNAMODB` come from the SDK's standard environment. */
+export function createDocumentClient(): DynamoDBDocumentClient {
+    return DynamoDBDocumentClient.from(new DynamoDBClient({ ...DYNAMO_CLIENT_SETTINGS }), {
+        marshallOptions: { removeUndefinedValues: true },
+    });
+}
+
+const TRANSIENT_NAMES = new Set([
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TimeoutError",
+    "RequestTimeout",
+    "RequestTimeoutException",
+]);
+
+const NETWORK_CODES = new Set([
+    "ECONNREFUSED",
+    "ECONNRESET",
+    "ETIMEDOUT",
+    "EPIPE",
+    "ENOTFOUND",
+    "EAI_AGAIN",
+    "EHOSTUNREACH",
+    "ENETUNREACH",
+]);
+
+const THROTTLING_NAMES = new Set(["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"]);
+
+/** True for failures a client should retry later: throttling, 5xx, timeouts, connection errors. */
+export function isUnavailable(error: unknown): boolean {
+    if (!(error instanceof Error)) return false;
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const code = (error as { code?: unknown }).code;
+    return (
+        TRANSIENT_NAMES.has(error.name) ||
+        (typeof code === "string" && NETWORK_CODES.has(code)) ||
+        (status !== undefined && (status >= 500 || status === 429))
+    );
+}
+
+export function isConditionFailed(error: unknown): boolean {
+    return error instanceof Error && error.name === "ConditionalCheckFailedException";
+}
+
+/**
+ * Runs one DynamoDB call; an unavailable or throttling database becomes `ServiceUnavailable`
+ * (503 + Retry-After). Every other error, including condition failures, passes through unchanged.
+ */
+export async function dynamo<T>(call: () => Promise<T>): Promise<T> {
+    try {
+        return await call();
+    } catch (error) {
+        if (isUnavailable(error)) {
+            throw new ServiceUnavailable(error instanceof Error && THROTTLING_NAMES.has(error.name) ? 2 : 1, error);
+        }
+        throw error;
+    }
+}
