@@ -1,0 +1,159 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
+
+/** What a Function resource ships, as the local runtime needs it. */
+export interface FunctionDefinition {
+    /** Logical name (directory under `<data-dir>/functions/`). */
+    name: string;
+    arn: string;
+    /** Files of the deployment package (`index.js`, `index.js.map`). */
+    files: Record<string, string>;
+    /** `index.handler`. */
+    handler: string;
+    environment: Record<string, string>;
+    timeoutSeconds: number;
+    roleArn: string;
+}
+
+export class FunctionError extends Error {}
+
+// Runs inside the worker: loads the deployment package like the Lambda Node.js runtime does
+// (CommonJS `require` of `<file>.js`, then the exported handler), one invocation per message.
+const BOOTSTRAP = `
+const { parentPort, workerData } = require("node:worker_threads");
+if (workerData.sourceMaps) process.setSourceMapsEnabled(true);
+const [file, exportName] = [workerData.handler.slice(0, workerData.handler.lastIndexOf(".")), workerData.handler.slice(workerData.handler.lastIndexOf(".") + 1)];
+let handler;
+try {
+    handler = require(require("node:path").join(workerData.dir, file))[exportName];
+    if (typeof handler !== "function") throw new Error("Handler '" + workerData.handler + "' is missing on module '" + file + "'");
+} catch (error) {
+    parentPort.postMessage({ id: 0, error: String(error && error.stack || error) });
+}
+parentPort.on("message", async ({ id, event, context }) => {
+    try {
+        const started = Date.now();
+        const ctx = { ...context, getRemainingTimeInMillis: () => context.timeoutMs - (Date.now() - started), callbackWaitsForEmptyEventLoop: true };
+        const result = await handler(event, ctx);
+        parentPort.postMessage({ id, result });
+    } catch (error) {
+        parentPort.postMessage({ id, error: String(error && error.stack || error) });
+    }
+});
+`;
+
+interface Pending {
+    resolve: (value: unknown) => void;
+    reject: (error: Error) => void;
+    timer: NodeJS.Timeout;
+}
+
+/**
+ * One function's execution environment: the deployment package written to disk and loaded in a
+ * worker thread whose `process.env` is exactly the function's environment plus what the Lambda
+ * runtime would add (region, credentials, endpoints of the local services). Invocations that run
+ * past the timeout fail and the worker is replaced, as Lambda replaces a timed-out sandbox.
+ */
+export class LocalFunction {
+    private worker?: Worker;
+    private readonly pending = new Map<number, Pending>();
+    private nextId = 1;
+    private loadError?: string;
+    invocations = 0;
+
+    constructor(
+        readonly definition: FunctionDefinition,
+        private readonly dir: string,
+        private readonly runtimeEnv: () => Record<string, string>,
+    ) {
+        mkdirSync(dir, { recursive: true });
+        for (const [file, text] of Object.entries(definition.files)) writeFileSync(path.join(dir, file), text);
+    }
+
+    private start(): Worker {
+        const env = { ...this.runtimeEnv(), ...this.definition.environment };
+        const worker = new Worker(BOOTSTRAP, {
+            eval: true,
+            env,
+            workerData: {
+                dir: this.dir,
+                handler: this.definition.handler,
+                sourceMaps: /--enable-source-maps/.test(env.NODE_OPTIONS ?? ""),
+            },
+            stdout: false,
+            stderr: false,
+        });
+        worker.on("message", ({ id, result, error }: { id: number; result?: unknown; error?: string }) => {
+            if (id === 0) {
+                this.loadError = error;
+                this.fail(new FunctionError(String(error)));
+                return;
+            }
+            const call = this.pending.get(id);
+            if (!call) return;
+            this.pending.delete(id);
+            clearTimeout(call.timer);
+            if (error !== undefined) call.reject(new FunctionError(error));
+            else call.resolve(result);
+        });
+        worker.on("error", (error) => this.fail(error));
+        worker.on("exit", () => {
+            if (this.worker === worker) this.worker = undefined;
+            this.fail(new FunctionError(`${this.definition.name}: runtime exited`));
+        });
+        worker.unref();
+        return worker;
+    }
+
+    private fail(error: Error): void {
+        for (const [id, call] of this.pending) {
+            clearTimeout(call.timer);
+            call.reject(error);
+            this.pending.delete(id);
+        }
+    }
+
+    async invoke(event: unknown, requestId: string): Promise<unknown> {
+        if (this.loadError) throw new FunctionError(this.loadError);
+        this.worker ??= this.start();
+        const worker = this.worker;
+        this.invocations++;
+        const id = this.nextId++;
+        const timeoutMs = this.definition.timeoutSeconds * 1000;
+        return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => {
+                this.pending.delete(id);
+                reject(new FunctionError(`Task timed out after ${this.definition.timeoutSeconds.toFixed(2)} seconds`));
+                this.worker = undefined;
+                void worker.terminate();
+            }, timeoutMs);
+            this.pending.set(id, { resolve, reject, timer });
+            worker.postMessage({
+                id,
+                event,
+                context: {
+                    awsRequestId: requestId,
+                    functionName: this.definition.name,
+                    functionVersion: "$LATEST",
+                    invokedFunctionArn: this.definition.arn,
+                    memoryLimitInMB: "256",
+                    logGroupName: `/aws/lambda/${this.definition.name}`,
+                    logStreamName: "local",
+                    timeoutMs,
+                },
+            });
+        });
+    }
+
+    /** Starts the worker ahead of the first request (cold start outside the measured path). */
+    warm(): void {
+        this.worker ??= this.start();
+    }
+
+    async stop(): Promise<void> {
+        const worker = this.worker;
+        this.worker = undefined;
+        if (worker) await worker.terminate();
+    }
+}
