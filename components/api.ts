@@ -41,9 +41,12 @@ export const API_CORS_ALLOW_HEADERS = [
  * how the `$default` stage is spelled. Path parameters become `*` because IAM matches the
  * request path (`/notes/01J…`), not the route template.
  */
-export function routeArn(executionArn: pulumi.Input<string>, route: Pick<NotesRoute, "method" | "path">): pulumi.Output<string> {
-    const path = route.path.replace(/\{[^}]+\}/g, "*");
-    return pulumi.interpolate`${executionArn}/*/${route.method}${path}`;
+export function routeArnPattern(executionArn: string, route: Pick<NotesRoute, "method" | "path">): string {
+    return `${executionArn}/*/${route.method}${route.path.replace(/\{[^}]+\}/g, "*")}`;
+}
+
+function routeArn(executionArn: pulumi.Input<string>, route: NotesRoute): pulumi.Output<string> {
+    return pulumi.output(executionArn).apply((arn) => routeArnPattern(arn, route));
 }
 
 export interface NotesApiArgs {
@@ -112,7 +115,7 @@ export class NotesApi extends pulumi.ComponentResource {
         const logRetentionDays = args.logRetentionDays ?? 14;
 
         this.api = new aws.apigatewayv2.Api(
-            name,
+            `${name}-http`,
             {
                 protocolType: "HTTP",
                 description: "Notes API: every route requires SigV4 (AWS_IAM) from Cognito identity credentials",

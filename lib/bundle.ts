@@ -20,8 +20,16 @@ const cache = new Map<string, Bundle>();
  * and `pulumi preview` shows no spurious code diff.
  */
 export function bundleHandler(name: string): Bundle {
-    const cached = cache.get(name);
-    if (cached) return cached;
+    let bundle = cache.get(name);
+    if (!bundle) {
+        bundle = buildHandler(name);
+        cache.set(name, bundle);
+    }
+    return bundle;
+}
+
+/** One uncached esbuild run (the program bundles each handler once, through `bundleHandler`). */
+export function buildHandler(name: string): Bundle {
     const entry = path.join(HANDLERS_DIR, `${name}.ts`);
     const result = esbuild.buildSync({
         absWorkingDir: REPO_ROOT,
@@ -30,6 +38,7 @@ export function bundleHandler(name: string): Bundle {
         bundle: true,
         write: false,
         platform: "node",
+        // The lowest Node.js that runs the bundle: Lambda's nodejs22.x and the local cloud's Node 20.
         target: "node20",
         format: "cjs",
         minify: true,
@@ -45,7 +54,5 @@ export function bundleHandler(name: string): Bundle {
     if (!code || !map) {
         throw new Error(`esbuild produced no output for handler ${name}`);
     }
-    const bundle = { code: code.text, map: map.text };
-    cache.set(name, bundle);
-    return bundle;
+    return { code: code.text, map: map.text };
 }

@@ -20,8 +20,15 @@ const origin = z.string().refine(
     { message: 'must be an http(s) origin such as "https://notes.example.com" (no path, no "*")' },
 );
 
+/** Type errors say what was expected; range errors keep their own messages. */
+const expected = (what: string) => ({ error: (issue: { code: string }) => (issue.code === "invalid_type" ? `must be ${what}` : undefined) });
+
 const int = (min: number, max: number) =>
-    z.number({ message: "must be a number" }).int("must be a whole number").min(min).max(max);
+    z
+        .number(expected("a number"))
+        .int("must be a whole number")
+        .min(min, `must be at least ${min}`)
+        .max(max, `must be at most ${max}`);
 
 /**
  * The stack settings of notes-infra. Defaults live in Pulumi.yaml (one place); every key is
@@ -30,19 +37,19 @@ const int = (min: number, max: number) =>
 export const notesConfigSchema = z.strictObject({
     corsAllowedOrigins: z.array(origin).min(1, "must list at least one origin"),
     logRetentionDays: z
-        .number({ message: "must be a number" })
+        .number(expected("a number"))
         .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
             message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
         }),
-    deletionProtection: z.boolean({ message: "must be true or false" }),
-    retainOnDelete: z.boolean({ message: "must be true or false" }),
-    bucketVersioning: z.boolean({ message: "must be true or false" }),
-    bucketForceDestroy: z.boolean({ message: "must be true or false" }),
+    deletionProtection: z.boolean(expected("true or false")),
+    retainOnDelete: z.boolean(expected("true or false")),
+    bucketVersioning: z.boolean(expected("true or false")),
+    bucketForceDestroy: z.boolean(expected("true or false")),
     throttlingBurstLimit: int(0, 5000),
     throttlingRateLimit: int(0, 10000),
     passwordMinimumLength: int(8, 99),
-    passwordRequireSymbols: z.boolean({ message: "must be true or false" }),
-    allowUserPasswordAuth: z.boolean({ message: "must be true or false" }),
+    passwordRequireSymbols: z.boolean(expected("true or false")),
+    allowUserPasswordAuth: z.boolean(expected("true or false")),
     lambdaMemorySize: int(128, 10240),
     lambdaTimeoutSeconds: int(1, 29),
 });

@@ -1,0 +1,157 @@
+import { strict as assert } from "node:assert";
+import { API_CORS_ALLOW_HEADERS, NOTES_ROUTES, routeArnPattern } from "../../components/api";
+import { asList, named, ofType, policyStatements, ProgramRun, single, STACKS, stackRun, stackSetting } from "../support/program";
+
+const SIGV4_HEADERS = ["authorization", "content-type", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256", "x-amz-user-agent"];
+
+for (const stack of STACKS) {
+    describe(`NotesApi (${stack} stack)`, () => {
+        let run: ProgramRun;
+        before(async () => {
+            run = await stackRun(stack);
+        });
+
+        it("serves exactly the five note routes, each with AWS_IAM authorization", () => {
+            const routes = ofType(run, "aws:apigatewayv2/route:Route");
+            assert.deepEqual(
+                routes.map((route) => route.inputs.routeKey).sort(),
+                ["DELETE /notes/{id}", "GET /notes", "GET /notes/{id}", "POST /notes", "PUT /notes/{id}"],
+            );
+            for (const route of routes) {
+                assert.equal(route.inputs.authorizationType, "AWS_IAM", `${route.inputs.routeKey} must use AWS_IAM`);
+                assert.equal(route.inputs.apiId, single(run, "aws:apigatewayv2/api:Api").id);
+            }
+        });
+
+        it("has no $default or catch-all route and no quick-create target on the API", () => {
+            const keys = ofType(run, "aws:apigatewayv2/route:Route").map((route) => String(route.inputs.routeKey));
+            assert.ok(!keys.some((key) => key === "$default" || key.startsWith("ANY ") || key.includes("{proxy+}")));
+            const api = single(run, "aws:apigatewayv2/api:Api");
+            assert.equal(api.inputs.protocolType, "HTTP");
+            assert.equal(api.inputs.target, undefined);
+            assert.equal(api.inputs.routeKey, undefined);
+            assert.equal(api.inputs.body, undefined);
+        });
+
+        it("answers browser preflights with CORS that allows the SigV4 headers and only the stack's origins", () => {
+            const cors = single(run, "aws:apigatewayv2/api:Api").inputs.corsConfiguration;
+            assert.deepEqual(cors.allowOrigins, stackSetting(run, "corsAllowedOrigins"));
+            for (const header of SIGV4_HEADERS) assert.ok(cors.allowHeaders.includes(header), `allowHeaders lacks ${header}`);
+            assert.deepEqual(cors.allowHeaders, API_CORS_ALLOW_HEADERS);
+            assert.ok(!cors.allowHeaders.includes("*") && !cors.allowOrigins.includes("*"));
+            assert.deepEqual([...cors.allowMethods].sort(), ["DELETE", "GET", "POST", "PUT"]);
+            assert.ok(cors.exposeHeaders.includes("etag"));
+        });
+
+        it("deploys a $default stage with auto-deploy, JSON access logs and the stack's throttling", () => {
+            const stage = single(run, "aws:apigatewayv2/stage:Stage");
+            assert.equal(stage.inputs.name, "$default");
+            assert.equal(stage.inputs.autoDeploy, true);
+            const accessLogs = named(run, "notes-api-access-logs");
+            assert.equal(stage.inputs.accessLogSettings.destinationArn, accessLogs.state.arn);
+            assert.equal(accessLogs.inputs.retentionInDays, stackSetting(run, "logRetentionDays"));
+            const format = JSON.parse(stage.inputs.accessLogSettings.format);
+            assert.equal(format.requestId, "$context.requestId");
+            assert.equal(format.cognitoIdentityId, "$context.identity.cognitoIdentityId");
+            assert.equal(stage.inputs.defaultRouteSettings.throttlingBurstLimit, stackSetting(run, "throttlingBurstLimit"));
+            assert.equal(stage.inputs.defaultRouteSettings.throttlingRateLimit, stackSetting(run, "throttlingRateLimit"));
+        });
+
+        for (const route of NOTES_ROUTES) {
+            describe(`${route.method} ${route.path}`, () => {
+                it("is served by its own arm64 Node.js 22 function from the esbuild bundle, via a payload 2.0 proxy integration", () => {
+                    const fn = named(run, `notes-api-${route.handler}`);
+                    assert.equal(fn.inputs.runtime, "nodejs22.x");
+                    assert.deepEqual(fn.inputs.architectures, ["arm64"]);
+                    assert.equal(fn.inputs.handler, "index.handler");
+                    assert.deepEqual(Object.keys(fn.inputs.code.assets), ["index.js", "index.js.map"]);
+                    assert.match(fn.inputs.code.assets["index.js"].text, /handler/);
+                    assert.equal(fn.inputs.memorySize, stackSetting(run, "lambdaMemorySize"));
+                    assert.equal(fn.inputs.timeout, stackSetting(run, "lambdaTimeoutSeconds"));
+                    assert.deepEqual(fn.inputs.environment.variables, {
+                        TABLE_NAME: single(run, "aws:dynamodb/table:Table").state.name,
+                        BUCKET_NAME: single(run, "aws:s3/bucket:Bucket").state.bucket,
+                        NODE_OPTIONS: "--enable-source-maps",
+                    });
+                    const logGroup = named(run, `notes-api-${route.handler}-logs`);
+                    assert.equal(fn.inputs.loggingConfig.logGroup, logGroup.state.name);
+                    assert.equal(logGroup.inputs.retentionInDays, stackSetting(run, "logRetentionDays"));
+
+                    const integration = named(run, `notes-api-${route.handler}-integration`);
+                    assert.equal(integration.inputs.integrationType, "AWS_PROXY");
+                    assert.equal(integration.inputs.integrationUri, fn.state.arn);
+                    assert.equal(integration.inputs.payloadFormatVersion, "2.0");
+                    const routeResource = named(run, `notes-api-${route.handler}-route`);
+                    assert.equal(routeResource.inputs.routeKey, `${route.method} ${route.path}`);
+                    assert.equal(routeResource.inputs.target, `integrations/${integration.id}`);
+                });
+
+                it("may be invoked by API Gateway only from its own route", () => {
+                    const permission = named(run, `notes-api-${route.handler}-invoke`);
+                    const api = single(run, "aws:apigatewayv2/api:Api");
+                    assert.equal(permission.inputs.principal, "apigateway.amazonaws.com");
+                    assert.equal(permission.inputs.action, "lambda:InvokeFunction");
+                    assert.equal(permission.inputs.function, named(run, `notes-api-${route.handler}`).state.name);
+                    assert.equal(permission.inputs.sourceArn, routeArnPattern(api.state.executionArn, route));
+                });
+
+                it("runs as a role trusted only by Lambda, allowed only its own table actions and log group", () => {
+                    const role = named(run, `notes-api-${route.handler}-role`);
+                    assert.deepEqual(policyStatements(role.inputs.assumeRolePolicy), [
+                        { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+                    ]);
+                    const policy = named(run, `notes-api-${route.handler}-policy`);
+                    assert.equal(policy.inputs.role, role.id);
+                    const table = single(run, "aws:dynamodb/table:Table");
+                    const bucket = single(run, "aws:s3/bucket:Bucket");
+                    const logGroup = named(run, `notes-api-${route.handler}-logs`);
+                    const expected = [
+                        { Sid: "NotesTable", Effect: "Allow", Action: route.tableActions, Resource: table.state.arn },
+                        {
+                            Sid: "OwnLogGroup",
+                            Effect: "Allow",
+                            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            Resource: `${logGroup.state.arn}:*`,
+                        },
+                    ];
+                    if (route.deletesAttachments) {
+                        expected.push({ Sid: "AttachmentCleanup", Effect: "Allow", Action: ["s3:DeleteObject"], Resource: `${bucket.state.arn}/private/*` });
+                    }
+                    const statements = policyStatements(policy.inputs.policy).map((s) => ({ ...s, Action: asList(s.Action) }));
+                    assert.deepEqual(statements, expected);
+                    for (const statement of statements) {
+                        assert.ok(!asList(statement.Resource).includes("*"), "no statement may name Resource *");
+                        assert.ok(!statement.Action.some((action) => action.endsWith(":*") || action === "*"), "no wildcard actions");
+                    }
+                });
+            });
+        }
+
+        it("gives every function a different role and log group", () => {
+            const functions = ofType(run, "aws:lambda/function:Function");
+            assert.equal(functions.length, NOTES_ROUTES.length);
+            assert.equal(new Set(functions.map((fn) => fn.inputs.role)).size, functions.length);
+            assert.equal(new Set(functions.map((fn) => fn.inputs.loggingConfig.logGroup)).size, functions.length);
+            for (const route of NOTES_ROUTES) {
+                assert.equal(named(run, `notes-api-${route.handler}`).inputs.role, named(run, `notes-api-${route.handler}-role`).state.arn);
+            }
+        });
+
+        it("lets only DELETE /notes/{id} touch the bucket", () => {
+            const withS3 = NOTES_ROUTES.filter((route) =>
+                policyStatements(named(run, `notes-api-${route.handler}-policy`).inputs.policy).some((s) =>
+                    asList(s.Action).some((action) => action.startsWith("s3:")),
+                ),
+            );
+            assert.deepEqual(withS3.map((route) => route.handler), ["delete"]);
+        });
+    });
+}
+
+describe("routeArnPattern", () => {
+    it("names the API, method and path exactly and turns path parameters into *", () => {
+        const base = "arn:aws:execute-api:eu-west-1:111122223333:abc123defg";
+        assert.equal(routeArnPattern(base, { method: "GET", path: "/notes" }), `${base}/*/GET/notes`);
+        assert.equal(routeArnPattern(base, { method: "PUT", path: "/notes/{id}" }), `${base}/*/PUT/notes/*`);
+    });
+});

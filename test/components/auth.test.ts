@@ -1,0 +1,132 @@
+import { strict as assert } from "node:assert";
+import { NOTES_ROUTES, routeArnPattern } from "../../components/api";
+import { asList, named, policyStatements, ProgramRun, single, STACKS, stackRun, stackSetting } from "../support/program";
+
+const SUB = "${cognito-identity.amazonaws.com:sub}";
+
+for (const stack of STACKS) {
+    describe(`NotesAuth (${stack} stack)`, () => {
+        let run: ProgramRun;
+        before(async () => {
+            run = await stackRun(stack);
+        });
+
+        it("signs users up with email as username, verified by an emailed code", () => {
+            const pool = single(run, "aws:cognito/userPool:UserPool");
+            assert.deepEqual(pool.inputs.usernameAttributes, ["email"]);
+            assert.deepEqual(pool.inputs.autoVerifiedAttributes, ["email"]);
+            const template = pool.inputs.verificationMessageTemplate;
+            assert.equal(template.defaultEmailOption, "CONFIRM_WITH_CODE");
+            assert.match(template.emailSubject, /verification code/i);
+            assert.match(template.emailMessage, /\{####\}/);
+            assert.deepEqual(pool.inputs.accountRecoverySetting, { recoveryMechanisms: [{ name: "verified_email", priority: 1 }] });
+        });
+
+        it("enforces the stack's password policy and deletion protection", () => {
+            const pool = single(run, "aws:cognito/userPool:UserPool");
+            assert.deepEqual(pool.inputs.passwordPolicy, {
+                minimumLength: stackSetting(run, "passwordMinimumLength"),
+                requireLowercase: true,
+                requireUppercase: true,
+                requireNumbers: true,
+                requireSymbols: stackSetting(run, "passwordRequireSymbols"),
+                temporaryPasswordValidityDays: 3,
+            });
+            assert.equal(pool.inputs.deletionProtection, stackSetting(run, "deletionProtection") ? "ACTIVE" : "INACTIVE");
+            assert.equal(pool.options.retainOnDelete, stackSetting(run, "retainOnDelete"));
+        });
+
+        it("gives the web client no secret, SRP and refresh only, and hides whether a user exists", () => {
+            const client = single(run, "aws:cognito/userPoolClient:UserPoolClient");
+            assert.equal(client.inputs.userPoolId, single(run, "aws:cognito/userPool:UserPool").id);
+            assert.equal(client.inputs.generateSecret, false);
+            assert.deepEqual(client.inputs.explicitAuthFlows, ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]);
+            assert.equal(client.inputs.preventUserExistenceErrors, "ENABLED");
+        });
+
+        it("has no unauthenticated identities and trusts only this User Pool and client", () => {
+            const identityPool = single(run, "aws:cognito/identityPool:IdentityPool");
+            const pool = single(run, "aws:cognito/userPool:UserPool");
+            const client = single(run, "aws:cognito/userPoolClient:UserPoolClient");
+            assert.equal(identityPool.inputs.allowUnauthenticatedIdentities, false);
+            assert.equal(identityPool.inputs.allowClassicFlow, false);
+            assert.deepEqual(identityPool.inputs.cognitoIdentityProviders, [
+                { providerName: `cognito-idp.${run.region}.amazonaws.com/${pool.id}`, clientId: client.id, serverSideTokenCheck: true },
+            ]);
+            assert.match(identityPool.inputs.identityPoolName, /^[\w ]+$/);
+        });
+
+        it("lets only authenticated identities of this Identity Pool assume the role", () => {
+            const role = named(run, "notes-auth-authenticated");
+            const identityPool = single(run, "aws:cognito/identityPool:IdentityPool");
+            assert.deepEqual(policyStatements(role.inputs.assumeRolePolicy), [
+                {
+                    Effect: "Allow",
+                    Principal: { Federated: "cognito-identity.amazonaws.com" },
+                    Action: "sts:AssumeRoleWithWebIdentity",
+                    Condition: {
+                        StringEquals: { "cognito-identity.amazonaws.com:aud": identityPool.id },
+                        "ForAnyValue:StringLike": { "cognito-identity.amazonaws.com:amr": "authenticated" },
+                    },
+                },
+            ]);
+        });
+
+        it("allows this API's five routes and the caller's own private prefix, nothing else", () => {
+            const role = named(run, "notes-auth-authenticated");
+            const policy = named(run, "notes-auth-authenticated-policy");
+            assert.equal(policy.inputs.role, role.id);
+            const api = single(run, "aws:apigatewayv2/api:Api");
+            const bucketArn = single(run, "aws:s3/bucket:Bucket").state.arn;
+            assert.deepEqual(policyStatements(policy.inputs.policy), [
+                {
+                    Sid: "InvokeNotesApi",
+                    Effect: "Allow",
+                    Action: "execute-api:Invoke",
+                    Resource: NOTES_ROUTES.map((route) => routeArnPattern(api.state.executionArn, route)),
+                },
+                {
+                    Sid: "OwnFiles",
+                    Effect: "Allow",
+                    Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                    Resource: `${bucketArn}/private/${SUB}/*`,
+                },
+                {
+                    Sid: "ListOwnFiles",
+                    Effect: "Allow",
+                    Action: "s3:ListBucket",
+                    Resource: bucketArn,
+                    Condition: { StringLike: { "s3:prefix": [`private/${SUB}/`, `private/${SUB}/*`] } },
+                },
+            ]);
+        });
+
+        it("names no wildcard resource and no wildcard service action in the user role", () => {
+            const statements = policyStatements(named(run, "notes-auth-authenticated-policy").inputs.policy);
+            for (const statement of statements) {
+                assert.equal(statement.Effect, "Allow");
+                assert.equal(statement.NotAction, undefined);
+                assert.equal(statement.NotResource, undefined);
+                for (const resource of asList(statement.Resource)) {
+                    assert.notEqual(resource, "*");
+                    assert.ok(!/^arn:aws:[^:]+:[^:]*:[^:]*:\*$/.test(resource), `${resource} is a whole-service wildcard`);
+                }
+                for (const action of asList(statement.Action)) assert.ok(!action.includes("*"), `${action} is a wildcard action`);
+            }
+        });
+
+        it("binds the role as the Identity Pool's authenticated role only", () => {
+            const attachment = single(run, "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment");
+            assert.equal(attachment.inputs.identityPoolId, single(run, "aws:cognito/identityPool:IdentityPool").id);
+            assert.deepEqual(attachment.inputs.roles, { authenticated: named(run, "notes-auth-authenticated").state.arn });
+        });
+    });
+}
+
+describe("NotesAuth with allowUserPasswordAuth", () => {
+    it("adds USER_PASSWORD_AUTH to the client only when the stack asks for it", async () => {
+        const run = await stackRun("dev", { "notes-infra:allowUserPasswordAuth": "true" });
+        const client = single(run, "aws:cognito/userPoolClient:UserPoolClient");
+        assert.deepEqual(client.inputs.explicitAuthFlows, ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH"]);
+    });
+});

@@ -1,0 +1,115 @@
+import { strict as assert } from "node:assert";
+import { ofType, ProgramRun, single, STACKS, stackRun } from "./support/program";
+
+const COMPONENTS: Record<string, string> = {
+    "notes:storage:NotesStorage": "notes-storage",
+    "notes:api:NotesApi": "notes-api",
+    "notes:auth:NotesAuth": "notes-auth",
+};
+
+for (const stack of STACKS) {
+    describe(`the program (${stack} stack)`, () => {
+        let run: ProgramRun;
+        before(async () => {
+            run = await stackRun(stack);
+        });
+
+        it("exports exactly the outputs a web client needs, from the resources that hold them", () => {
+            assert.deepEqual(Object.keys(run.outputs).sort(), [
+                "apiUrl", "bucketName", "identityPoolId", "region", "tableName", "userPoolClientId", "userPoolId",
+            ]);
+            assert.deepEqual(run.outputs, {
+                region: run.region,
+                userPoolId: single(run, "aws:cognito/userPool:UserPool").id,
+                userPoolClientId: single(run, "aws:cognito/userPoolClient:UserPoolClient").id,
+                identityPoolId: single(run, "aws:cognito/identityPool:IdentityPool").id,
+                apiUrl: single(run, "aws:apigatewayv2/stage:Stage").state.invokeUrl,
+                bucketName: single(run, "aws:s3/bucket:Bucket").state.bucket,
+                tableName: single(run, "aws:dynamodb/table:Table").state.name,
+            });
+        });
+
+        it("builds everything inside the three components, each child named after and parented to its component", () => {
+            const components = run.resources.filter((resource) => resource.type.startsWith("notes:"));
+            assert.deepEqual(components.map((c) => c.type).sort(), Object.keys(COMPONENTS).sort());
+            const aws = run.resources.filter((resource) => resource.custom && !resource.type.startsWith("pulumi:providers:"));
+            assert.ok(aws.length > 40, `expected the whole backend, got ${aws.length} resources`);
+            for (const resource of aws) {
+                const parent = components.find((component) => component.urn === resource.parent);
+                assert.ok(parent, `${resource.type} ${resource.name} has no component parent`);
+                assert.equal(parent.name, COMPONENTS[parent.type]);
+                assert.ok(resource.name.startsWith(`${parent.name}-`), `${resource.name} is not named after ${parent.name}`);
+                assert.ok(resource.urn.includes(`::${parent.type}$${resource.type}::`), `${resource.urn} does not encode its parent`);
+            }
+        });
+
+        it("never gives two resources the same logical or physical name", () => {
+            const urns = run.resources.map((resource) => resource.urn);
+            assert.equal(new Set(urns).size, urns.length);
+            const names = run.resources.map((resource) => resource.name);
+            assert.equal(new Set(names).size, names.length, "logical names repeat");
+            const physical = run.resources
+                .filter((resource) => resource.custom && typeof resource.state.name === "string")
+                .map((resource) => `${resource.type}/${resource.state.name}`);
+            assert.equal(new Set(physical).size, physical.length, "physical names repeat");
+        });
+
+        it("runs every handler on its own function", () => {
+            assert.equal(ofType(run, "aws:lambda/function:Function").length, 5);
+        });
+    });
+}
+
+describe("dev and prod stacks", () => {
+    let dev: ProgramRun;
+    let prod: ProgramRun;
+    before(async () => {
+        [dev, prod] = await Promise.all([stackRun("dev"), stackRun("prod")]);
+    });
+
+    it("differ exactly in the hardened settings prod declares", () => {
+        const table = (run: ProgramRun) => single(run, "aws:dynamodb/table:Table");
+        const bucket = (run: ProgramRun) => single(run, "aws:s3/bucket:Bucket");
+        const pool = (run: ProgramRun) => single(run, "aws:cognito/userPool:UserPool");
+        assert.deepEqual(
+            [table(dev).inputs.deletionProtectionEnabled, table(prod).inputs.deletionProtectionEnabled],
+            [false, true],
+        );
+        assert.deepEqual([table(dev).options.retainOnDelete, table(prod).options.retainOnDelete], [false, true]);
+        assert.deepEqual([bucket(dev).inputs.forceDestroy, bucket(prod).inputs.forceDestroy], [true, false]);
+        assert.deepEqual([bucket(dev).options.retainOnDelete, bucket(prod).options.retainOnDelete], [false, true]);
+        assert.deepEqual([pool(dev).inputs.deletionProtection, pool(prod).inputs.deletionProtection], ["INACTIVE", "ACTIVE"]);
+        assert.deepEqual(
+            [ofType(dev, "aws:s3/bucketVersioning:BucketVersioning").length, ofType(prod, "aws:s3/bucketVersioning:BucketVersioning").length],
+            [0, 1],
+        );
+        assert.deepEqual(single(prod, "aws:apigatewayv2/api:Api").inputs.corsConfiguration.allowOrigins, ["https://notes.example.com"]);
+        assert.ok(single(dev, "aws:apigatewayv2/api:Api").inputs.corsConfiguration.allowOrigins.every((o: string) => o.startsWith("http://localhost")));
+        assert.deepEqual(
+            [single(dev, "aws:apigatewayv2/stage:Stage").inputs.defaultRouteSettings.throttlingBurstLimit,
+             single(prod, "aws:apigatewayv2/stage:Stage").inputs.defaultRouteSettings.throttlingBurstLimit],
+            [100, 200],
+        );
+    });
+
+    it("register the same resources, so prod is what dev tested (plus bucket versioning)", () => {
+        const shape = (run: ProgramRun) => run.resources.map((r) => `${r.type} ${r.name}`).filter((r) => !r.includes("BucketVersioning")).sort();
+        assert.deepEqual(shape(dev), shape(prod).map((line) => line.replace("notes-infra-prod", "notes-infra-dev")));
+    });
+});
+
+describe("bad stack settings", () => {
+    it("stop the program before any resource is created, naming each bad key", async () => {
+        await assert.rejects(
+            stackRun("dev", {
+                "notes-infra:logRetentionDays": "-3",
+                "notes-infra:corsAllowedOrigins": JSON.stringify(["notes.example.com"]),
+            }),
+            (error: Error) => {
+                assert.match(error.message, /notes-infra:logRetentionDays must be one of 1, 3, 5/);
+                assert.match(error.message, /notes-infra:corsAllowedOrigins \(item 0\) must be an http\(s\) origin/);
+                return true;
+            },
+        );
+    });
+});
