@@ -20,8 +20,16 @@ export const NOTES_ROUTES: readonly NotesRoute[] = [
     { handler: "create", method: "POST", path: "/notes", tableActions: ["dynamodb:PutItem"] },
     { handler: "list", method: "GET", path: "/notes", tableActions: ["dynamodb:Query"] },
     { handler: "get", method: "GET", path: "/notes/{id}", tableActions: ["dynamodb:GetItem"] },
-    { handler: "update", method: "PUT", path: "/notes/{id}", tableActions: ["dynamodb:UpdateItem"] },
-    { handler: "delete", method: "DELETE", path: "/notes/{id}", tableActions: ["dynamodb:DeleteItem"], deletesAttachments: true },
+    // Update and delete read the note after a failed conditional write, to answer 412 (stale
+    // If-Match) rather than 404 (no such note).
+    { handler: "update", method: "PUT", path: "/notes/{id}", tableActions: ["dynamodb:UpdateItem", "dynamodb:GetItem"] },
+    {
+        handler: "delete",
+        method: "DELETE",
+        path: "/notes/{id}",
+        tableActions: ["dynamodb:DeleteItem", "dynamodb:GetItem"],
+        deletesAttachments: true,
+    },
 ];
 
 /** Headers a browser sends on a SigV4-signed call; `*` would not cover `authorization`. */
