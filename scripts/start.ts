@@ -1,0 +1,73 @@
+// `npm start`: the whole backend on embedded emulators, driven by the real index.ts.
+// Flags: --reset (wipe the data dir), --stack <name> (default dev), --data-dir <dir> (default
+// .local), --port <n> (base port; free ports when omitted).
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { LOCAL_CONFIG_OVERRIDES, LocalCloud } from "../local/cloud";
+
+async function main(): Promise<void> {
+    const started = process.hrtime.bigint();
+    const { values } = parseArgs({
+        options: {
+            reset: { type: "boolean", default: false },
+            stack: { type: "string", default: "dev" },
+            "data-dir": { type: "string", default: ".local" },
+            port: { type: "string" },
+        },
+        strict: true,
+    });
+    const basePort = values.port === undefined ? undefined : Number(values.port);
+    if (basePort !== undefined && (!Number.isInteger(basePort) || basePort < 1 || basePort > 65530)) {
+        throw new Error(`--port must be a port number (the base of five consecutive ports), got ${values.port}`);
+    }
+    const dataDir = path.resolve(values["data-dir"]!);
+    const print = (line: string) => process.stdout.write(`${line}\n`);
+
+    print(`notes-infra local cloud: stack ${values.stack}, data in ${path.relative(process.cwd(), dataDir) || "."}${values.reset ? " (reset)" : ""}`);
+    for (const [key, { value, why }] of Object.entries(LOCAL_CONFIG_OVERRIDES)) print(`  override ${key}=${value}: ${why}`);
+
+    const cloud = new LocalCloud({ dataDir, stack: values.stack, basePort, reset: values.reset, print });
+    let stopping = false;
+    const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        print(`${signal}: stopping the local cloud`);
+        await cloud.stop();
+        print("stopped; data is in place for the next start");
+        process.exit(0);
+    };
+    process.on("SIGINT", () => void stop("SIGINT"));
+    process.on("SIGTERM", () => void stop("SIGTERM"));
+
+    let outputs;
+    try {
+        outputs = await cloud.start();
+    } catch (error) {
+        await cloud.stop().catch(() => undefined);
+        throw error;
+    }
+    if (cloud.notEmulated.length > 0) {
+        print("  not emulated locally (recorded, no local effect):");
+        const seen = new Set<string>();
+        for (const { type, name, reason } of cloud.notEmulated) {
+            const line = `    ${type}: ${reason}`;
+            if (seen.has(line)) continue;
+            seen.add(line);
+            print(`${line} (${name}${cloud.notEmulated.filter((n) => n.type === type && n.reason === reason).length > 1 ? ", …" : ""})`);
+        }
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const { endpoints, ...stackOutputs } = outputs;
+    print(
+        `READY in ${seconds.toFixed(2)} s: ${Object.entries(stackOutputs)
+            .map(([key, value]) => `${key}=${value}`)
+            .join(" ")} cognitoIdp=${endpoints.cognitoIdp} cognitoIdentity=${endpoints.cognitoIdentity} s3=${endpoints.s3} dynamodb=${endpoints.dynamodb}`,
+    );
+    const file = cloud.writeOutputs();
+    print(`outputs written to ${path.relative(process.cwd(), file)}; sign-up codes print here; Ctrl+C stops`);
+}
+
+main().catch((error) => {
+    process.stderr.write(`local cloud failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+});
