@@ -441,6 +441,8 @@ export class LocalCloud {
                     TZ: ":UTC",
                     AWS_ENDPOINT_URL_DYNAMODB: this.dynamoEndpoint,
                     AWS_ENDPOINT_URL_S3: this.s3Endpoint,
+                    // Lambda runs nodejs22.x; the SDK's "Node 20 support ends" notice is about this machine.
+                    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
                 };
             },
         );

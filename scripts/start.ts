@@ -5,6 +5,11 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { LOCAL_CONFIG_OVERRIDES, LocalCloud } from "../local/cloud";
 
+// cognito-local bundles AWS SDK v2, which prints an end-of-support notice on load; the v3 SDK
+// warns that future versions need Node 22. Neither concerns a local run.
+process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE ??= "1";
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 async function main(): Promise<void> {
     const started = process.hrtime.bigint();
     const { values } = parseArgs({
