@@ -147,6 +147,10 @@ export const openApiIamAuth: ResourceValidationPolicy = {
         for (const path of Object.keys(paths)) {
             const item = paths[path];
             if (item === null || typeof item !== "object") continue;
+            if (item.$ref !== undefined) {
+                ctx.report(`Path ${path} in the OpenAPI body of ${kind} ${ctx.name} must declare its operations inline so their authorization can be checked; found $ref ${quote(item.$ref)}.`);
+                continue;
+            }
             for (const key of HTTP_METHODS) {
                 const operation = item[key];
                 if (operation === undefined) continue;

@@ -74,7 +74,7 @@ function knownOrUndefined<T>(read: () => T): T | undefined {
 function protectedBucket(pab: PolicyResource, byUrn: Map<string, PolicyResource>, byName: Map<string, PolicyResource>): PolicyResource | undefined {
     const fromProperty = (pab.propertyDependencies.bucket ?? []).filter((dep) => bucketTypes.has(dep.type));
     if (fromProperty.length > 0) return byUrn.get(fromProperty[0].urn);
-    const value = pab.props.bucket;
+    const value = knownOrUndefined(() => pab.props.bucket);
     if (typeof value === "string" && byName.has(value)) return byName.get(value);
     const dependedOn = pab.dependencies.filter((dep) => bucketTypes.has(dep.type));
     return dependedOn.length === 1 ? byUrn.get(dependedOn[0].urn) : undefined;

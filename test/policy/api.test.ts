@@ -207,6 +207,15 @@ describe("policy apigateway-openapi-iam-auth", () => {
         assert.match(reported[0].message, /^The OpenAPI body of RestApi broken must be parsable so its authorization can be checked; it is neither valid JSON nor valid YAML/);
     });
 
+    it("flags a path item given as a $ref, whose operations it cannot see", async () => {
+        const doc = swagger();
+        doc.paths["/shared"] = { $ref: "#/x-shared/path" };
+        const { reported } = await runResourcePolicy(openApiIamAuth, REST_API, { body: JSON.stringify(doc) }, { name: "r" });
+        assert.deepEqual(reported.map((r) => r.message), [
+            'Path /shared in the OpenAPI body of RestApi r must declare its operations inline so their authorization can be checked; found $ref "#/x-shared/path".',
+        ]);
+    });
+
     it("exempts OPTIONS operations only when configured", async () => {
         const body = JSON.stringify(swagger({ options: {} }));
         assert.equal((await runResourcePolicy(openApiIamAuth, REST_API, { body })).reported.length, 1);
