@@ -131,9 +131,10 @@ function respond(statusCode: number, body: unknown, headers: Record<string, stri
 export function httpHandler(route: (request: Request) => Promise<Reply>, baseLog: Logger = createLogger()) {
     return async (event: HttpApiEvent, context?: LambdaContext): Promise<HttpResponse> => {
         const started = Date.now();
+        // requestId matches Lambda's own log lines; apiRequestId matches the API access log.
         const log = baseLog.child({
-            requestId: event?.requestContext?.requestId,
-            awsRequestId: context?.awsRequestId,
+            requestId: context?.awsRequestId,
+            apiRequestId: event?.requestContext?.requestId,
             route: event?.routeKey ?? event?.requestContext?.routeKey,
         });
         let response: HttpResponse;

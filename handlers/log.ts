@@ -1,6 +1,11 @@
 /**
  * Structured JSON log lines (one object per line, as CloudWatch Logs Insights expects).
  * Callers log ids, statuses and error details, never note content.
+ *
+ * Lines go straight to stdout, not through `console`: with the function's JSON log format the
+ * Lambda runtime would wrap a console line as a string inside its own JSON. A line written
+ * directly that carries `timestamp` and an upper-case `level` is kept as is, and Lambda's
+ * application log level filters it by that `level` (the approach Powertools' Logger takes).
  */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, unknown>;
@@ -26,12 +31,12 @@ const DEFAULT_LEVEL = levelFrom(process.env.AWS_LAMBDA_LOG_LEVEL ?? process.env.
 
 export function createLogger(
     base: LogFields = {},
-    write: (line: string) => void = (line) => console.log(line),
+    write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
     minLevel: LogLevel = DEFAULT_LEVEL,
 ): Logger {
     const emit = (level: LogLevel, message: string, fields?: LogFields) => {
         if (RANK[level] < RANK[minLevel]) return;
-        write(JSON.stringify({ timestamp: new Date().toISOString(), level, message, ...base, ...fields }));
+        write(JSON.stringify({ timestamp: new Date().toISOString(), level: level.toUpperCase(), message, ...base, ...fields }));
     };
     return {
         debug: (message, fields) => emit("debug", message, fields),

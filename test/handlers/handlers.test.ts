@@ -209,8 +209,9 @@ describe("Lambda handlers (payload 2.0 events against dynalite)", () => {
         const line = logs.lines.find((l) => l.message === "Request handled");
         assert.ok(line, logs.raw.join("\n"));
         assert.equal(line.statusCode, 201);
-        assert.match(String(line.requestId), /^test-request-/);
-        assert.equal(line.awsRequestId, "lambda-req-1");
+        assert.equal(line.level, "INFO");
+        assert.equal(line.requestId, "lambda-req-1");
+        assert.match(String(line.apiRequestId), /^test-request-/);
         assert.equal(line.route, "POST /notes");
         assert.ok(!logs.raw.join("\n").includes("my secret plans"));
     });
@@ -222,11 +223,11 @@ describe("Lambda handlers (payload 2.0 events against dynalite)", () => {
             const res = await broken.create.handler(event, { awsRequestId: "lambda-req-500" });
             assert.equal(res.statusCode, 500);
             assert.deepEqual(JSON.parse(res.body!), { message: "Internal error" });
-            const error = logs.lines.find((l) => l.level === "error");
+            const error = logs.lines.find((l) => l.level === "ERROR");
             assert.ok(error, logs.raw.join("\n"));
             assert.equal(error.message, "Unhandled error");
-            assert.equal(error.requestId, event.requestContext!.requestId);
-            assert.equal(error.awsRequestId, "lambda-req-500");
+            assert.equal(error.requestId, "lambda-req-500");
+            assert.equal(error.apiRequestId, event.requestContext!.requestId);
             assert.equal((error.error as { name: string }).name, "ResourceNotFoundException");
             assert.ok(!logs.raw.join("\n").includes("private text"));
         } finally {
@@ -258,8 +259,8 @@ describe("Lambda handlers (payload 2.0 events against dynalite)", () => {
                 assert.match(JSON.parse(res.body!).message, /temporarily unavailable/);
             }
             assert.ok(Date.now() - started < 10_000, `five 503s took ${Date.now() - started} ms`);
-            assert.ok(logs.lines.some((l) => l.level === "warn" && l.message === "Dependency unavailable"));
-            assert.ok(!logs.lines.some((l) => l.level === "error"), "a 503 is not logged as an unhandled error");
+            assert.ok(logs.lines.some((l) => l.level === "WARN" && l.message === "Dependency unavailable"));
+            assert.ok(!logs.lines.some((l) => l.level === "ERROR"), "a 503 is not logged as an unhandled error");
         } finally {
             own.restoreEnv();
         }

@@ -347,8 +347,8 @@ describe("notes domain against dynalite", () => {
             await deleteNote(deleteDeps(s3, lines), user, note.noteId);
             assert.equal(s3.calls.length, 3);
             assert.deepEqual(lines.map((l) => [l.level, l.message, l.attempt]), [
-                ["warn", "Attachment clean-up failed; retrying", 1],
-                ["warn", "Attachment clean-up failed; retrying", 2],
+                ["WARN", "Attachment clean-up failed; retrying", 1],
+                ["WARN", "Attachment clean-up failed; retrying", 2],
             ]);
         });
 
@@ -361,7 +361,7 @@ describe("notes domain against dynalite", () => {
             assert.equal(await stored(user, note.noteId), undefined);
             assert.equal(s3.calls.length, 3);
             const last = lines[lines.length - 1];
-            assert.equal(last.level, "error");
+            assert.equal(last.level, "ERROR");
             assert.equal(last.message, "Attachment clean-up failed; object orphaned");
             assert.equal(last.key, `private/${user}/a.bin`);
             assert.equal(last.attempts, 3);
@@ -382,7 +382,7 @@ describe("notes domain against dynalite", () => {
             const lines: Array<Record<string, unknown>> = [];
             await deleteNote(deleteDeps(s3, lines), user, noteId);
             assert.deepEqual(s3.calls, []);
-            assert.equal(lines[0].level, "error");
+            assert.equal(lines[0].level, "ERROR");
         });
 
         it("answers NotFound for a missing note and touches no object", async () => {
