@@ -1,4 +1,10 @@
 import * as assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { LocalDynamo, startDynalite } from "../support/dynalite";
 import { httpEvent, HttpEventInput, newIdentityId } from "../support/events";
@@ -276,5 +282,74 @@ describe("Lambda handlers (payload 2.0 events against dynalite)", () => {
             () => loadHandlers({ ...localLambdaEnv({ tableName: db.tableName, dynamoEndpoint: db.endpoint }), TABLE_NAME: undefined }),
             /TABLE_NAME is required/,
         );
+    });
+});
+
+describe("DELETE /notes/{id} with a real S3 API (s3rver)", () => {
+    const bucket = "notes-uploads-test";
+    let db: LocalDynamo;
+    let s3rver: { run(): Promise<AddressInfo>; close(): Promise<void>; httpServer?: Server };
+    let dir: string;
+    let s3: S3Client;
+    let lambdas: LoadedHandlers;
+    let logs: CapturedLogs;
+
+    before(async () => {
+        dir = mkdtempSync(path.join(tmpdir(), "notes-s3rver-"));
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        const S3rver = require("s3rver");
+        s3rver = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: dir, configureBuckets: [{ name: bucket }] });
+        const { port } = await s3rver.run();
+        const endpoint = `http://127.0.0.1:${port}`;
+        // s3rver checks signatures against its fixed key; dynalite accepts any.
+        const credentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+        s3 = new S3Client({ endpoint, region: "us-east-1", credentials, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED" });
+        db = await startDynalite();
+        lambdas = loadHandlers({
+            ...localLambdaEnv({ tableName: db.tableName, dynamoEndpoint: db.endpoint, bucketName: bucket, s3Endpoint: endpoint }),
+            AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        });
+    });
+    after(async () => {
+        lambdas?.restoreEnv();
+        s3?.destroy();
+        await db?.stop();
+        s3rver?.httpServer?.closeAllConnections();
+        await s3rver?.close();
+        rmSync(dir, { recursive: true, force: true });
+    });
+    beforeEach(() => {
+        logs = captureLogs();
+    });
+    afterEach(() => logs.restore());
+
+    async function exists(key: string): Promise<boolean> {
+        try {
+            await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+            return true;
+        } catch (error) {
+            if ((error as Error).name === "NotFound") return false;
+            throw error;
+        }
+    }
+
+    it("removes the note's attachment object and leaves the caller's other files alone", async () => {
+        const user = newIdentityId();
+        const attachment = `private/${user}/photo.jpg`;
+        const other = `private/${user}/keep.txt`;
+        for (const key of [attachment, other]) {
+            await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "bytes" }));
+        }
+        const create = await lambdas.create.handler(
+            httpEvent({ identityId: user, method: "POST", path: "/notes", body: { content: "x", attachment } }),
+        );
+        assert.equal(create.statusCode, 201);
+        const { noteId } = JSON.parse(create.body!);
+        const res = await lambdas.delete.handler(httpEvent({ identityId: user, method: "DELETE", path: `/notes/${noteId}` }));
+        assert.equal(res.statusCode, 204);
+        assert.equal(await exists(attachment), false);
+        assert.equal(await exists(other), true);
+        assert.ok(!logs.lines.some((l) => l.level === "ERROR" || l.level === "WARN"), logs.raw.join("\n"));
     });
 });
