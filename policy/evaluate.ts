@@ -55,7 +55,7 @@ export interface EvaluateOptions {
     config?: PolicyPackConfigFile;
     /** Defaults to the whole pack. */
     policies?: Policies;
-    /** The pack's default level (`new PolicyPack(..., { enforcementLevel })`). */
+    /** The pack's default level (the `enforcementLevel` that index.ts gives the pack). */
     packEnforcementLevel?: EnforcementLevel;
 }
 

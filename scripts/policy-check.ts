@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { runProgram } from "../engine/program";
-import { evaluatePolicies, formatViolation, isBlocking, PolicyPackConfigFile } from "../policy/evaluate";
+import { evaluatePolicies, formatViolation, isBlocking, PolicyPackConfigFile, resolveConfig } from "../policy/evaluate";
 import { policies } from "../policy/policies";
 
 interface Args {
@@ -35,6 +35,8 @@ function usage(problem?: string): never {
 async function main(): Promise<number> {
     const args = parseArgs(process.argv.slice(2));
     const config: PolicyPackConfigFile | undefined = args.configFile ? JSON.parse(readFileSync(args.configFile, "utf8")) : undefined;
+    // A bad config file fails before the (slower) program run.
+    resolveConfig(policies, config);
     const started = process.hrtime.bigint();
     const run = await runProgram({ stack: args.stack });
     const violations = await evaluatePolicies(run.resources, { config });

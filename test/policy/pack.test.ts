@@ -1,0 +1,67 @@
+import { strict as assert } from "node:assert";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { REPO_ROOT } from "../../engine/program";
+import { policies } from "../../policy/policies";
+
+const POLICY_DIR = path.join(REPO_ROOT, "policy");
+
+describe("the policy pack's layout and conventions", () => {
+    it("names every policy in kebab-case, uniquely, with a description that starts “Checks that”", () => {
+        const names = policies.map((p) => p.name);
+        assert.equal(new Set(names).size, names.length);
+        for (const p of policies) {
+            assert.match(p.name, /^[a-z0-9]+(-[a-z0-9]+)*$/, p.name);
+            assert.match(p.description, /^Checks that /, p.name);
+            assert.equal(p.enforcementLevel, "mandatory", p.name);
+        }
+    });
+
+    it("gives every policy a config schema with failOnUnknown defaulting to false", () => {
+        for (const p of policies) {
+            const spec = p.configSchema?.properties.failOnUnknown;
+            assert.ok(spec && typeof spec === "object", p.name);
+            assert.equal(spec.type, "boolean", p.name);
+            assert.equal(spec.default, false, p.name);
+        }
+    });
+
+    it("constructs the PolicyPack in index.ts and nowhere else", () => {
+        const files = readdirSync(POLICY_DIR).filter((f) => f.endsWith(".ts"));
+        const constructing = files.filter((f) => /new PolicyPack\(/.test(readFileSync(path.join(POLICY_DIR, f), "utf8")));
+        assert.deepEqual(constructing, ["index.ts"]);
+        const code = readFileSync(path.join(POLICY_DIR, "index.ts"), "utf8").replace(/\/\/.*$/gm, "");
+        assert.deepEqual([...code.matchAll(/from "([^"]+)"/g)].map((m) => m[1]).sort(), ["./policies", "@pulumi/policy"]);
+    });
+
+    it("imports only packages the pack declares, so it loads from its own node_modules", () => {
+        const manifest = JSON.parse(readFileSync(path.join(POLICY_DIR, "package.json"), "utf8"));
+        assert.match(manifest.version, /^\d+\.\d+\.\d+$/);
+        assert.match(manifest.dependencies["@pulumi/policy"], /1\.21/);
+        assert.ok(manifest.dependencies["@pulumi/pulumi"]);
+        const declared = new Set(Object.keys(manifest.dependencies));
+        for (const file of readdirSync(POLICY_DIR).filter((f) => f.endsWith(".ts"))) {
+            const code = readFileSync(path.join(POLICY_DIR, file), "utf8");
+            for (const [, specifier] of code.matchAll(/(?:from|require\()\s*"([^"]+)"/g)) {
+                if (specifier.startsWith(".") || specifier.startsWith("node:")) continue;
+                const pkg = specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0];
+                assert.ok(declared.has(pkg), `policy/${file} imports ${specifier}, which policy/package.json does not declare`);
+            }
+        }
+    });
+
+    it("rejects a bad --policy-pack-config in policy:check before running the program", async () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "policy-config-"));
+        const file = path.join(dir, "config.json");
+        writeFileSync(file, JSON.stringify({ "s3-no-public-acl": { failOnUnknwn: true } }));
+        const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+            execFile(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/policy-check.ts", "--policy-pack-config", file], { cwd: REPO_ROOT }, (error, _stdout, stderr) =>
+                resolve({ code: error ? (error as any).code : 0, stderr }),
+            );
+        });
+        assert.equal(result.code, 2);
+        assert.match(result.stderr, /"s3-no-public-acl": "failOnUnknwn" is not a setting of this policy/);
+    });
+});
