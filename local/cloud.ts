@@ -225,6 +225,7 @@ export class LocalCloud {
                     name: synthesized.state.name,
                     arn: synthesized.state.arn,
                     assumeRolePolicy: typeof inputs.assumeRolePolicy === "string" ? inputs.assumeRolePolicy : JSON.stringify(inputs.assumeRolePolicy),
+                    uniqueId: synthesized.state.uniqueId,
                 });
                 return undefined;
             case "aws:iam/rolePolicy:RolePolicy": {

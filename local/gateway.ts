@@ -268,12 +268,12 @@ export class LocalGateway {
         const contentType = headers["content-type"] ?? "";
         const textual = request.body.length === 0 || TEXT_TYPES.test(contentType);
         const now = new Date();
-        const roleId = session ? `AROA${Buffer.from(session.roleArn).toString("hex").slice(0, 17).toUpperCase()}` : "";
+        const roleId = session ? (registry.role(session.roleArn)?.uniqueId ?? "AROALOCALROLE") : "";
         return {
             version: "2.0",
             routeKey: matched.route.routeKey,
             rawPath: decodeURIComponent(rawUrl),
-            rawQueryString: new URLSearchParams(Object.entries(request.query).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]]))).toString(),
+            rawQueryString: new URLSearchParams(Object.entries(request.query).flatMap(([k, v]): [string, string][] => (Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v]]))).toString(),
             cookies,
             headers,
             queryStringParameters: Object.keys(query).length ? query : undefined,

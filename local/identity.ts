@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
-import { importJWK, jwtVerify, JWTPayload, KeyLike } from "jose";
+import { importJWK, jwtVerify, JWTPayload, type CryptoKey } from "jose";
 import { CredentialStore } from "./credentials";
 import { decide } from "./iam";
 import { LocalRegistry } from "./registry";
@@ -56,7 +56,7 @@ export interface IdentityServiceOptions {
 export class LocalIdentityService {
     private readonly state: IdentityState = { pools: {}, identities: {} };
     private server?: Server;
-    private key?: KeyLike | Uint8Array;
+    private key?: CryptoKey | Uint8Array;
 
     constructor(private readonly options: IdentityServiceOptions) {
         if (options.file && existsSync(options.file)) Object.assign(this.state, JSON.parse(readFileSync(options.file, "utf8")));
@@ -87,7 +87,7 @@ export class LocalIdentityService {
     }
 
     async listen(port = 0, host = "127.0.0.1"): Promise<number> {
-        this.key = (await importJWK(this.options.signingKey, "RS256")) as KeyLike;
+        this.key = await importJWK(this.options.signingKey, "RS256");
         this.server = createServer((req, res) => void this.handle(req, res));
         await new Promise<void>((resolve, reject) => {
             this.server!.once("error", reject);

@@ -38,6 +38,8 @@ export interface LocalRole {
     name: string;
     arn: string;
     assumeRolePolicy: string;
+    /** `AROA…`: the role id API Gateway shows in `callerId`/`userId`. */
+    uniqueId?: string;
 }
 
 /**

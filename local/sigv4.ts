@@ -248,7 +248,7 @@ export async function verifySigV4(request: ReceivedRequest, options: VerifyOptio
             { ...base, headers: { ...headers, "x-amz-content-sha256": options.service === "s3" ? "UNSIGNED-PAYLOAD" : sha256Hex(request.body) } },
             { signingDate: signedAt, expiresIn: parsed.expiresIn, signableHeaders: signed, unsignableHeaders: new Set(["x-amz-content-sha256"]) },
         );
-        expected = String(presigned.query["X-Amz-Signature"]);
+        expected = String(presigned.query?.["X-Amz-Signature"] ?? "");
     } else {
         const unsignable = new Set(["x-amz-date", "x-amz-security-token", "x-amz-content-sha256"].filter((name) => !signed.has(name)));
         const result = await signer.sign(base, { signingDate: signedAt, signableHeaders: signed, unsignableHeaders: unsignable });
