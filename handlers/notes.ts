@@ -64,6 +64,7 @@ export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
 /** Lambda responses are capped at 6 MB; a page stops early rather than exceed this many bytes. */
 export const MAX_PAGE_BYTES = 5 * 1024 * 1024;
+/** S3's own limit on key length. */
 const MAX_ATTACHMENT_KEY_BYTES = 1024;
 
 const defaultNewId = monotonicFactory();
@@ -75,15 +76,17 @@ const defaultLog = createLogger();
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const CONTROL_CHARACTER = /[\u0000-\u001F\u007F]/;
 
-const content = z.string({ error: (issue) => (issue.input === undefined ? "content is required" : "content must be a string") })
+const content = z
+    .string({ error: (issue) => (issue.input === undefined ? "content is required" : "content must be a string") })
     .check(
-    z.minLength(1, "content must not be empty"),
-    z.refine((text) => !LONE_SURROGATE.test(text), "content must be valid Unicode text"),
-    z.refine(
-        (text) => Buffer.byteLength(text, "utf8") <= MAX_CONTENT_BYTES,
-        `content must be at most ${MAX_CONTENT_BYTES} bytes (64 KiB) of UTF-8`,
-    ),
-);
+        z.minLength(1, "content must not be empty"),
+        // JSON can carry lone surrogates; DynamoDB would store them as U+FFFD, silently changing the note.
+        z.refine((text) => !LONE_SURROGATE.test(text), "content must be valid Unicode text"),
+        z.refine(
+            (text) => Buffer.byteLength(text, "utf8") <= MAX_CONTENT_BYTES,
+            `content must be at most ${MAX_CONTENT_BYTES} bytes (64 KiB) of UTF-8`,
+        ),
+    );
 
 /**
  * An attachment is an S3 key under the caller's own `private/<identity id>/` prefix, which is
