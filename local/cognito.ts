@@ -3,21 +3,24 @@ import { createServer, IncomingMessage, Server, ServerResponse } from "node:http
 import { AddressInfo } from "node:net";
 import * as path from "node:path";
 
-// cognito-local's building blocks (what its `createDefaultServer` wires), assembled here so that
-// its data lives under our data directory instead of `./.cognito`, its tokens name the port it
-// really listens on as issuer, and confirmation codes print as one readable line.
-/* eslint-disable @typescript-eslint/no-var-requires */
-const { loadConfig } = require("cognito-local/lib/server/config");
-const { createServer: createCognitoApp } = require("cognito-local/lib/server/server");
-const { Router } = require("cognito-local/lib/server/Router");
-const services = require("cognito-local/lib/services");
-const { CognitoServiceFactoryImpl } = require("cognito-local/lib/services/cognitoService");
-const { CryptoService } = require("cognito-local/lib/services/crypto");
-const { StormDBDataStoreFactory } = require("cognito-local/lib/services/dataStore/stormDb");
-const { MessageDeliveryService } = require("cognito-local/lib/services/messageDelivery/messageDelivery");
-const { otp } = require("cognito-local/lib/services/otp");
-const { JwtTokenGenerator } = require("cognito-local/lib/services/tokenGenerator");
-const { UserPoolServiceFactoryImpl } = require("cognito-local/lib/services/userPoolService");
+/** cognito-local's building blocks (what its `createDefaultServer` wires), loaded on first use. */
+function cognitoLocal() {
+    // cognito-local bundles AWS SDK v2, which prints an end-of-support notice when loaded.
+    process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE ??= "1";
+    return {
+        loadConfig: require("cognito-local/lib/server/config").loadConfig,
+        createCognitoApp: require("cognito-local/lib/server/server").createServer,
+        Router: require("cognito-local/lib/server/Router").Router,
+        services: require("cognito-local/lib/services"),
+        CognitoServiceFactoryImpl: require("cognito-local/lib/services/cognitoService").CognitoServiceFactoryImpl,
+        CryptoService: require("cognito-local/lib/services/crypto").CryptoService,
+        StormDBDataStoreFactory: require("cognito-local/lib/services/dataStore/stormDb").StormDBDataStoreFactory,
+        MessageDeliveryService: require("cognito-local/lib/services/messageDelivery/messageDelivery").MessageDeliveryService,
+        otp: require("cognito-local/lib/services/otp").otp,
+        JwtTokenGenerator: require("cognito-local/lib/services/tokenGenerator").JwtTokenGenerator,
+        UserPoolServiceFactoryImpl: require("cognito-local/lib/services/userPoolService").UserPoolServiceFactoryImpl,
+    };
+}
 
 /** The public key cognito-local signs every token with (what its JWKS endpoint serves). */
 export const COGNITO_LOCAL_JWK: Record<string, string> = require("cognito-local/lib/keys/cognitoLocal.public.json").jwk;
@@ -44,8 +47,26 @@ function quietLogger(): any {
     return pino({ level: process.env.COGNITO_LOCAL_LOG_LEVEL ?? "silent" });
 }
 
-/** Starts cognito-local on 127.0.0.1 with its data under `<dataDir>/cognito`. */
+/**
+ * Starts cognito-local on 127.0.0.1 with its data under `<dataDir>/cognito`. Assembled from its
+ * parts rather than `createDefaultServer` so that the data lives under our data directory (not
+ * `./.cognito`), tokens name the port it really listens on as issuer, and confirmation codes
+ * print as one readable line.
+ */
 export async function startUserPools(options: UserPoolsOptions): Promise<LocalUserPools> {
+    const {
+        loadConfig,
+        createCognitoApp,
+        Router,
+        services,
+        CognitoServiceFactoryImpl,
+        CryptoService,
+        StormDBDataStoreFactory,
+        MessageDeliveryService,
+        otp,
+        JwtTokenGenerator,
+        UserPoolServiceFactoryImpl,
+    } = cognitoLocal();
     const dir = path.join(options.dataDir, "cognito");
     mkdirSync(path.join(dir, "db"), { recursive: true });
     let app: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;

@@ -1,0 +1,136 @@
+import { CognitoIdentityClient, GetCredentialsForIdentityCommand, GetIdCommand } from "@aws-sdk/client-cognito-identity";
+import { strict as assert } from "node:assert";
+import { importJWK, SignJWT } from "jose";
+import { COGNITO_LOCAL_JWK } from "../../local/cognito";
+import { CredentialStore } from "../../local/credentials";
+import { LocalIdentityService } from "../../local/identity";
+import { LocalRegistry } from "../../local/registry";
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+const REGION = "us-east-1";
+const ACCOUNT = "123456789012";
+const ISSUER = "http://127.0.0.1:9999";
+const USER_POOL = "us-east-1_AbCdEfGhI";
+const CLIENT_ID = "4f2b6k9q1m3n5p7r8s0t2v4w6x";
+const PROVIDER = `cognito-idp.${REGION}.amazonaws.com/${USER_POOL}`;
+const POOL_ID = `${REGION}:0f6f1a7e-1b2c-4d3e-8f9a-0b1c2d3e4f5a`;
+const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/notes-auth-authenticated`;
+
+function trustPolicy(poolId: string): string {
+    return JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Effect: "Allow",
+                Principal: { Federated: "cognito-identity.amazonaws.com" },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: {
+                    StringEquals: { "cognito-identity.amazonaws.com:aud": poolId },
+                    "ForAnyValue:StringLike": { "cognito-identity.amazonaws.com:amr": "authenticated" },
+                },
+            },
+        ],
+    });
+}
+
+/** An id token as cognito-local issues it, signed with its key, with claims a test overrides. */
+async function token(claims: Record<string, unknown> = {}, expiresIn = "1h"): Promise<string> {
+    const key = await importJWK(require("cognito-local/lib/keys/cognitoLocal.private.json").jwk, "RS256");
+    return new SignJWT({ token_use: "id", email: "a@example.com", ...claims })
+        .setProtectedHeader({ alg: "RS256", kid: "CognitoLocal" })
+        .setSubject(String(claims.sub ?? "5e6f7a8b-0000-4000-8000-000000000001"))
+        .setIssuer(String(claims.iss ?? `${ISSUER}/${USER_POOL}`))
+        .setAudience(String(claims.aud ?? CLIENT_ID))
+        .setIssuedAt()
+        .setExpirationTime(expiresIn)
+        .sign(key);
+}
+
+describe("local identity service (GetId, GetCredentialsForIdentity)", () => {
+    let service: LocalIdentityService;
+    let store: CredentialStore;
+    let registry: LocalRegistry;
+    let client: CognitoIdentityClient;
+
+    before(async () => {
+        store = new CredentialStore();
+        registry = new LocalRegistry(REGION, ACCOUNT);
+        registry.roles.set("notes-auth-authenticated", { name: "notes-auth-authenticated", arn: ROLE_ARN, assumeRolePolicy: trustPolicy(POOL_ID) });
+        service = new LocalIdentityService({ region: REGION, accountId: ACCOUNT, store, registry, userPoolIssuer: ISSUER, signingKey: COGNITO_LOCAL_JWK });
+        service.putPool({ id: POOL_ID, name: "notes", allowUnauthenticatedIdentities: false, providers: [{ providerName: PROVIDER, clientId: CLIENT_ID }], roles: {} });
+        service.setRoles(POOL_ID, { authenticated: ROLE_ARN });
+        const port = await service.listen(0);
+        client = new CognitoIdentityClient({ region: REGION, endpoint: `http://127.0.0.1:${port}`, credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+    });
+
+    after(() => service.close());
+
+    const getId = async (idToken: string, provider = PROVIDER) => client.send(new GetIdCommand({ IdentityPoolId: POOL_ID, Logins: { [provider]: idToken } }));
+    const notAuthorized = (pattern: RegExp) => (error: any) => error.name === "NotAuthorizedException" && pattern.test(error.message);
+
+    it("issues one stable <region>:<uuid> identity per user and another for another user", async () => {
+        const first = await getId(await token());
+        const again = await getId(await token());
+        const other = await getId(await token({ sub: "5e6f7a8b-0000-4000-8000-000000000002" }));
+        assert.match(first.IdentityId!, /^us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        assert.equal(again.IdentityId, first.IdentityId);
+        assert.notEqual(other.IdentityId, first.IdentityId);
+    });
+
+    it("issues STS-shaped credentials that expire in an hour, bound to the identity and the authenticated role", async () => {
+        const idToken = await token();
+        const { IdentityId } = await getId(idToken);
+        const { Credentials } = await client.send(new GetCredentialsForIdentityCommand({ IdentityId, Logins: { [PROVIDER]: idToken } }));
+        assert.match(Credentials!.AccessKeyId!, /^ASIA[A-Z2-7]{16}$/);
+        assert.equal(Credentials!.SecretKey!.length, 40);
+        const minutes = (Credentials!.Expiration!.getTime() - Date.now()) / 60000;
+        assert.ok(minutes > 59 && minutes <= 60, `expires in ${minutes} min`);
+        const session = store.get(Credentials!.AccessKeyId!)!;
+        assert.equal(session.identityId, IdentityId);
+        assert.equal(session.roleArn, ROLE_ARN);
+        assert.equal(session.principalArn, `arn:aws:sts::${ACCOUNT}:assumed-role/notes-auth-authenticated/CognitoIdentityCredentials`);
+        assert.deepEqual(session.amr?.slice(0, 2), ["authenticated", PROVIDER]);
+    });
+
+    it("refuses expired tokens, access tokens, other issuers, other clients and bad signatures", async () => {
+        await assert.rejects(getId(await token({}, "-1m")), notAuthorized(/Token expired/));
+        await assert.rejects(getId(await token({ token_use: "access" })), notAuthorized(/Not a valid OpenId Connect identity token/));
+        await assert.rejects(getId(await token({ iss: `${ISSUER}/us-east-1_Other0000` })), notAuthorized(/Issuer doesn't match providerName/));
+        await assert.rejects(getId(await token({ aud: "someotherappclient000000" })), notAuthorized(/Invalid login token/));
+        const good = await token();
+        await assert.rejects(getId(`${good.slice(0, -6)}AAAAAA`), notAuthorized(/Couldn't verify signed token/));
+        await assert.rejects(getId(good, `cognito-idp.${REGION}.amazonaws.com/us-east-1_Other0000`), notAuthorized(/not from a supported provider/));
+    });
+
+    it("answers an unknown identity pool with ResourceNotFoundException", async () => {
+        await assert.rejects(
+            client.send(new GetIdCommand({ IdentityPoolId: `${REGION}:00000000-0000-4000-8000-000000000000`, Logins: { [PROVIDER]: await token() } })),
+            (error: any) => error.name === "ResourceNotFoundException",
+        );
+    });
+
+    it("refuses credentials for a login that is not the identity's", async () => {
+        const { IdentityId } = await getId(await token());
+        const intruder = await token({ sub: "5e6f7a8b-0000-4000-8000-00000000beef" });
+        await getId(intruder);
+        await assert.rejects(
+            client.send(new GetCredentialsForIdentityCommand({ IdentityId, Logins: { [PROVIDER]: intruder } })),
+            notAuthorized(/does not belong to this identity/),
+        );
+    });
+
+    it("refuses credentials when the role's trust policy does not admit this identity pool", async () => {
+        registry.roles.set("notes-auth-authenticated", { name: "notes-auth-authenticated", arn: ROLE_ARN, assumeRolePolicy: trustPolicy(`${REGION}:11111111-2222-4333-8444-555555555555`) });
+        try {
+            const idToken = await token();
+            const { IdentityId } = await getId(idToken);
+            await assert.rejects(
+                client.send(new GetCredentialsForIdentityCommand({ IdentityId, Logins: { [PROVIDER]: idToken } })),
+                (error: any) => error.name === "InvalidIdentityPoolConfigurationException",
+            );
+        } finally {
+            registry.roles.set("notes-auth-authenticated", { name: "notes-auth-authenticated", arn: ROLE_ARN, assumeRolePolicy: trustPolicy(POOL_ID) });
+        }
+    });
+});
