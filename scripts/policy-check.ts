@@ -1,9 +1,11 @@
 /**
- * `npm run policy:check [-- --stack <name>] [--policy-pack-config <file>]`: the offline twin of
- * `pulumi preview --policy-pack policy`. Runs the real program under Pulumi mocks with the stack's
- * config, evaluates the whole pack, prints each violation and exits 1 if any is mandatory.
+ * `npm run policy:check [-- --stack <name>] [--policy-pack-config <file>] [--program <dir>]`: the
+ * offline twin of `pulumi preview --policy-pack policy`. Runs the real program (or another Pulumi
+ * TypeScript program) under Pulumi mocks with the stack's config, evaluates the whole pack, prints
+ * each violation and exits 1 if any is mandatory.
  */
 import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { runProgram } from "../engine/program";
 import { evaluatePolicies, formatViolation, isBlocking, PolicyPackConfigFile, resolveConfig } from "../policy/evaluate";
 import { policies } from "../policy/policies";
@@ -11,6 +13,7 @@ import { policies } from "../policy/policies";
 interface Args {
     stack: string;
     configFile?: string;
+    programDir?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -20,6 +23,7 @@ function parseArgs(argv: string[]): Args {
         const value = () => inline ?? argv[++i] ?? usage(`${flag} needs a value`);
         if (flag === "--stack" || flag === "-s") args.stack = value();
         else if (flag === "--policy-pack-config") args.configFile = value();
+        else if (flag === "--program") args.programDir = path.resolve(value());
         else if (flag === "--help" || flag === "-h") usage();
         else usage(`unknown argument ${argv[i]}`);
     }
@@ -28,7 +32,7 @@ function parseArgs(argv: string[]): Args {
 
 function usage(problem?: string): never {
     if (problem) process.stderr.write(`policy:check: ${problem}\n`);
-    process.stderr.write("usage: npm run policy:check -- [--stack <name>] [--policy-pack-config <file.json>]\n");
+    process.stderr.write("usage: npm run policy:check -- [--stack <name>] [--policy-pack-config <file.json>] [--program <dir with Pulumi.yaml>]\n");
     process.exit(2);
 }
 
@@ -38,7 +42,7 @@ async function main(): Promise<number> {
     // A bad config file fails before the (slower) program run.
     resolveConfig(policies, config);
     const started = process.hrtime.bigint();
-    const run = await runProgram({ stack: args.stack });
+    const run = await runProgram({ stack: args.stack, programDir: args.programDir });
     const violations = await evaluatePolicies(run.resources, { config });
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
 

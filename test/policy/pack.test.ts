@@ -52,16 +52,37 @@ describe("the policy pack's layout and conventions", () => {
         }
     });
 
-    it("rejects a bad --policy-pack-config in policy:check before running the program", async () => {
-        const dir = mkdtempSync(path.join(tmpdir(), "policy-config-"));
-        const file = path.join(dir, "config.json");
-        writeFileSync(file, JSON.stringify({ "s3-no-public-acl": { failOnUnknwn: true } }));
-        const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-            execFile(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/policy-check.ts", "--policy-pack-config", file], { cwd: REPO_ROOT }, (error, _stdout, stderr) =>
-                resolve({ code: error ? (error as any).code : 0, stderr }),
-            );
+    describe("npm run policy:check", function () {
+        this.timeout(60_000);
+        const script = (...args: string[]) =>
+            new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+                execFile(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/policy-check.ts", ...args], { cwd: REPO_ROOT }, (error, stdout, stderr) =>
+                    resolve({ code: error ? Number((error as any).code) : 0, stdout, stderr }),
+                );
+            });
+        type Result = Awaited<ReturnType<typeof script>>;
+        const runs = {} as { badConfig: Promise<Result>; openApi: Promise<Result> };
+        before(() => {
+            const badConfig = path.join(mkdtempSync(path.join(tmpdir(), "policy-config-")), "config.json");
+            writeFileSync(badConfig, JSON.stringify({ "s3-no-public-acl": { failOnUnknwn: true } }));
+            // Both runs start at once (two processes); each test awaits its own.
+            runs.badConfig = script("--policy-pack-config", badConfig);
+            runs.openApi = script("--program", "test/fixtures/awsx-classic-api", "--stack", "open");
         });
-        assert.equal(result.code, 2);
-        assert.match(result.stderr, /"s3-no-public-acl": "failOnUnknwn" is not a setting of this policy/);
+
+        it("prints each violation as `<enforcement> <policy-name> <type> <name>: <message>` and exits 1 on a mandatory one", async () => {
+            const { code, stdout } = await runs.openApi;
+            const lines = stdout.trim().split("\n");
+            assert.equal(code, 1, stdout);
+            assert.equal(lines.length, 3, stdout);
+            assert.match(lines[0], /^mandatory apigateway-openapi-iam-auth aws:apigateway\/restApi:RestApi fixture-api: Operation ANY \/status\/ in the OpenAPI body of RestApi fixture-api must require AWS_IAM/);
+            assert.match(lines[2], /^policy:check FAILED: stack open, \d+ resources, 13 policies, 2 mandatory and 0 advisory violation\(s\) in \d+ ms\.$/);
+        });
+
+        it("rejects a bad --policy-pack-config with exit 2 before running the program", async () => {
+            const { code, stderr } = await runs.badConfig;
+            assert.equal(code, 2);
+            assert.match(stderr, /"s3-no-public-acl": "failOnUnknwn" is not a setting of this policy/);
+        });
     });
 });
