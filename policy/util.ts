@@ -118,7 +118,7 @@ export function resourceRule<C extends BaseConfig>(
                 }
             },
         };
-        ctx.check("its inputs", () => validate(args.props, ctx));
+        ctx.check("the inputs", () => validate(args.props, ctx));
     };
     // Lets an evaluator skip other types without the cost of the notApplicable throw.
     return Object.assign(validation, { [POLICY_TYPES]: types });

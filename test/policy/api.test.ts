@@ -84,7 +84,7 @@ describe("policy apigateway-method-iam-auth", () => {
         const advisory = await runResourcePolicy(restMethodIamAuth, METHOD, unknown, { name: "m" });
         assert.equal(advisory.reported.length, 1);
         assert.equal(advisory.reported[0].enforcementLevel, "advisory");
-        assert.match(advisory.reported[0].message, /Could not check its inputs of aws:apigateway\/method:Method m at preview: string value at \.authorization/);
+        assert.match(advisory.reported[0].message, /Could not check the inputs of aws:apigateway\/method:Method m at preview: string value at \.authorization/);
         const closed = await runResourcePolicy(restMethodIamAuth, METHOD, unknown, { config: { failOnUnknown: true } });
         assert.equal(closed.reported.length, 1);
         assert.equal(closed.reported[0].enforcementLevel, undefined);
