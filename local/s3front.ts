@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { CredentialStore } from "./credentials";
 import { decide } from "./iam";
-import { LocalRegistry } from "./registry";
+import { LocalRegistry, wildcardMatch } from "./registry";
 import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "./sigv4";
 
 /** S3 CORS rule (`aws:s3/bucketCorsConfiguration:BucketCorsConfiguration` `corsRules[]`). */
@@ -179,13 +179,54 @@ export class LocalS3 {
 
     private corsFor(bucket: string, origin: string | undefined): Record<string, string> {
         if (!origin) return {};
-        const rule = (this.cors.get(bucket) ?? []).find((r) => r.allowedOrigins.some((o) => o === "*" || o === origin));
+        const rule = (this.cors.get(bucket) ?? []).find((r) => r.allowedOrigins.some((o) => wildcardMatch(o, origin)));
         if (!rule) return {};
         return {
             "access-control-allow-origin": rule.allowedOrigins.includes("*") ? "*" : origin,
             ...(rule.exposeHeaders?.length ? { "access-control-expose-headers": rule.exposeHeaders.join(", ") } : {}),
             vary: "Origin",
         };
+    }
+
+    /**
+     * S3's preflight: the first rule whose origin, method and every requested header match wins
+     * (`*` wildcards allowed in origins and headers); otherwise 403 CORSResponse.
+     */
+    private preflight(bucket: string, request: ReceivedRequest, res: ServerResponse): void {
+        const origin = request.headers.origin;
+        const method = request.headers["access-control-request-method"];
+        if (!origin || !method) {
+            this.error(res, 400, "BadRequest", "Insufficient information. Origin request header needed.");
+            return;
+        }
+        const rules = this.cors.get(bucket);
+        if (!rules) {
+            this.error(res, 403, "CORSResponse", "CORS is not enabled for this bucket.");
+            return;
+        }
+        const requested = (request.headers["access-control-request-headers"] ?? "").split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
+        const rule = rules.find(
+            (r) =>
+                r.allowedOrigins.some((o) => wildcardMatch(o, origin)) &&
+                r.allowedMethods.includes(method) &&
+                requested.every((h) => (r.allowedHeaders ?? []).some((pattern) => wildcardMatch(pattern.toLowerCase(), h))),
+        );
+        if (!rule) {
+            this.error(res, 403, "CORSResponse", "This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.");
+            return;
+        }
+        const headers: Record<string, string> = {
+            "access-control-allow-origin": rule.allowedOrigins.includes("*") ? "*" : origin,
+            "access-control-allow-methods": rule.allowedMethods.join(", "),
+            vary: "Origin, Access-Control-Request-Headers, Access-Control-Request-Method",
+            "content-length": "0",
+        };
+        if (requested.length) headers["access-control-allow-headers"] = requested.join(", ");
+        if (rule.exposeHeaders?.length) headers["access-control-expose-headers"] = rule.exposeHeaders.join(", ");
+        if (rule.maxAgeSeconds !== undefined) headers["access-control-max-age"] = String(rule.maxAgeSeconds);
+        if (!rule.allowedOrigins.includes("*")) headers["access-control-allow-credentials"] = "true";
+        res.writeHead(200, headers);
+        res.end();
     }
 
     private error(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
@@ -202,9 +243,9 @@ export class LocalS3 {
         const key = rest.map(decodeURIComponent).join("/");
         const cors = this.corsFor(bucket, request.headers.origin);
 
-        // CORS preflight carries no signature; s3rver answers it from the bucket's CORS rules.
+        // A CORS preflight carries no signature: answer it from the bucket's CORS rules as S3 does.
         if (request.method === "OPTIONS") {
-            await this.forward(request, res);
+            this.preflight(bucket, request, res);
             return;
         }
         if (!bucket || !this.options.registry.buckets.has(bucket)) {

@@ -246,7 +246,14 @@ export async function verifySigV4(request: ReceivedRequest, options: VerifyOptio
         for (const key of ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Security-Token"]) delete query[key];
         const presigned = await signer.presign(
             { ...base, headers: { ...headers, "x-amz-content-sha256": options.service === "s3" ? "UNSIGNED-PAYLOAD" : sha256Hex(request.body) } },
-            { signingDate: signedAt, expiresIn: parsed.expiresIn, signableHeaders: signed, unsignableHeaders: new Set(["x-amz-content-sha256"]) },
+            {
+                signingDate: signedAt,
+                expiresIn: parsed.expiresIn,
+                signableHeaders: signed,
+                // Presigned S3 URLs sign UNSIGNED-PAYLOAD; the header only feeds the payload hash.
+                unsignableHeaders: new Set(["x-amz-content-sha256"]),
+                unhoistableHeaders: new Set(["x-amz-content-sha256"]),
+            },
         );
         expected = String(presigned.query?.["X-Amz-Signature"] ?? "");
     } else {
