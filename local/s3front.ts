@@ -265,6 +265,16 @@ export class LocalS3 {
             this.error(res, 501, "NotImplemented", "The local S3 does not authorize this request type.", cors);
             return;
         }
+        // S3 keys are literal strings, but s3rver's file store path.joins them: a "." or ".."
+        // segment would reach another key than the one authorized (private/<me>/../<you>/k).
+        // Refuse such keys (and prefixes) rather than store them somewhere else.
+        const dotted = (text: string) => text.split("/").some((segment) => segment === "." || segment === "..");
+        const paths = authorizations.flatMap(({ resource, context }) => [resource.replace(/^arn:aws:s3:::/, ""), String(context["s3:prefix"] ?? "")]);
+        if (paths.some(dotted)) {
+            this.log({ level: "info", source: "s3", status: 400, code: "InvalidArgument", method: request.method, bucket, key });
+            this.error(res, 400, "InvalidArgument", "The local S3 does not accept object keys or prefixes with '.' or '..' segments (its file store would resolve them to another key).", cors);
+            return;
+        }
         const policies = this.options.registry.policiesOf(session.roleArn);
         for (const { action, resource, context } of authorizations) {
             const decision = await decide({

@@ -90,6 +90,17 @@ describe("local S3 front", () => {
         await assert.rejects(client(bob).send(new GetObjectCommand({ Bucket: BUCKET, Key: key })), (e: any) => e.name === "NoSuchKey");
     });
 
+    it("refuses keys and prefixes with dot segments, which the file store would resolve to another user's key", async () => {
+        const escape = `private/${BOB}/../${ALICE}/a.txt`;
+        const bobClient = client(bob);
+        await assert.rejects(bobClient.send(new GetObjectCommand({ Bucket: BUCKET, Key: escape })), (e: any) => status(e) === 400);
+        await assert.rejects(bobClient.send(new PutObjectCommand({ Bucket: BUCKET, Key: escape, Body: "overwrite" })), (e: any) => status(e) === 400);
+        await assert.rejects(bobClient.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `private/${BOB}/../${ALICE}/` })), (e: any) => status(e) === 400);
+        await assert.rejects(bobClient.send(new GetObjectCommand({ Bucket: BUCKET, Key: `private/${BOB}/./x` })), (e: any) => status(e) === 400);
+        const intact = await client(alice).send(new GetObjectCommand({ Bucket: BUCKET, Key: `private/${ALICE}/a.txt` }));
+        assert.equal(await intact.Body!.transformToString(), "hello");
+    });
+
     it("lists only with the caller's own prefix", async () => {
         const own = await client(alice).send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `private/${ALICE}/` }));
         assert.deepEqual(own.Contents?.map((o) => o.Key), [`private/${ALICE}/a.txt`]);
