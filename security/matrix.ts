@@ -128,6 +128,8 @@ const AUTHENTICATED = rowsOf("authenticated", [
     { attempt: "list with the prefix private/", expected: "Deny", request: list(() => "private/") },
     { attempt: "list with another identity's prefix", expected: "Deny", request: list((f) => `private/${f.otherIdentity}/`) },
     { attempt: "set an ACL on its own object", expected: "Deny", request: object("s3:PutObjectAcl", ownKey) },
+    { attempt: "get an older version of its own object", expected: "Deny", request: object("s3:GetObjectVersion", ownKey) },
+    { attempt: "delete an older version of its own object", expected: "Deny", request: object("s3:DeleteObjectVersion", ownKey) },
     { attempt: "s3:PutBucketPolicy on the bucket", expected: "Deny", request: bucketAction("s3:PutBucketPolicy") },
     { attempt: "s3:PutBucketAcl on the bucket", expected: "Deny", request: bucketAction("s3:PutBucketAcl") },
     { attempt: "s3:DeleteBucket on the bucket", expected: "Deny", request: bucketAction("s3:DeleteBucket") },
@@ -353,6 +355,11 @@ export function subjectLabel(subject: Subject): string {
     if (subject === "authenticated") return "the signed-in users' role";
     if (subject === "trust") return "the signed-in role's trust policy";
     return `the ${subject.slice("function:".length)} function's role`;
+}
+
+/** A case as a sentence ("the list function's role may not dynamodb:Scan on the notes table"): the test's name. */
+export function caseTitle(matrixCase: MatrixCase): string {
+    return `${subjectLabel(matrixCase.subject)} ${matrixCase.expected === "Allow" ? "may" : "may not"} ${matrixCase.attempt}`;
 }
 
 /** The matrix as a markdown table, one row per case. */

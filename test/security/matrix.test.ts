@@ -1,13 +1,11 @@
 import { strict as assert } from "node:assert";
-import { evaluateCase, evaluateMatrix, MATRIX, MatrixCase, stackFacts, StackFacts, subjectLabel } from "../../security/matrix";
+import { caseTitle, evaluateCase, evaluateMatrix, MATRIX, stackFacts, StackFacts } from "../../security/matrix";
 import { ofType, stackRun, STACKS } from "../support/program";
 
 // Every cell of security/matrix.ts, against the IAM documents the real program generates for each
 // stack, decided by @cloud-copilot/iam-simulate through local/iam.ts `decide()`. The simulator
 // ignores `${cognito-identity.amazonaws.com:sub}` outside STS actions, so `decide()` substitutes
 // the simulated caller's Identity Pool id into the documents first, as AWS resolves it per request.
-
-const sentence = (matrixCase: MatrixCase) => `${subjectLabel(matrixCase.subject)} ${matrixCase.expected === "Allow" ? "may" : "may not"} ${matrixCase.attempt}`;
 
 for (const stack of STACKS) {
     describe(`least privilege on the ${stack} stack, simulated`, () => {
@@ -20,7 +18,7 @@ for (const stack of STACKS) {
         });
 
         for (const matrixCase of MATRIX) {
-            it(sentence(matrixCase), async () => {
+            it(caseTitle(matrixCase), async () => {
                 const result = await evaluateCase(matrixCase, facts);
                 assert.equal(result.outcome, matrixCase.expected, `${result.request.action} on ${result.request.resource}: simulated ${result.decision}`);
             });
@@ -44,7 +42,7 @@ describe("the least-privilege matrix catches a widened policy", () => {
         facts = stackFacts(await stackRun("dev"));
     });
 
-    const mismatches = async (changed: StackFacts) => (await evaluateMatrix(changed)).filter((result) => !result.pass).map((result) => sentence(result.case));
+    const mismatches = async (changed: StackFacts) => (await evaluateMatrix(changed)).filter((result) => !result.pass).map((result) => caseTitle(result.case));
 
     it("reports the other user's files when the signed-in role reaches the whole private/ prefix", async () => {
         const widened = { ...facts, authenticated: { ...facts.authenticated, policies: facts.authenticated.policies.map((policy) => policy.split("private/${cognito-identity.amazonaws.com:sub}/").join("private/")) } };
