@@ -152,9 +152,9 @@ const AUTHENTICATED = rowsOf("authenticated", [
 // The authenticated role's trust policy: who may obtain its credentials.
 // ---------------------------------------------------------------------------------------------
 
-const webIdentity = (overrides: { aud?: (f: StackFacts) => string; amr?: (f: StackFacts) => string[]; principal?: string; action?: string } = {}) =>
+const webIdentity = (overrides: { aud?: (f: StackFacts) => string; amr?: (f: StackFacts) => string[]; principal?: string } = {}) =>
     (f: StackFacts): SimulatedRequest => ({
-        action: overrides.action ?? "sts:AssumeRoleWithWebIdentity",
+        action: "sts:AssumeRoleWithWebIdentity",
         resource: f.authenticated.roleArn,
         principal: overrides.principal ?? COGNITO,
         context: {
