@@ -69,9 +69,79 @@ export function compileUnbundled(): string {
 }
 
 /** Compiles a benchmark child entry to plain JS, so child processes never pay for ts-node. */
-export function compileChild(source: string): string {
-    const out = path.join(BENCH_TMP, path.basename(source).replace(/\.ts$/, ".js"));
+export function compileChild(source: string, out = path.join(BENCH_TMP, path.basename(source).replace(/\.ts$/, ".js"))): string {
     const { code } = esbuild.transformSync(readFileSync(source, "utf8"), { loader: "ts", format: "cjs", target: "node20" });
     writeFileSync(out, code);
     return out;
+}
+
+/** Other ways to ship the `get` handler, measured beside the deployed bundle for comparison. */
+export interface VariantBuild {
+    name: string;
+    description: string;
+    module: string;
+    bytes: number;
+}
+
+/**
+ * - `sst`: SST v3's production defaults for a Node function (sst/sst `pkg/runtime/node/build.go`):
+ *   ESM `.mjs` with its createRequire banner, target esnext, keepNames, minified, the AWS SDK
+ *   bundled, no source map.
+ * - `sdkExternal`: our settings with the AWS SDK left out and loaded from `node_modules`, as a
+ *   function does that relies on the SDK the Lambda runtime ships (CDK's NodejsFunction default).
+ * - `linkedSourceMap`: the deployed bundle plus the `sourceMappingURL` comment, i.e. what
+ *   `NODE_OPTIONS=--enable-source-maps` costs once Node can actually find the map.
+ * - `codeCache`: our settings with `import()` compiled to `require` (the SDK's lazy
+ *   `import("node:http")` otherwise goes through the ESM loader on the first request), loaded
+ *   through `code-cache-shim.ts` with a V8 code cache; the cache is made by `produceCodeCache`.
+ */
+export function writeVariants(name: HandlerName): VariantBuild[] {
+    const entry = path.join(HANDLERS_DIR, `${name}.ts`);
+    const common: esbuild.BuildOptions = { entryPoints: [entry], bundle: true, write: false, platform: "node", minify: true, legalComments: "none", logLevel: "silent" };
+    const variants: VariantBuild[] = [];
+    const write = (variant: string, file: string, code: string, description: string) => {
+        const dir = path.join(BENCH_TMP, "variants", variant);
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(path.join(dir, file), code);
+        variants.push({ name: variant, description, module: path.join(dir, file), bytes: Buffer.byteLength(code) });
+    };
+
+    const sst = esbuild.buildSync({
+        ...common,
+        outfile: "index.mjs",
+        format: "esm",
+        target: "esnext",
+        keepNames: true,
+        mainFields: ["module", "main"],
+        banner: {
+            js: [
+                `import { createRequire as topLevelCreateRequire } from 'module';`,
+                `const require = topLevelCreateRequire(import.meta.url);`,
+                `import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"`,
+                `const __filename = topLevelFileUrlToPath(import.meta.url)`,
+                `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))`,
+            ].join("\n"),
+        },
+    });
+    write("sst", "index.mjs", sst.outputFiles![0].text, "SST v3 defaults: ESM, esnext, keepNames, minify, SDK bundled, no source map");
+
+    const external = esbuild.buildSync({ ...common, outfile: "index.js", format: "cjs", target: "node20", mainFields: ["module", "main"], external: ["@aws-sdk/*", "@smithy/*"] });
+    write("sdkExternal", "index.js", external.outputFiles![0].text, "our settings, AWS SDK external (loaded from node_modules, as the runtime-provided SDK)");
+
+    const bundle = bundleHandler(name);
+    write("linkedSourceMap", "index.js", `${bundle.code}//# sourceMappingURL=index.js.map\n`, "the deployed bundle with a sourceMappingURL comment, under --enable-source-maps");
+    writeFileSync(path.join(BENCH_TMP, "variants", "linkedSourceMap", "index.js.map"), bundle.map);
+
+    const noDynamicImport = esbuild.buildSync({
+        ...common,
+        outfile: "bundle.js",
+        format: "cjs",
+        target: "node20",
+        mainFields: ["module", "main"],
+        supported: { "dynamic-import": false },
+    });
+    write("codeCache", "bundle.js", noDynamicImport.outputFiles![0].text, "our settings without import(), with a V8 code cache made after one request");
+    const cached = variants[variants.length - 1];
+    cached.module = compileChild(path.join(__dirname, "code-cache-shim.ts"), path.join(path.dirname(cached.module), "index.js"));
+    return variants;
 }

@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { httpEvent, newIdentityId } from "../test/support/events";
-import { compileChild, HANDLER_NAMES, HandlerBuild, HandlerName } from "./builds";
+import { compileChild, HANDLER_NAMES, HandlerBuild, HandlerName, VariantBuild } from "./builds";
 import { BenchDynamo, seedNotes } from "./dynamo";
 import { median, nowMs, round } from "./stats";
 
@@ -33,6 +33,8 @@ export interface ColdInitResult {
         samplesPerFigure: number;
         bundled: Record<HandlerName, ColdInitBreakdown>;
         unbundled: Record<HandlerName, ColdInitBreakdown>;
+        /** Other ways to ship one handler, measured in the same rounds (median wall ms and breakdown). */
+        variants: { handler: HandlerName; name: string; description: string; bytes: number; ms: number; breakdown: ColdInitBreakdown }[];
     };
 }
 
@@ -52,6 +54,7 @@ function runChild(args: string[], env: Record<string, string>): Promise<ChildRun
         child.once("exit", (code) => {
             const wallMs = nowMs() - started;
             if (code !== 0) return reject(new Error(`cold-start child ${args.join(" ").slice(0, 200)} exited with ${code}: ${stderr}`));
+            if (/code cache rejected/.test(stderr)) return reject(new Error(`V8 rejected the code cache of ${args[1]}`));
             const line = /^BENCH (.*)$/m.exec(stderr)?.[1];
             resolve({ wallMs, breakdown: line ? JSON.parse(line) : { bootMs: 0, loadMs: 0, requestMs: 0 } });
         });
@@ -77,14 +80,15 @@ function requestFor(name: HandlerName, identityId: string, noteId: () => string)
 export async function measureColdInit(
     builds: Record<HandlerName, HandlerBuild>,
     db: BenchDynamo,
-    options: { samples: number; log?: (line: string) => void },
+    options: { samples: number; variants?: { handler: HandlerName; builds: VariantBuild[] }; log?: (line: string) => void },
 ): Promise<ColdInitResult> {
     const { samples } = options;
     const child = compileChild(path.join(__dirname, "cold-child.ts"));
     const identityId = newIdentityId();
     // get/update reuse one note; every delete needs its own (bundled and unbundled runs).
     const [shared] = await seedNotes(db, identityId, 1);
-    const toDelete = await seedNotes(db, identityId, samples * 2);
+    const variantBuilds = options.variants?.builds ?? [];
+    const toDelete = await seedNotes(db, identityId, samples * (2 + variantBuilds.length) + 1);
     // Exactly what Lambda gives the function (plus local endpoints and credentials), nothing of ours.
     const env: Record<string, string> = {
         PATH: process.env.PATH ?? "",
@@ -97,6 +101,13 @@ export async function measureColdInit(
         wall.bundled[name] = [];
         wall.unbundled[name] = [];
     }
+    for (const variant of variantBuilds.filter((v) => v.name === "codeCache")) {
+        // One warm-up process writes the code cache the measured processes then load.
+        const name = options.variants!.handler;
+        const { event, status } = requestFor(name, identityId, () => (name === "delete" ? toDelete.pop()! : shared));
+        await runChild([child, variant.module, JSON.stringify(event), String(status)], { ...env, BENCH_PRODUCE_CODE_CACHE: "1" });
+    }
+    const variantRuns = new Map<string, ChildRun[]>(variantBuilds.map((v) => [v.name, []]));
     let processes = 0;
     for (let round = 0; round < samples; round++) {
         wall.floor.push((await runChild(["-e", ""], env)).wallMs);
@@ -108,6 +119,12 @@ export async function measureColdInit(
                 wall[kind][name].push(await runChild([child, module, JSON.stringify(event), String(status)], env));
                 processes++;
             }
+        }
+        for (const variant of variantBuilds) {
+            const name = options.variants!.handler;
+            const { event, status } = requestFor(name, identityId, () => (name === "delete" ? toDelete.pop()! : shared));
+            variantRuns.get(variant.name)!.push(await runChild([child, variant.module, JSON.stringify(event), String(status)], env));
+            processes++;
         }
         options.log?.(`coldInit: round ${round + 1}/${samples} (${processes} processes)`);
     }
@@ -132,5 +149,13 @@ export async function measureColdInit(
         bundled[name] = breakdown(wall.bundled[name]);
         unbundled[name] = breakdown(wall.unbundled[name]);
     }
-    return { figures, details: { processes, samplesPerFigure: samples, bundled, unbundled } };
+    const variants = variantBuilds.map((v) => ({
+        handler: options.variants!.handler,
+        name: v.name,
+        description: v.description,
+        bytes: v.bytes,
+        ms: round(median(variantRuns.get(v.name)!.map((r) => r.wallMs))),
+        breakdown: breakdown(variantRuns.get(v.name)!),
+    }));
+    return { figures, details: { processes, samplesPerFigure: samples, bundled, unbundled, variants } };
 }

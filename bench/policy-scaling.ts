@@ -12,22 +12,27 @@ export const POLICY_SIZES = [100, 1000, 10000] as const;
 
 export interface PolicyScalingResult {
     figures: Record<"100" | "1000" | "10000", number>;
-    details: { policies: number; runs: Record<string, number>; violations: Record<string, number> };
+    details: { policies: number; rounds: number; violations: Record<string, number> };
 }
 
-export async function measurePolicyScaling(options: { runs: Record<(typeof POLICY_SIZES)[number], number> }): Promise<PolicyScalingResult> {
-    const figures = {} as PolicyScalingResult["figures"];
-    const violations: Record<string, number> = {};
+export async function measurePolicyScaling(options: { rounds: number }): Promise<PolicyScalingResult> {
+    const stacks = POLICY_SIZES.map((size) => ({ size, stack: syntheticStack(size), samples: [] as number[], violations: 0 }));
     // One untimed pass so the first size does not pay for JIT warm-up alone.
     await evaluatePolicies(syntheticStack(100));
-    for (const size of POLICY_SIZES) {
-        const stack = syntheticStack(size);
-        let found = 0;
-        const samples = await timeRuns(options.runs[size], async () => {
-            found = (await evaluatePolicies(stack)).length;
-        });
-        figures[String(size) as keyof PolicyScalingResult["figures"]] = round(median(samples), 3);
-        violations[String(size)] = found;
+    // Sizes take turns round by round, so a change in machine load hits all three alike.
+    for (let round = 0; round < options.rounds; round++) {
+        for (const entry of stacks) {
+            const [ms] = await timeRuns(1, async () => {
+                entry.violations = (await evaluatePolicies(entry.stack)).length;
+            });
+            entry.samples.push(ms);
+        }
     }
-    return { figures, details: { policies: policies.length, runs: { ...options.runs }, violations } };
+    const figures = {} as PolicyScalingResult["figures"];
+    const violations: Record<string, number> = {};
+    for (const entry of stacks) {
+        figures[String(entry.size) as keyof PolicyScalingResult["figures"]] = round(median(entry.samples), 3);
+        violations[String(entry.size)] = entry.violations;
+    }
+    return { figures, details: { policies: policies.length, rounds: options.rounds, violations } };
 }

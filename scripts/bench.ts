@@ -7,28 +7,28 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import * as path from "node:path";
-import { BENCH_TMP, resetBenchTmp, writeBundles } from "../bench/builds";
+import { BENCH_TMP, resetBenchTmp, writeBundles, writeVariants } from "../bench/builds";
 import { measureColdInit } from "../bench/cold-init";
 import { startBenchDynamo } from "../bench/dynamo";
 import { measureListScaling } from "../bench/list-scaling";
 import { measureMockRun } from "../bench/mock-run";
 import { measurePolicyScaling } from "../bench/policy-scaling";
 import { deployedAuth, measureRequestPath } from "../bench/request-path";
-import { benchResultsSchema, checkTargets, toMarkdown } from "../bench/results";
+import { benchResultsSchema, checkTargets, toMarkdown } from "../bench/report";
 
 const FULL = {
     coldInitSamples: 20,
     mockRuns: 3,
     requestPath: { requests: 3000, concurrency: 16, sequentialRequests: 500, warmup: 300 },
     list: { requests: 50, warmup: 10 },
-    policyRuns: { 100: 20, 1000: 10, 10000: 5 },
+    policyRounds: 9,
 };
 const QUICK = {
     coldInitSamples: 2,
     mockRuns: 1,
     requestPath: { requests: 200, concurrency: 16, sequentialRequests: 20, warmup: 20 },
     list: { requests: 5, warmup: 1 },
-    policyRuns: { 100: 2, 1000: 2, 10000: 1 },
+    policyRounds: 1,
 };
 
 function log(line: string): void {
@@ -43,6 +43,7 @@ async function main(): Promise<void> {
 
     resetBenchTmp();
     const builds = writeBundles();
+    const variants = writeVariants("get");
     log(`built ${Object.keys(builds).length} bundles and the unbundled handlers in ${path.relative(process.cwd(), BENCH_TMP)}`);
 
     const mock = await measureMockRun({ runs: plan.mockRuns });
@@ -50,13 +51,13 @@ async function main(): Promise<void> {
 
     const db = await startBenchDynamo();
     try {
-        const cold = await measureColdInit(builds, db, { samples: plan.coldInitSamples, log });
+        const cold = await measureColdInit(builds, db, { samples: plan.coldInitSamples, variants: { handler: "get", builds: variants }, log });
         log("coldInit done");
         const list = await measureListScaling(db, plan.list);
         log(`listScaling: ${JSON.stringify(list.figures)} (seeding took ${list.details.seedMs} ms)`);
         const request = await measureRequestPath(db, deployedAuth(mock.run), plan.requestPath);
         log(`requestPath: ${JSON.stringify(request.figures)}`);
-        const policy = await measurePolicyScaling({ runs: plan.policyRuns });
+        const policy = await measurePolicyScaling({ rounds: plan.policyRounds });
         log(`policyScaling: ${JSON.stringify(policy.figures)}`);
 
         const results = benchResultsSchema.parse({
