@@ -12,7 +12,7 @@ const deps = {
     s3: new S3Client({
         // deleteNote retries the clean-up itself (and logs the outcome), so one SDK attempt each.
         maxAttempts: 1,
-        requestHandler: { connectionTimeout: 500, requestTimeout: 2000 },
+        requestHandler: { connectionTimeout: 500, requestTimeout: 2000, throwOnRequestTimeout: true },
         // Local S3 emulators behind AWS_ENDPOINT_URL_S3 serve buckets by path, not by host name.
         forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined,
     }),

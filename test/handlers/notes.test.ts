@@ -1,5 +1,9 @@
 import * as assert from "node:assert/strict";
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { createServer, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DYNAMO_CLIENT_SETTINGS } from "../../handlers/dynamo";
 import type { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { BadRequest, NotFound, PreconditionFailed, ServiceUnavailable } from "../../handlers/errors";
 import { createLogger } from "../../handlers/log";
@@ -15,7 +19,7 @@ import {
     NotesDeps,
     updateNote,
 } from "../../handlers/notes";
-import { LocalDynamo, startDynalite } from "../support/dynalite";
+import { LOCAL_CREDENTIALS, LOCAL_REGION, LocalDynamo, startDynalite } from "../support/dynalite";
 import { newIdentityId } from "../support/events";
 
 const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
@@ -436,6 +440,30 @@ describe("notes domain against dynalite", () => {
                 return true;
             });
             assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+        });
+
+        it("answers ServiceUnavailable when DynamoDB accepts connections but never answers, within about four seconds", async () => {
+            const sockets = new Set<Socket>();
+            const silent = createServer((socket) => void sockets.add(socket));
+            await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+            const client = DynamoDBDocumentClient.from(
+                new DynamoDBClient({
+                    ...DYNAMO_CLIENT_SETTINGS,
+                    endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+                    region: LOCAL_REGION,
+                    credentials: LOCAL_CREDENTIALS,
+                }),
+            );
+            try {
+                const started = Date.now();
+                await rejects(getNote({ client, tableName: "notes" }, newIdentityId(), ulidOf(5)), ServiceUnavailable);
+                const took = Date.now() - started;
+                assert.ok(took >= 2 * DYNAMO_CLIENT_SETTINGS.requestHandler.requestTimeout && took < 6000, `took ${took} ms`);
+            } finally {
+                client.destroy();
+                for (const socket of sockets) socket.destroy();
+                await new Promise((resolve) => silent.close(resolve));
+            }
         });
     });
 });
