@@ -1,6 +1,7 @@
 // Child entry of the cold-start benchmark (compiled to plain JS by `compileChild`): loads one
 // handler module the way the Lambda Node.js runtime does (`require`, or `import()` for `.mjs`),
 // serves one request, reports where the time went on stderr and exits at once.
+import { statSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 
@@ -29,8 +30,11 @@ async function main(): Promise<void> {
         process.stderr.write(`unexpected status ${response.statusCode} (wanted ${expectedStatus}): ${response.body}\n`);
         process.exit(2);
     }
-    // bootMs: Node's own start-up until this file ran; loadMs: the handler module; requestMs: one request.
-    process.stderr.write(`BENCH ${JSON.stringify({ bootMs: loadStarted, loadMs: loaded - loadStarted, requestMs: answered - loaded })}\n`);
+    // bootMs: Node's own start-up until this file ran; loadMs: the handler module; requestMs: one
+    // request; modules/moduleBytes: the CommonJS files loaded (counted after the clock stopped).
+    const files = Object.keys(require.cache).filter((file) => file !== __filename);
+    const moduleBytes = files.reduce((sum, file) => sum + statSync(file).size, 0);
+    process.stderr.write(`BENCH ${JSON.stringify({ bootMs: loadStarted, loadMs: loaded - loadStarted, requestMs: answered - loaded, modules: files.length, moduleBytes })}\n`);
     process.exit(0);
 }
 

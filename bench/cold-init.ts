@@ -24,6 +24,9 @@ export interface ColdInitBreakdown {
     bootMs: number;
     loadMs: number;
     requestMs: number;
+    /** CommonJS files the process loaded (an ESM entry itself is not counted), and their bytes on disk. */
+    modules: number;
+    moduleBytes: number;
 }
 
 export interface ColdInitResult {
@@ -56,7 +59,7 @@ function runChild(args: string[], env: Record<string, string>): Promise<ChildRun
             if (code !== 0) return reject(new Error(`cold-start child ${args.join(" ").slice(0, 200)} exited with ${code}: ${stderr}`));
             if (/code cache rejected/.test(stderr)) return reject(new Error(`V8 rejected the code cache of ${args[1]}`));
             const line = /^BENCH (.*)$/m.exec(stderr)?.[1];
-            resolve({ wallMs, breakdown: line ? JSON.parse(line) : { bootMs: 0, loadMs: 0, requestMs: 0 } });
+            resolve({ wallMs, breakdown: line ? JSON.parse(line) : { bootMs: 0, loadMs: 0, requestMs: 0, modules: 0, moduleBytes: 0 } });
         });
     });
 }
@@ -133,6 +136,8 @@ export async function measureColdInit(
         bootMs: round(median(runs.map((r) => r.breakdown.bootMs))),
         loadMs: round(median(runs.map((r) => r.breakdown.loadMs))),
         requestMs: round(median(runs.map((r) => r.breakdown.requestMs))),
+        modules: runs[0].breakdown.modules,
+        moduleBytes: runs[0].breakdown.moduleBytes,
     });
     const nodeFloorMs = round(median(wall.floor));
     const figures = {} as Record<HandlerName, ColdInitFigures>;
