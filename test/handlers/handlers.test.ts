@@ -122,6 +122,25 @@ describe("Lambda handlers (payload 2.0 events against dynalite)", () => {
         assert.deepEqual(again.json, { message: "Note not found" });
     });
 
+    it("user B gets 404 for reading, updating or deleting user A's note and an empty list; A's note is unchanged", async () => {
+        const a = newIdentityId();
+        const b = newIdentityId();
+        const note = await created(a, { content: "A only" });
+        const path = `/notes/${note.noteId}`;
+        const attempts = [
+            await call({ identityId: b, method: "GET", path }),
+            await call({ identityId: b, method: "PUT", path, body: { content: "B was here" } }),
+            await call({ identityId: b, method: "PUT", path, body: { content: "B was here" }, headers: { "if-match": "*" } }),
+            await call({ identityId: b, method: "DELETE", path }),
+            await call({ identityId: b, method: "DELETE", path, headers: { "if-match": '"1"' } }),
+        ];
+        assert.deepEqual(attempts.map((r) => r.statusCode), [404, 404, 404, 404, 404]);
+        const list = await call({ identityId: b, method: "GET", path: "/notes" });
+        assert.deepEqual(list.json, { notes: [] });
+        const mine = await call({ identityId: a, method: "GET", path });
+        assert.deepEqual(mine.json, note);
+    });
+
     describe("without a Cognito identity", () => {
         const attempts: HttpEventInput[] = [
             { identityId: null, method: "POST", path: "/notes", body: { content: "x" } },
