@@ -13,7 +13,7 @@ import {
     QueryCommand,
     UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { isValid as isUlid, monotonicFactory } from "ulid";
+import { monotonicFactory } from "ulid";
 import * as z from "zod/mini";
 import { dynamo, isConditionFailed } from "./dynamo";
 import { BadRequest, Forbidden, NotFound, PreconditionFailed } from "./errors";
@@ -73,6 +73,8 @@ const defaultLog = createLogger();
 // ---------------------------------------------------------------------------------------------
 // Validation
 
+/** Note ids as this code issues them: canonical upper-case ULIDs. */
+const NOTE_ID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const CONTROL_CHARACTER = /[\u0000-\u001F\u007F]/;
 
@@ -169,7 +171,7 @@ function checkUser(userId: string): void {
 }
 
 function checkNoteId(noteId: string): void {
-    if (!isUlid(noteId)) throw new BadRequest("Note id must be a 26-character ULID");
+    if (!NOTE_ID.test(noteId)) throw new BadRequest("Note id must be a 26-character ULID");
 }
 
 /**
@@ -208,7 +210,7 @@ export function encodeCursor(noteId: string): string {
 
 function decodeCursor(cursor: string): string {
     const noteId = /^[A-Za-z0-9_-]{1,64}$/.test(cursor) ? Buffer.from(cursor, "base64url").toString("utf8") : "";
-    if (!isUlid(noteId) || encodeCursor(noteId) !== cursor) {
+    if (!NOTE_ID.test(noteId) || encodeCursor(noteId) !== cursor) {
         throw new BadRequest("cursor is not valid: pass the cursor value from a previous list response");
     }
     return noteId;
