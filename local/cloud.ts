@@ -92,6 +92,7 @@ export class LocalCloud {
     private readonly stateFile: string;
     private readonly print: (line: string) => void;
     private nextGatewayPort?: number;
+    private emulators?: Promise<void>;
 
     constructor(private readonly options: LocalCloudOptions) {
         this.stateFile = path.join(options.dataDir, "resources.json");
@@ -113,17 +114,19 @@ export class LocalCloud {
         this.store = new CredentialStore(path.join(dataDir, "credentials.json"));
         this.nextGatewayPort = this.options.basePort;
 
-        const [dynamoPort, userPools, s3Port] = await Promise.all([
+        // The emulators start while the program loads (it bundles the handlers first); each
+        // resource waits for them before it is provisioned.
+        this.emulators = Promise.all([
             this.startDynamo(),
             startUserPools({ dataDir, port: this.port(3), onCode: this.print }),
             (this.s3 = new LocalS3({ dataDir, registry: this.registry, store: this.store, log: this.options.log })).listen(this.port(1)),
-        ]);
-        this.userPools = userPools;
-        this.dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
-        this.s3Endpoint = `http://127.0.0.1:${s3Port}`;
-
+        ]).then(([dynamoPort, userPools, s3Port]) => {
+            this.userPools = userPools;
+            this.dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
+            this.s3Endpoint = `http://127.0.0.1:${s3Port}`;
+        });
         const configOverrides = Object.fromEntries(Object.entries(LOCAL_CONFIG_OVERRIDES).map(([key, { value }]) => [key, value]));
-        const run = await runProgram({ stack: this.options.stack ?? "dev", configOverrides, materialize: this.materialize });
+        const [run] = await Promise.all([runProgram({ stack: this.options.stack ?? "dev", configOverrides, materialize: this.materialize }), this.emulators]);
         this.run = run;
         if (run.region !== this.registry.region || run.accountId !== this.registry.accountId) {
             throw new Error(`The program ran for ${run.region}/${run.accountId}, the local cloud was set up for ${this.registry.region}/${this.registry.accountId}.`);
@@ -141,7 +144,7 @@ export class LocalCloud {
             apiUrl: out.apiUrl,
             bucketName: out.bucketName,
             tableName: out.tableName,
-            endpoints: { cognitoIdp: userPools.endpoint, cognitoIdentity: this.identityEndpoint, s3: this.s3Endpoint, dynamodb: this.dynamoEndpoint },
+            endpoints: { cognitoIdp: this.userPools!.endpoint, cognitoIdentity: this.identityEndpoint, s3: this.s3Endpoint, dynamodb: this.dynamoEndpoint },
         };
         this.saveState();
         return this.outputs;
@@ -196,10 +199,9 @@ export class LocalCloud {
 
     /** The Materializer handed to the mock engine: provisions each resource as it registers. */
     readonly materialize: Materializer = async (resource, synthesized) => {
-        if (!resource.custom) return undefined;
-        if (resource.type === "pulumi:providers:aws") return undefined;
-        const result = await this.provision(resource, synthesized);
-        return result;
+        if (!resource.custom || resource.type.startsWith("pulumi:providers:")) return undefined;
+        await this.emulators;
+        return this.provision(resource, synthesized);
     };
 
     private async provision(resource: Omit<RecordedResource, "id" | "state">, synthesized: { id: string; state: Record<string, any> }): Promise<Materialized | undefined> {
