@@ -58,6 +58,7 @@ function runChild(args: string[], env: Record<string, string>): Promise<ChildRun
             const wallMs = nowMs() - started;
             if (code !== 0) return reject(new Error(`cold-start child ${args.join(" ").slice(0, 200)} exited with ${code}: ${stderr}`));
             if (/code cache rejected/.test(stderr)) return reject(new Error(`V8 rejected the code cache of ${args[1]}`));
+            // `node -e ""` (the floor) reports nothing; handler children always report before exit 0.
             const line = /^BENCH (.*)$/m.exec(stderr)?.[1];
             resolve({ wallMs, breakdown: line ? JSON.parse(line) : { bootMs: 0, loadMs: 0, requestMs: 0, modules: 0, moduleBytes: 0 } });
         });
@@ -88,10 +89,14 @@ export async function measureColdInit(
     const { samples } = options;
     const child = compileChild(path.join(__dirname, "cold-child.ts"));
     const identityId = newIdentityId();
-    // get/update reuse one note; every delete needs its own (bundled and unbundled runs).
+    // get/update reuse one note; every delete process needs a note of its own.
     const [shared] = await seedNotes(db, identityId, 1);
     const variantBuilds = options.variants?.builds ?? [];
     const toDelete = await seedNotes(db, identityId, samples * (2 + variantBuilds.length) + 1);
+    const childArgs = (name: HandlerName, module: string) => {
+        const { event, status } = requestFor(name, identityId, () => (name === "delete" ? toDelete.pop()! : shared));
+        return [child, module, JSON.stringify(event), String(status)];
+    };
     // Exactly what Lambda gives the function (plus local endpoints and credentials), nothing of ours.
     const env: Record<string, string> = {
         PATH: process.env.PATH ?? "",
@@ -106,9 +111,7 @@ export async function measureColdInit(
     }
     for (const variant of variantBuilds.filter((v) => v.name === "codeCache")) {
         // One warm-up process writes the code cache the measured processes then load.
-        const name = options.variants!.handler;
-        const { event, status } = requestFor(name, identityId, () => (name === "delete" ? toDelete.pop()! : shared));
-        await runChild([child, variant.module, JSON.stringify(event), String(status)], { ...env, BENCH_PRODUCE_CODE_CACHE: "1" });
+        await runChild(childArgs(options.variants!.handler, variant.module), { ...env, BENCH_PRODUCE_CODE_CACHE: "1" });
     }
     const variantRuns = new Map<string, ChildRun[]>(variantBuilds.map((v) => [v.name, []]));
     let processes = 0;
@@ -117,16 +120,13 @@ export async function measureColdInit(
         processes++;
         for (const name of HANDLER_NAMES) {
             for (const kind of ["bundled", "unbundled"] as const) {
-                const { event, status } = requestFor(name, identityId, () => (name === "delete" ? toDelete.pop()! : shared));
                 const module = kind === "bundled" ? builds[name].bundledModule : builds[name].unbundledModule;
-                wall[kind][name].push(await runChild([child, module, JSON.stringify(event), String(status)], env));
+                wall[kind][name].push(await runChild(childArgs(name, module), env));
                 processes++;
             }
         }
         for (const variant of variantBuilds) {
-            const name = options.variants!.handler;
-            const { event, status } = requestFor(name, identityId, () => (name === "delete" ? toDelete.pop()! : shared));
-            variantRuns.get(variant.name)!.push(await runChild([child, variant.module, JSON.stringify(event), String(status)], env));
+            variantRuns.get(variant.name)!.push(await runChild(childArgs(options.variants!.handler, variant.module), env));
             processes++;
         }
         options.log?.(`coldInit: round ${round + 1}/${samples} (${processes} processes)`);

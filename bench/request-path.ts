@@ -64,7 +64,7 @@ export async function measureRequestPath(
     const [noteId] = await seedNotes(db, identityId, 1);
     const bundle = bundleHandler("get");
     const lambdaEnv = db.lambdaEnv();
-    // Request logs off on both paths alike: the benchmark measures the request path, not the terminal.
+    // Request logs at "warn" on both paths alike: the benchmark measures the request path, not the terminal.
     const functionEnv = { TABLE_NAME: lambdaEnv.TABLE_NAME, BUCKET_NAME: lambdaEnv.BUCKET_NAME, NODE_OPTIONS: "--enable-source-maps", ...QUIET };
 
     // Direct: the deployed bundle loaded in this process, with the function's environment.
