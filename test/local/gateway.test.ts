@@ -153,7 +153,7 @@ describe("local API gateway", function () {
         // Tampering: sign one body, send another with the same headers (with and without the hash header).
         const tampered = await sendTamperedPost(`${url}/notes`, good, REGION, '{"title":"mine"}', '{"title":"evil"}');
         assert.equal(tampered.status, 403);
-        assert.match((await tampered.json()).message, /^The request signature we calculated does not match/);
+        assert.match(((await tampered.json()) as { message: string }).message, /^The request signature we calculated does not match/);
         const tamperedNoHash = await sendTamperedPost(`${url}/notes`, good, REGION, '{"title":"mine"}', '{"title":"evil"}', false);
         assert.equal(tamperedNoHash.status, 403);
 
