@@ -18,6 +18,8 @@ export interface FunctionDefinition {
 
 export class FunctionError extends Error {}
 
+const MAX_ENVIRONMENT_AGE_MS = 6 * 3600 * 1000;
+
 // Runs inside the worker: loads the deployment package like the Lambda Node.js runtime does
 // (CommonJS `require` of `<file>.js`, then the exported handler), one invocation per message.
 const BOOTSTRAP = `
@@ -44,6 +46,7 @@ parentPort.on("message", async ({ id, event, context }) => {
 `;
 
 interface Pending {
+    worker: Worker;
     resolve: (value: unknown) => void;
     reject: (error: Error) => void;
     timer: NodeJS.Timeout;
@@ -60,6 +63,7 @@ export class LocalFunction {
     private readonly pending = new Map<number, Pending>();
     private nextId = 1;
     private loadError?: string;
+    private startedAt = 0;
     invocations = 0;
 
     constructor(
@@ -72,6 +76,7 @@ export class LocalFunction {
     }
 
     private start(): Worker {
+        this.startedAt = Date.now();
         const env = { ...this.runtimeEnv(), ...this.definition.environment };
         const worker = new Worker(BOOTSTRAP, {
             eval: true,
@@ -87,7 +92,7 @@ export class LocalFunction {
         worker.on("message", ({ id, result, error }: { id: number; result?: unknown; error?: string }) => {
             if (id === 0) {
                 this.loadError = error;
-                this.fail(new FunctionError(String(error)));
+                this.fail(worker, new FunctionError(String(error)));
                 return;
             }
             const call = this.pending.get(id);
@@ -97,17 +102,19 @@ export class LocalFunction {
             if (error !== undefined) call.reject(new FunctionError(error));
             else call.resolve(result);
         });
-        worker.on("error", (error) => this.fail(error));
+        worker.on("error", (error) => this.fail(worker, error));
         worker.on("exit", () => {
             if (this.worker === worker) this.worker = undefined;
-            this.fail(new FunctionError(`${this.definition.name}: runtime exited`));
+            this.fail(worker, new FunctionError(`${this.definition.name}: runtime exited`));
         });
         worker.unref();
         return worker;
     }
 
-    private fail(error: Error): void {
+    /** Rejects the invocations in flight on one worker. */
+    private fail(worker: Worker, error: Error): void {
         for (const [id, call] of this.pending) {
+            if (call.worker !== worker) continue;
             clearTimeout(call.timer);
             call.reject(error);
             this.pending.delete(id);
@@ -116,6 +123,12 @@ export class LocalFunction {
 
     async invoke(event: unknown, requestId: string): Promise<unknown> {
         if (this.loadError) throw new FunctionError(this.loadError);
+        // Recycle the environment before its session credentials (12 h) run out, as Lambda
+        // recycles execution environments.
+        if (this.worker && Date.now() - this.startedAt > MAX_ENVIRONMENT_AGE_MS && this.pending.size === 0) {
+            void this.worker.terminate();
+            this.worker = undefined;
+        }
         this.worker ??= this.start();
         const worker = this.worker;
         this.invocations++;
@@ -128,7 +141,7 @@ export class LocalFunction {
                 this.worker = undefined;
                 void worker.terminate();
             }, timeoutMs);
-            this.pending.set(id, { resolve, reject, timer });
+            this.pending.set(id, { worker, resolve, reject, timer });
             worker.postMessage({
                 id,
                 event,

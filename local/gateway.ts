@@ -251,7 +251,8 @@ export class LocalGateway {
         } catch (error) {
             const message = error instanceof FunctionError ? error.message : String(error);
             this.log({ level: "error", source: "gateway", requestId, route: route.routeKey, function: fn.definition.name, message });
-            this.send(res, /timed out/.test(message) ? 503 : 500, { message: /timed out/.test(message) ? "Service Unavailable" : "Internal Server Error" }, cors, requestId);
+            // A function error or timeout (Lambda's limit is below the 30 s integration timeout).
+            this.send(res, 500, { message: "Internal Server Error" }, cors, requestId);
             return;
         }
         this.respond(res, result, cors, requestId);

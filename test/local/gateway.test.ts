@@ -22,6 +22,7 @@ let calls = 0;
 exports.handler = async (event) => {
     calls++;
     if (event.rawPath === "/notes/boom") throw new Error("boom");
+    if (event.rawPath === "/notes/slow") await new Promise((resolve) => setTimeout(resolve, 3000));
     return { statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ calls, event, env: { TABLE_NAME: process.env.TABLE_NAME, SECRET: process.env.GATEWAY_SECRET } }) };
 };`;
 
@@ -51,7 +52,7 @@ describe("local API gateway", function () {
         registry.inlinePolicies.set("auth-role", new Map([["invoke", policy(["GET", "POST"])]]));
         const fnArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:echo`;
         fn = new LocalFunction(
-            { name: "echo", arn: fnArn, files: { "index.js": ECHO_BUNDLE }, handler: "index.handler", environment: { TABLE_NAME: "notes" }, timeoutSeconds: 5, roleArn: ROLE_ARN },
+            { name: "echo", arn: fnArn, files: { "index.js": ECHO_BUNDLE }, handler: "index.handler", environment: { TABLE_NAME: "notes" }, timeoutSeconds: 1, roleArn: ROLE_ARN },
             path.join(dir, "echo"),
             () => ({ AWS_REGION: REGION }),
         );
@@ -179,6 +180,14 @@ describe("local API gateway", function () {
     it("answers an unknown route with 404 Not Found", async () => {
         const response = await signedFetch(`${url}/nope`, { credentials: creds(), region: REGION });
         assert.deepEqual([response.status, response.json()], [404, { message: "Not Found" }]);
+    });
+
+    it("fails a function that runs past its timeout with 500 and serves the next request from a fresh environment", async () => {
+        const slow = await signedFetch(`${url}/notes/slow`, { credentials: creds(), region: REGION });
+        assert.deepEqual([slow.status, slow.json()], [500, { message: "Internal Server Error" }]);
+        const next = await signedFetch(`${url}/notes/after`, { credentials: creds(), region: REGION });
+        assert.equal(next.status, 200);
+        assert.equal(next.json().calls, 1, "the timed-out environment was replaced");
     });
 
     it("turns a function error into 500 with a generic message", async () => {
