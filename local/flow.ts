@@ -1,5 +1,5 @@
 import { CognitoIdentityClient, GetCredentialsForIdentityCommand, GetIdCommand } from "@aws-sdk/client-cognito-identity";
-import { AdminConfirmSignUpCommand, CognitoIdentityProviderClient, InitiateAuthCommand, SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { AdminConfirmSignUpCommand, AdminDeleteUserCommand, CognitoIdentityProviderClient, InitiateAuthCommand, SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { randomBytes, randomUUID } from "node:crypto";
 import { ClientCredentials, signedFetch, SimpleResponse } from "./client";
@@ -71,6 +71,10 @@ export class NotesClient {
 
     async confirm(email: string): Promise<void> {
         await this.idp.send(new AdminConfirmSignUpCommand({ UserPoolId: this.target.userPoolId, Username: email }));
+    }
+
+    async deleteUser(email: string): Promise<void> {
+        await this.idp.send(new AdminDeleteUserCommand({ UserPoolId: this.target.userPoolId, Username: email }));
     }
 
     /** Returns the User Pool id token. */
@@ -231,5 +235,6 @@ export async function runUserFlow(target: FlowTarget, onStep: (step: FlowStep) =
         if (!removed) await s3.send(new DeleteObjectCommand({ Bucket: target.bucketName, Key: attachment }));
         check(removed, "the note's attachment is still in the bucket after DELETE /notes/{id}");
     });
+    await step("delete the user (AdminDeleteUser)", () => client.deleteUser(email));
     return { user, steps };
 }

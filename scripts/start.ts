@@ -36,6 +36,10 @@ async function main(): Promise<void> {
         if (stopping) return;
         stopping = true;
         print(`${signal}: stopping the local cloud`);
+        setTimeout(() => {
+            process.stderr.write("the local cloud did not stop within 10 s; exiting anyway\n");
+            process.exit(1);
+        }, 10_000).unref();
         await cloud.stop();
         print("stopped; data is in place for the next start");
         process.exit(0);
