@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     const api: LocalApi = { id: API_ID, name: "bench", routes: new Map(), integrations: new Map([["i", { functionArn: fnArn, payloadFormatVersion: "2.0", type: "AWS_PROXY" }]]), stages: new Set(["$default"]) };
     for (const key of ROUTES) api.routes.set(key, { routeKey: key, authorizationType: "AWS_IAM", target: "integrations/i" });
     const store = new CredentialStore();
-    const gateway = new LocalGateway({ api, registry, store, log: () => undefined });
+    const gateway = new LocalGateway({ api, registry, store, log: () => undefined, recordTimings: true });
     const url = `http://127.0.0.1:${await gateway.listen(0)}`;
     const session = store.mint({ roleArn: ROLE_ARN, sessionName: "CognitoIdentityCredentials", identityId: `${REGION}:00000000-0000-4000-8000-000000000000` });
     const credentials = { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken };

@@ -74,6 +74,8 @@ export class CredentialStore {
             identityPoolId: options.identityPoolId,
             amr: options.amr,
         };
+        const now = Date.now();
+        for (const [key, old] of this.sessions) if (old.expiration <= now) this.sessions.delete(key);
         this.sessions.set(session.accessKeyId, session);
         this.save();
         return session;

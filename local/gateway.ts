@@ -20,6 +20,19 @@ const FORBIDDEN_MESSAGES: Record<VerifyFailure, (detail: string) => string> = {
     UnsupportedPayload: () => SIGNATURE_MISMATCH,
     SignatureDoesNotMatch: () => SIGNATURE_MISMATCH,
 };
+/** The `x-amzn-errortype` header API Gateway sends with each of those 403s. */
+const ERROR_TYPES: Record<VerifyFailure, string> = {
+    MissingAuthentication: "MissingAuthenticationTokenException",
+    IncompleteSignature: "IncompleteSignatureException",
+    InvalidAccessKey: "UnrecognizedClientException",
+    InvalidToken: "UnrecognizedClientException",
+    ExpiredToken: "ExpiredTokenException",
+    SignatureExpired: "InvalidSignatureException",
+    WrongScope: "InvalidSignatureException",
+    ContentHashMismatch: "InvalidSignatureException",
+    UnsupportedPayload: "InvalidSignatureException",
+    SignatureDoesNotMatch: "InvalidSignatureException",
+};
 const SIGNATURE_MISMATCH =
     "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
@@ -29,6 +42,8 @@ export interface GatewayOptions {
     store: CredentialStore;
     /** Structured log line sink (default: stdout). */
     log?: (line: Record<string, unknown>) => void;
+    /** Keep the duration of each signature check + IAM decision in `timings` (for `local/bench.ts`). */
+    recordTimings?: boolean;
 }
 
 /** One gateway decision, for the overhead measurement (`local/bench.ts`). */
@@ -203,7 +218,7 @@ export class LocalGateway {
             const verified = await verifySigV4(request, { service: "execute-api", region: this.options.registry.region, store: this.options.store });
             if (!verified.ok) {
                 this.log({ level: "info", source: "gateway", requestId, route: route.routeKey, status: 403, reason: verified.failure, detail: verified.detail });
-                this.send(res, 403, { message: FORBIDDEN_MESSAGES[verified.failure](verified.detail) }, { ...cors, "x-amzn-errortype": verified.failure === "MissingAuthentication" ? "MissingAuthenticationTokenException" : verified.failure === "SignatureDoesNotMatch" || verified.failure === "ContentHashMismatch" ? "InvalidSignatureException" : "UnrecognizedClientException" }, requestId);
+                this.send(res, 403, { message: FORBIDDEN_MESSAGES[verified.failure](verified.detail) }, { ...cors, "x-amzn-errortype": ERROR_TYPES[verified.failure] }, requestId);
                 return;
             }
             session = verified.session;
@@ -215,7 +230,7 @@ export class LocalGateway {
                 accountId: this.options.registry.accountId,
                 variables: session.identityId ? { "cognito-identity.amazonaws.com:sub": session.identityId } : {},
             });
-            this.timings.push({ authMs: Number(process.hrtime.bigint() - started) / 1e6 });
+            if (this.options.recordTimings) this.timings.push({ authMs: Number(process.hrtime.bigint() - started) / 1e6 });
             if (decision !== "Allow") {
                 this.log({ level: "info", source: "gateway", requestId, route: route.routeKey, status: 403, reason: decision, resource: executeApiArn });
                 const suffix = decision === "ExplicitDeny" ? " with an explicit deny" : "";
