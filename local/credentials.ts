@@ -31,6 +31,9 @@ export interface MintOptions {
     now?: number;
 }
 
+/** Expired sessions are kept a day so that their use is answered "expired", not "invalid". */
+const FORGET_AFTER_MS = 24 * 3600 * 1000;
+
 const UPPER_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 function randomString(length: number, alphabet: string): string {
@@ -55,8 +58,8 @@ export class CredentialStore {
     constructor(private readonly file?: string) {
         if (file && existsSync(file)) {
             const saved: SessionCredentials[] = JSON.parse(readFileSync(file, "utf8"));
-            const now = Date.now();
-            for (const session of saved) if (session.expiration > now) this.sessions.set(session.accessKeyId, session);
+            const horizon = Date.now() - FORGET_AFTER_MS;
+            for (const session of saved) if (session.expiration > horizon) this.sessions.set(session.accessKeyId, session);
         }
     }
 
@@ -74,8 +77,8 @@ export class CredentialStore {
             identityPoolId: options.identityPoolId,
             amr: options.amr,
         };
-        const now = Date.now();
-        for (const [key, old] of this.sessions) if (old.expiration <= now) this.sessions.delete(key);
+        const horizon = Date.now() - FORGET_AFTER_MS;
+        for (const [key, old] of this.sessions) if (old.expiration <= horizon) this.sessions.delete(key);
         this.sessions.set(session.accessKeyId, session);
         this.save();
         return session;
@@ -87,8 +90,8 @@ export class CredentialStore {
 
     save(): void {
         if (!this.file) return;
-        const now = Date.now();
-        const live = [...this.sessions.values()].filter((session) => session.expiration > now);
+        const horizon = Date.now() - FORGET_AFTER_MS;
+        const live = [...this.sessions.values()].filter((session) => session.expiration > horizon);
         writeFileSync(`${this.file}.tmp`, JSON.stringify(live));
         renameSync(`${this.file}.tmp`, this.file);
     }
