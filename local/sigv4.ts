@@ -194,13 +194,12 @@ export async function verifySigV4(request: ReceivedRequest, options: VerifyOptio
             return { ok: false, failure: "SignatureExpired", detail: `Request has expired (signed ${parsed.amzDate}, valid ${parsed.expiresIn} s)` };
         }
     } else if (Math.abs(now - signedAt.getTime()) > MAX_SKEW_MS) {
-        const earlier = signedAt.getTime() < now;
-        const bound = formatAmzDate(new Date(earlier ? now - MAX_SKEW_MS : now + MAX_SKEW_MS));
-        return {
-            ok: false,
-            failure: "SignatureExpired",
-            detail: `Signature expired: ${parsed.amzDate} is now ${earlier ? "earlier" : "later"} than ${bound} (${formatAmzDate(new Date(now))} ${earlier ? "-" : "+"} 15 min.)`,
-        };
+        const clock = formatAmzDate(new Date(now));
+        const detail =
+            signedAt.getTime() < now
+                ? `Signature expired: ${parsed.amzDate} is now earlier than ${formatAmzDate(new Date(now - MAX_SKEW_MS))} (${clock} - 15 min.)`
+                : `Signature not yet current: ${parsed.amzDate} is still later than ${formatAmzDate(new Date(now + MAX_SKEW_MS))} (${clock} + 15 min.)`;
+        return { ok: false, failure: "SignatureExpired", detail };
     }
     if (parsed.scopeService !== options.service) {
         return { ok: false, failure: "WrongScope", detail: `Credential should be scoped to correct service: '${options.service}'.` };

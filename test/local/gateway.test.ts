@@ -144,6 +144,10 @@ describe("local API gateway", function () {
         assert.equal(stale.status, 403);
         assert.match(stale.json().message, /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 15 min\.\)$/);
 
+        const future = await signedFetch(`${url}/notes`, { credentials: good, region: REGION, signingDate: new Date(Date.now() + 20 * 60 * 1000) });
+        assert.equal(future.status, 403);
+        assert.match(future.json().message, /^Signature not yet current: \d{8}T\d{6}Z is still later than \d{8}T\d{6}Z \(\d{8}T\d{6}Z \+ 15 min\.\)$/);
+
         const expired = store.mint({ roleArn: ROLE_ARN, sessionName: "old", identityId: IDENTITY, ttlSeconds: 60, now: Date.now() - 2 * 3600 * 1000 });
         const late = await signedFetch(`${url}/notes`, { credentials: creds(expired), region: REGION });
         assert.deepEqual([late.status, late.json().message], [403, "The security token included in the request is expired"]);
