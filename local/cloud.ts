@@ -110,6 +110,8 @@ export class LocalCloud {
         const { dataDir } = this.options;
         if (this.options.reset) rmSync(dataDir, { recursive: true, force: true });
         mkdirSync(dataDir, { recursive: true });
+        // Whoever waits for outputs.json must not pick up the previous run's ports.
+        rmSync(path.join(dataDir, "outputs.json"), { force: true });
         if (existsSync(this.stateFile)) Object.assign(this.state, JSON.parse(readFileSync(this.stateFile, "utf8")));
         this.store = new CredentialStore(path.join(dataDir, "credentials.json"));
         this.nextGatewayPort = this.options.basePort;

@@ -21,6 +21,8 @@ export interface LocalCloudProcess {
  * is global and other suites use it) with a data dir, on free ports, and waits for outputs.json.
  */
 export async function startLocalCloudProcess(dataDir: string, extraArgs: string[] = [], timeoutMs = 40_000): Promise<LocalCloudProcess> {
+    // The local cloud removes a previous outputs.json itself; remove it here too so the wait
+    // below cannot see it before the child process gets that far.
     const outputsFile = path.join(dataDir, "outputs.json");
     rmSync(outputsFile, { force: true });
     const started = Date.now();
