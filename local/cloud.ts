@@ -9,6 +9,7 @@ import type { Materialized, Materializer, RecordedResource } from "../engine/moc
 import { MOCK_ACCOUNT_ID, ProgramRun, readStackConfig, runProgram, toPlain } from "../engine/program";
 import { COGNITO_LOCAL_JWK, LocalUserPools, startUserPools } from "./cognito";
 import { CredentialStore } from "./credentials";
+import { LocalDynamoFront } from "./dynamofront";
 import { LocalFunction } from "./functions";
 import { LocalGateway } from "./gateway";
 import { LocalIdentityService } from "./identity";
@@ -31,7 +32,7 @@ export interface LocalCloudOptions {
     /** Data directory (default `.local`). */
     dataDir: string;
     stack?: string;
-    /** Base port: gateway, then S3, identity, user pools, DynamoDB on the next ones. Free ports when unset. */
+    /** Base port: gateway, then S3, identity, user pools, DynamoDB, the functions' DynamoDB front. Free ports when unset. */
     basePort?: number;
     /** Wipe the data directory first. */
     reset?: boolean;
@@ -85,7 +86,11 @@ export class LocalCloud {
     private identity?: LocalIdentityService;
     private s3?: LocalS3;
     private dynamo?: Server;
+    private dynamoFront?: LocalDynamoFront;
+    /** dynalite itself: unauthenticated, for creating tables and inspecting data. */
     private dynamoEndpoint = "";
+    /** What the functions call: signature and IAM check, then dynalite. */
+    private dynamoFrontEndpoint = "";
     private s3Endpoint = "";
     private identityEndpoint = "";
     private readonly state: ResourceState = { ids: {} };
@@ -122,10 +127,12 @@ export class LocalCloud {
             this.startDynamo(),
             startUserPools({ dataDir, port: this.port(3), onCode: this.print }),
             (this.s3 = new LocalS3({ dataDir, registry: this.registry, store: this.store, log: this.options.log })).listen(this.port(1)),
-        ]).then(([dynamoPort, userPools, s3Port]) => {
+        ]).then(async ([dynamoPort, userPools, s3Port]) => {
             this.userPools = userPools;
             this.dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
             this.s3Endpoint = `http://127.0.0.1:${s3Port}`;
+            this.dynamoFront = new LocalDynamoFront({ backend: this.dynamoEndpoint, registry: this.registry, store: this.store, log: this.options.log });
+            this.dynamoFrontEndpoint = `http://127.0.0.1:${await this.dynamoFront.listen(this.port(5))}`;
         });
         const configOverrides = Object.fromEntries(Object.entries(LOCAL_CONFIG_OVERRIDES).map(([key, { value }]) => [key, value]));
         const [run] = await Promise.all([runProgram({ stack: this.options.stack ?? "dev", configOverrides, materialize: this.materialize }), this.emulators]);
@@ -444,7 +451,7 @@ export class LocalCloud {
                     AWS_EXECUTION_ENV: `AWS_Lambda_${inputs.runtime ?? "nodejs22.x"}`,
                     LAMBDA_TASK_ROOT: path.join(this.options.dataDir, "functions", name),
                     TZ: ":UTC",
-                    AWS_ENDPOINT_URL_DYNAMODB: this.dynamoEndpoint,
+                    AWS_ENDPOINT_URL_DYNAMODB: this.dynamoFrontEndpoint,
                     AWS_ENDPOINT_URL_S3: this.s3Endpoint,
                     // Lambda runs nodejs22.x; the SDK's "Node 20 support ends" notice is about this machine.
                     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
@@ -458,7 +465,7 @@ export class LocalCloud {
     async stop(): Promise<void> {
         await Promise.all([...this.registry.functions.values()].map((fn) => fn.stop()));
         await Promise.all([...this.gateways.values()].map(({ gateway }) => gateway.close()));
-        await Promise.all([this.identity?.close(), this.s3?.close(), this.userPools?.close()]);
+        await Promise.all([this.identity?.close(), this.s3?.close(), this.userPools?.close(), this.dynamoFront?.close()]);
         if (this.dynamo) {
             const server = this.dynamo;
             this.dynamo = undefined;

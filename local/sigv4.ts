@@ -33,7 +33,7 @@ export type VerifyResult =
     | { ok: false; failure: VerifyFailure; detail: string };
 
 export interface VerifyOptions {
-    service: "execute-api" | "s3";
+    service: "execute-api" | "s3" | "dynamodb";
     region: string;
     store: CredentialStore;
     /** Clock (epoch ms) for the expiry checks; tests move it. */
