@@ -1,7 +1,7 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
 import * as pulumi from "@pulumi/pulumi";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { Server } from "node:http";
 import { AddressInfo } from "node:net";
 import * as path from "node:path";
@@ -57,6 +57,8 @@ export const LOCAL_CONFIG_OVERRIDES: Record<string, { value: string; why: string
     },
 };
 
+const LOCK_FILE = "local-cloud.pid";
+
 /** Types that are recorded without a local counterpart: nothing they control is reachable locally. */
 const ACCEPTED_WITHOUT_EFFECT: Record<string, string> = {
     "aws:cloudwatch/logGroup:LogGroup": "function logs print to this console",
@@ -98,6 +100,7 @@ export class LocalCloud {
     private readonly print: (line: string) => void;
     private nextGatewayPort?: number;
     private emulators?: Promise<void>;
+    private locked?: string;
 
     constructor(private readonly options: LocalCloudOptions) {
         this.stateFile = path.join(options.dataDir, "resources.json");
@@ -113,8 +116,10 @@ export class LocalCloud {
     /** Starts the emulators and runs the program against them; returns the outputs. */
     async start(): Promise<LocalOutputs> {
         const { dataDir } = this.options;
-        if (this.options.reset) rmSync(dataDir, { recursive: true, force: true });
-        mkdirSync(dataDir, { recursive: true });
+        this.lock();
+        if (this.options.reset) {
+            for (const entry of readdirSync(dataDir)) if (entry !== LOCK_FILE) rmSync(path.join(dataDir, entry), { recursive: true, force: true });
+        }
         // Whoever waits for outputs.json must not pick up the previous run's ports.
         rmSync(path.join(dataDir, "outputs.json"), { force: true });
         if (existsSync(this.stateFile)) Object.assign(this.state, JSON.parse(readFileSync(this.stateFile, "utf8")));
@@ -157,6 +162,28 @@ export class LocalCloud {
         };
         this.saveState();
         return this.outputs;
+    }
+
+    /**
+     * One local cloud per data directory: a second one would find the databases locked, and
+     * `--reset` would wipe the first one's data from under it.
+     */
+    private lock(): void {
+        const file = path.join(this.options.dataDir, LOCK_FILE);
+        mkdirSync(this.options.dataDir, { recursive: true });
+        if (existsSync(file)) {
+            const pid = Number(readFileSync(file, "utf8"));
+            let alive = false;
+            try {
+                process.kill(pid, 0);
+                alive = pid !== process.pid;
+            } catch {
+                alive = false;
+            }
+            if (alive) throw new Error(`Another local cloud (pid ${pid}) is using ${this.options.dataDir}; stop it, or pass another --data-dir.`);
+        }
+        writeFileSync(file, String(process.pid));
+        this.locked = file;
     }
 
     /** Writes `<data-dir>/outputs.json` (after the ready line: readers may act on it at once). */
@@ -473,6 +500,8 @@ export class LocalCloud {
             await new Promise<void>((resolve) => server.close(() => resolve()));
         }
         this.store?.save();
+        if (this.locked) rmSync(this.locked, { force: true });
+        this.locked = undefined;
     }
 }
 

@@ -160,6 +160,12 @@ describe("local cloud end to end (npm start in a child process)", function () {
         assert.equal((await getId({ [realKey]: goodToken })).IdentityId, IdentityId, "the identity id is stable per user");
     });
 
+    it("refuses a second local cloud on the same data directory and leaves the first one serving", async () => {
+        await assert.rejects(startLocalCloudProcess(dataDir, [], 20_000, false), /Another local cloud \(pid \d+\) is using/);
+        const list = await client.api(await client.newUser("still"), "GET", "/notes");
+        assert.equal(list.status, 200);
+    });
+
     it("keeps users, notes and files across a restart, with the same pool, client and identity pool", async () => {
         const email = `restart-${Date.now()}@example.com`;
         const password = newPassword();

@@ -20,11 +20,13 @@ export interface LocalCloudProcess {
  * Spawns `scripts/start.ts` (the mocha process cannot run the program in-process: Pulumi's runtime
  * is global and other suites use it) with a data dir, on free ports, and waits for outputs.json.
  */
-export async function startLocalCloudProcess(dataDir: string, extraArgs: string[] = [], timeoutMs = 40_000): Promise<LocalCloudProcess> {
+export async function startLocalCloudProcess(dataDir: string, extraArgs: string[] = [], timeoutMs = 40_000, fresh = true): Promise<LocalCloudProcess> {
     // The local cloud removes a previous outputs.json itself; remove it here too so the wait
-    // below cannot see it before the child process gets that far.
+    // below cannot see it before the child process gets that far. (`fresh: false` keeps it, for
+    // a start that is expected to fail while another local cloud owns the directory.)
     const outputsFile = path.join(dataDir, "outputs.json");
-    rmSync(outputsFile, { force: true });
+    if (fresh) rmSync(outputsFile, { force: true });
+    const previous = existsSync(outputsFile) ? readFileSync(outputsFile, "utf8") : undefined;
     const started = Date.now();
     const child: ChildProcess = spawn(
         process.execPath,
@@ -38,7 +40,7 @@ export async function startLocalCloudProcess(dataDir: string, extraArgs: string[
     let exitCode: number | null | undefined;
     void exited.then((code) => (exitCode = code));
 
-    while (!existsSync(outputsFile)) {
+    while (!existsSync(outputsFile) || readFileSync(outputsFile, "utf8") === previous) {
         if (exitCode !== undefined) throw new Error(`the local cloud exited with ${exitCode} before it was ready:\n${text}`);
         if (Date.now() - started > timeoutMs) {
             child.kill("SIGKILL");
