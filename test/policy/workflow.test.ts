@@ -47,7 +47,7 @@ describe("the pull-request workflow", () => {
         const text = readFileSync(WORKFLOW, "utf8");
         for (const secret of ["PULUMI_ACCESS_TOKEN", "AWS_ROLE_TO_ASSUME"]) {
             assert.match(text, new RegExp(`secrets\\.${secret}`));
-            assert.match(readFileSync(path.join(REPO_ROOT, "docs", "policy.md"), "utf8"), new RegExp(secret));
+            assert.match(readFileSync(path.join(REPO_ROOT, "README.md"), "utf8"), new RegExp(secret));
         }
     });
 });
