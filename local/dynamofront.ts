@@ -1,9 +1,9 @@
 import { createServer, IncomingMessage, request as httpRequest, Server, ServerResponse } from "node:http";
-import { AddressInfo } from "node:net";
 import { CredentialStore } from "./credentials";
 import { decide } from "./iam";
 import { LocalRegistry } from "./registry";
 import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "./sigv4";
+import { closeServer, listenOn } from "./server";
 
 /** DynamoDB's error type and message for each way a signature can fail (all HTTP 400). */
 const DYNAMODB_SIGNATURE_ERRORS: Record<VerifyFailure, [string, string]> = {
@@ -58,19 +58,13 @@ export class LocalDynamoFront {
                 if (!res.headersSent) this.error(res, 500, "InternalServerError", "Internal server error");
             });
         });
-        await new Promise<void>((resolve, reject) => {
-            this.server!.once("error", reject);
-            this.server!.listen(port, host, () => resolve());
-        });
-        return (this.server.address() as AddressInfo).port;
+        return listenOn(this.server, port, host);
     }
 
     async close(): Promise<void> {
         const server = this.server;
-        if (!server) return;
         this.server = undefined;
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await closeServer(server);
     }
 
     private error(res: ServerResponse, status: number, type: string, message: string): void {

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
-import { AddressInfo } from "node:net";
 import { CredentialStore, SessionCredentials } from "./credentials";
 import { FunctionError } from "./functions";
 import { decide } from "./iam";
 import { ApiCors, LocalApi, LocalRegistry, LocalRoute } from "./registry";
 import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "./sigv4";
+import { closeServer, listenOn } from "./server";
 
 /** API Gateway's 403 bodies for each way a SigV4 request can fail. */
 const FORBIDDEN_MESSAGES: Record<VerifyFailure, (detail: string) => string> = {
@@ -153,19 +153,13 @@ export class LocalGateway {
                 if (!res.headersSent) this.send(res, 500, { message: "Internal Server Error" });
             });
         });
-        await new Promise<void>((resolve, reject) => {
-            this.server!.once("error", reject);
-            this.server!.listen(port, host, () => resolve());
-        });
-        return (this.server.address() as AddressInfo).port;
+        return listenOn(this.server, port, host);
     }
 
     async close(): Promise<void> {
         const server = this.server;
-        if (!server) return;
         this.server = undefined;
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await closeServer(server);
     }
 
     private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, requestId?: string): void {

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
-import { AddressInfo } from "node:net";
 import { importJWK, jwtVerify, JWTPayload, type CryptoKey } from "jose";
 import { CredentialStore } from "./credentials";
 import { decide } from "./iam";
 import { LocalRegistry } from "./registry";
+import { closeServer, listenOn } from "./server";
 
 /** An Identity Pool as the program declared it (`aws:cognito/identityPool:IdentityPool`). */
 export interface LocalIdentityPool {
@@ -89,19 +89,13 @@ export class LocalIdentityService {
     async listen(port = 0, host = "127.0.0.1"): Promise<number> {
         this.key = await importJWK(this.options.signingKey, "RS256");
         this.server = createServer((req, res) => void this.handle(req, res));
-        await new Promise<void>((resolve, reject) => {
-            this.server!.once("error", reject);
-            this.server!.listen(port, host, () => resolve());
-        });
-        return (this.server.address() as AddressInfo).port;
+        return listenOn(this.server, port, host);
     }
 
     async close(): Promise<void> {
         const server = this.server;
-        if (!server) return;
         this.server = undefined;
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await closeServer(server);
     }
 
     private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { createServer, IncomingMessage, request as httpRequest, Server, ServerResponse } from "node:http";
-import { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { CredentialStore } from "./credentials";
 import { decide } from "./iam";
 import { LocalRegistry, wildcardMatch } from "./registry";
 import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "./sigv4";
+import { closeServer, listenOn } from "./server";
 
 /** S3 CORS rule (`aws:s3/bucketCorsConfiguration:BucketCorsConfiguration` `corsRules[]`). */
 export interface S3CorsRule {
@@ -134,11 +134,7 @@ export class LocalS3 {
                 if (!res.headersSent) this.error(res, 500, "InternalError", "We encountered an internal error. Please try again.");
             });
         });
-        await new Promise<void>((resolve, reject) => {
-            this.server!.once("error", reject);
-            this.server!.listen(port, host, () => resolve());
-        });
-        return (this.server.address() as AddressInfo).port;
+        return listenOn(this.server, port, host);
     }
 
     /** Creates the bucket in s3rver (idempotent). */
@@ -168,12 +164,7 @@ export class LocalS3 {
         const servers = [this.server, this.backend].filter((s): s is Server => s !== undefined);
         this.server = undefined;
         this.backend = undefined;
-        await Promise.all(
-            servers.map((server) => {
-                server.closeAllConnections();
-                return new Promise<void>((resolve) => server.close(() => resolve()));
-            }),
-        );
+        await Promise.all(servers.map(closeServer));
         rmSync(this.socket, { force: true });
     }
 
