@@ -101,7 +101,7 @@ export async function measureRequestPath(
         stages: new Set(["$default"]),
     };
     registry.apis.set(api.id, api);
-    const gateway = new LocalGateway({ api, registry, store, log: () => undefined });
+    const gateway = new LocalGateway({ api, registry, store, log: () => undefined, recordTimings: true });
     const url = `http://127.0.0.1:${await gateway.listen(0)}/notes/${noteId}`;
     const session = store.mint({ roleArn, sessionName: "CognitoIdentityCredentials", identityId, identityPoolId: `${auth.region}:00000000-0000-4000-8000-000000000000`, amr: ["authenticated"] });
     const credentials = { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken };
