@@ -1,9 +1,9 @@
-import { createServer, IncomingMessage, request as httpRequest, Server, ServerResponse } from "node:http";
+import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import { CredentialStore } from "./credentials";
 import { decide } from "./iam";
 import { LocalRegistry } from "./registry";
 import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "./sigv4";
-import { closeServer, listenOn } from "./server";
+import { closeServer, forward, listenOn } from "./server";
 
 /** DynamoDB's error type and message for each way a signature can fail (all HTTP 400). */
 const DYNAMODB_SIGNATURE_ERRORS: Record<VerifyFailure, [string, string]> = {
@@ -107,18 +107,10 @@ export class LocalDynamoFront {
 
     private forward(request: ReceivedRequest, res: ServerResponse): Promise<void> {
         const target = new URL(this.options.backend);
-        return new Promise((resolve, reject) => {
-            const upstream = httpRequest(
-                { hostname: target.hostname, port: target.port, method: request.method, path: request.path, headers: { ...request.headers, "content-length": String(request.body.length) } },
-                (response) => {
-                    res.writeHead(response.statusCode ?? 500, response.headers);
-                    response.pipe(res);
-                    response.on("end", resolve);
-                    response.on("error", reject);
-                },
-            );
-            upstream.on("error", reject);
-            upstream.end(request.body);
-        });
+        return forward(
+            { hostname: target.hostname, port: target.port, method: request.method, path: request.path, headers: { ...request.headers, "content-length": String(request.body.length) } },
+            request.body,
+            res,
+        );
     }
 }

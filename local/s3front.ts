@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
-import { createServer, IncomingMessage, request as httpRequest, Server, ServerResponse } from "node:http";
+import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { CredentialStore } from "./credentials";
 import { decide } from "./iam";
 import { LocalRegistry, wildcardMatch } from "./registry";
 import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "./sigv4";
-import { closeServer, listenOn } from "./server";
+import { closeServer, forward, listenOn } from "./server";
 
 /** S3 CORS rule (`aws:s3/bucketCorsConfiguration:BucketCorsConfiguration` `corsRules[]`). */
 export interface S3CorsRule {
@@ -304,18 +304,10 @@ export class LocalS3 {
         const search = query.toString();
         headers["content-length"] = String(request.body.length);
         delete headers["transfer-encoding"];
-        return new Promise((resolve, reject) => {
-            const upstream = httpRequest(
-                { socketPath: this.socket, method: request.method, path: `${request.path}${search ? `?${search.replace(/\+/g, "%20")}` : ""}`, headers },
-                (response) => {
-                    res.writeHead(response.statusCode ?? 500, response.headers);
-                    response.pipe(res);
-                    response.on("end", resolve);
-                    response.on("error", reject);
-                },
-            );
-            upstream.on("error", reject);
-            upstream.end(request.body);
-        });
+        return forward(
+            { socketPath: this.socket, method: request.method, path: `${request.path}${search ? `?${search.replace(/\+/g, "%20")}` : ""}`, headers },
+            request.body,
+            res,
+        );
     }
 }

@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import { request as httpRequest, RequestOptions, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 /** Listens on loopback (port 0 = a free one) and resolves with the bound port. */
@@ -15,4 +15,18 @@ export async function closeServer(server: Server | undefined): Promise<void> {
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** Sends a buffered request upstream and streams the answer back to the client as it comes. */
+export function forward(options: RequestOptions, body: Buffer, res: ServerResponse): Promise<void> {
+    return new Promise((resolve, reject) => {
+        const upstream = httpRequest(options, (response) => {
+            res.writeHead(response.statusCode ?? 500, response.headers);
+            response.pipe(res);
+            response.on("end", resolve);
+            response.on("error", reject);
+        });
+        upstream.on("error", reject);
+        upstream.end(body);
+    });
 }
