@@ -79,7 +79,7 @@ async function main(): Promise<void> {
             mockRun: { samplesMs: mock.samplesMs },
             targets: checkTargets(results),
         };
-        const outDir = quick ? BENCH_TMP : __dirname.replace(/scripts$/, "bench");
+        const outDir = quick ? BENCH_TMP : path.resolve(__dirname, "..", "bench");
         mkdirSync(outDir, { recursive: true });
         writeFileSync(path.join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
         writeFileSync(path.join(outDir, "details.json"), `${JSON.stringify(details, null, 2)}\n`);
