@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { bundleHandler } from "../lib/bundle";
+import { Bundle, bundleHandlers } from "../lib/bundle";
 import { policyJson, serviceTrustPolicy } from "../lib/iam";
 
 export type HandlerName = "create" | "list" | "get" | "update" | "delete";
@@ -138,7 +138,8 @@ export class NotesApi extends pulumi.ComponentResource {
             { parent: this },
         );
         this.stage = this.createStage(name, args, logRetentionDays);
-        this.functions = NOTES_ROUTES.map((route) => this.createRoute(name, route, args, logRetentionDays));
+        const bundles = bundleHandlers(NOTES_ROUTES.map((route) => route.handler));
+        this.functions = NOTES_ROUTES.map((route) => this.createRoute(name, route, bundles.get(route.handler)!, args, logRetentionDays));
 
         this.apiId = this.api.id;
         this.executionArn = this.api.executionArn;
@@ -177,7 +178,7 @@ export class NotesApi extends pulumi.ComponentResource {
         );
     }
 
-    private createRoute(name: string, route: NotesRoute, args: NotesApiArgs, retentionInDays: number): NotesFunction {
+    private createRoute(name: string, route: NotesRoute, bundle: Bundle, args: NotesApiArgs, retentionInDays: number): NotesFunction {
         const prefix = `${name}-${route.handler}`;
         const logGroup = new aws.cloudwatch.LogGroup(`${prefix}-logs`, { retentionInDays }, { parent: this });
         const role = new aws.iam.Role(
@@ -194,7 +195,6 @@ export class NotesApi extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const bundle = bundleHandler(route.handler);
         const fn = new aws.lambda.Function(
             prefix,
             {

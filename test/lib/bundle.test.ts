@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { NOTES_ROUTES } from "../../components/api";
-import { buildHandler, bundleHandler } from "../../lib/bundle";
+import { buildHandlers, bundleHandler } from "../../lib/bundle";
 import { named, stackRun } from "../support/program";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -19,10 +19,16 @@ describe("handler bundles", () => {
     for (const { handler } of NOTES_ROUTES) {
         describe(handler, () => {
             it("builds byte-identically twice, so previews show no spurious code diff", () => {
-                const first = buildHandler(handler);
-                const second = buildHandler(handler);
+                const first = buildHandlers([handler]).get(handler)!;
+                const second = buildHandlers([handler]).get(handler)!;
                 assert.equal(first.code, second.code);
                 assert.equal(first.map, second.map);
+            });
+
+            it("is the same built alone or together with the other handlers", () => {
+                const together = buildHandlers(NOTES_ROUTES.map((route) => route.handler)).get(handler)!;
+                assert.equal(together.code, bundleHandler(handler).code);
+                assert.equal(together.map, bundleHandler(handler).map);
             });
 
             it("carries no absolute path of the build machine", () => {
@@ -31,6 +37,28 @@ describe("handler bundles", () => {
                 const sources: string[] = JSON.parse(bundle.map).sources;
                 assert.ok(sources.includes(`../../handlers/${handler}.ts`), `map sources: ${sources.slice(0, 3).join(", ")}…`);
                 assert.ok(sources.every((source) => !path.isAbsolute(source)));
+            });
+
+            it("links its source map, so --enable-source-maps maps stack traces to the TypeScript source", () => {
+                const bundle = bundleHandler(handler);
+                assert.ok(bundle.code.trimEnd().endsWith("//# sourceMappingURL=index.js.map"));
+                const fnDir = path.join(dir, `${handler}-maps`);
+                execFileSync("mkdir", ["-p", fnDir]);
+                writeFileSync(path.join(fnDir, "index.js"), bundle.code);
+                writeFileSync(path.join(fnDir, "index.js.map"), bundle.map);
+                const found = execFileSync(
+                    process.execPath,
+                    [
+                        "--enable-source-maps",
+                        "-e",
+                        "require('./index.js'); const map = require('module').findSourceMap(require.resolve('./index.js'));" +
+                            "process.stdout.write(JSON.stringify(map ? map.payload.sources.filter((s) => s.includes('handlers/')) : null))",
+                    ],
+                    { cwd: fnDir, env: { PATH: process.env.PATH, TABLE_NAME: "notes", BUCKET_NAME: "uploads", AWS_REGION: "us-east-1" } },
+                ).toString();
+                // Node resolves the map's relative sources against the bundle's folder.
+                const sources: string[] | null = JSON.parse(found);
+                assert.ok(sources?.some((source) => source.endsWith(`/handlers/${handler}.ts`)), `Node found no map for the bundle: ${found}`);
             });
 
             it("loads in a fresh Node process with nothing but the bundle and exports handler()", () => {
