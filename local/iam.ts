@@ -47,7 +47,25 @@ export function substituteVariables(policy: string, variables: Record<string, st
  * an Allow statement matches and no Deny does (identity and, when given, the resource policy).
  * Throws when a document is not valid IAM JSON, so a broken policy never reads as "denied".
  */
-export async function decide(request: DecideRequest): Promise<Decision> {
+export function decide(request: DecideRequest): Promise<Decision> {
+    // The documents do not change once the program is materialized, and a decision depends on
+    // nothing but the request, so repeated requests (the same caller on the same route) are
+    // answered from memory: the simulator is most of the gateway's per-request cost.
+    const key = JSON.stringify(request);
+    let decision = decisions.get(key);
+    if (!decision) {
+        decision = simulate(request);
+        decisions.set(key, decision);
+        decision.catch(() => decisions.delete(key));
+        if (decisions.size > MAX_CACHED_DECISIONS) decisions.delete(decisions.keys().next().value!);
+    }
+    return decision;
+}
+
+const MAX_CACHED_DECISIONS = 10_000;
+const decisions = new Map<string, Promise<Decision>>();
+
+async function simulate(request: DecideRequest): Promise<Decision> {
     const variables = request.variables ?? {};
     const accountId = request.accountId ?? "123456789012";
     const identityPolicies = request.policies.map((policy, index) => ({

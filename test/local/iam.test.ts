@@ -106,6 +106,22 @@ describe("local IAM decisions", () => {
         await assert.rejects(decide({ policies: ["{ not json"], action: "s3:GetObject", resource: "arn:aws:s3:::b/k" }));
     });
 
+    it("answers repeated requests from memory without mixing up callers", async () => {
+        const file = `arn:aws:s3:::uploads-abc1234/private/${ALICE}/photo.png`;
+        const ask = (caller: string) =>
+            decide({ policies: [rolePolicy], action: "s3:GetObject", resource: file, variables: { "cognito-identity.amazonaws.com:sub": caller } });
+        for (let round = 0; round < 3; round++) {
+            assert.equal(await ask(ALICE), "Allow");
+            assert.equal(await ask(BOB), "ImplicitDeny");
+        }
+    });
+
+    it("does not remember a failure as a decision", async () => {
+        const broken = { policies: ["{ not json"], action: "s3:GetObject", resource: "arn:aws:s3:::b/k" };
+        await assert.rejects(decide(broken));
+        await assert.rejects(decide(broken));
+    });
+
     it("substitutes only the variables it is given and keeps IAM's escapes", () => {
         const text = '"private/${cognito-identity.amazonaws.com:sub}/${aws:username}/${*}"';
         assert.equal(substituteVariables(text, { "cognito-identity.amazonaws.com:sub": ALICE }), `"private/${ALICE}/\${aws:username}/\${*}"`);
