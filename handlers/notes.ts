@@ -244,16 +244,23 @@ export async function createNote(deps: NotesDeps, userId: string, input: unknown
         version: 1,
     };
     if (body.attachment !== undefined) item.attachment = body.attachment;
-    await dynamo(() =>
-        deps.client.send(
-            new PutCommand({
-                TableName: deps.tableName,
-                Item: item,
-                // Ids are unique by construction; the condition makes "create" unable to overwrite.
-                ConditionExpression: "attribute_not_exists(noteId)",
-            }),
-        ),
-    );
+    try {
+        await dynamo(() =>
+            deps.client.send(
+                new PutCommand({
+                    TableName: deps.tableName,
+                    Item: item,
+                    // Ids are unique by construction; the condition makes "create" unable to overwrite.
+                    ConditionExpression: "attribute_not_exists(noteId)",
+                }),
+            ),
+        );
+    } catch (error) {
+        // The id was minted by this call and nobody else knows it, so an item already under it is
+        // this very write: the SDK retried a request (after a timeout) whose first attempt landed.
+        if (!isConditionFailed(error)) throw error;
+        (deps.log ?? defaultLog).warn("Create retried after its first attempt was stored", { noteId: item.noteId });
+    }
     return toNote(item as unknown as Record<string, unknown>);
 }
 
@@ -444,11 +451,22 @@ export async function deleteNote(
         );
         old = result.Attributes;
     } catch (error) {
-        if (isConditionFailed(error)) return conditionFailure(deps, userId, noteId, ifMatch);
-        throw error;
+        if (!isConditionFailed(error)) throw error;
+        if (sdkRetried(error) && !(await readNote(deps, userId, noteId))) {
+            // The SDK sent the delete again (after a timeout) and the note is gone: the earlier
+            // attempt removed it, and its answer, with the attachment key, was lost.
+            (deps.log ?? defaultLog).warn("Delete retried after its first attempt removed the note; attachment may be orphaned", { noteId });
+            return;
+        }
+        return conditionFailure(deps, userId, noteId, ifMatch);
     }
     const key = old?.attachment;
     if (typeof key === "string") await removeAttachment(deps, userId, noteId, key);
+}
+
+/** The SDK's retry middleware records how many attempts a failed call took. */
+function sdkRetried(error: unknown): boolean {
+    return ((error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1) > 1;
 }
 
 async function removeAttachment(deps: DeleteNoteDeps, userId: string, noteId: string, key: string): Promise<void> {

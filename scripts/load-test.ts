@@ -177,6 +177,11 @@ async function main(): Promise<number> {
         print(`5xx: ${serverErrors.length}; other unexpected statuses: ${unexpected.length - serverErrors.length}; transport errors: ${transportErrors.length}${transportErrors.length ? ` (first: ${transportErrors[0]})` : ""}`);
         print(`writes: ${expected} acknowledged notes expected, ${lost} lost, ${stale} with stale content`);
         const failed = unexpected.length > 0 || transportErrors.length > 0 || lost > 0 || stale > 0 || samples.length === 0;
+        if (failed) {
+            // What the server said about its faults (handler and gateway error lines), for the CI log.
+            const faults = cloud.output().split("\n").filter((line) => /"level":"(ERROR|error)"|"statusCode":5\d\d|Task timed out/.test(line));
+            print(`server-side fault lines (${faults.length}, first 20):\n${faults.slice(0, 20).join("\n")}`);
+        }
         print(`test:load ${failed ? "FAILED" : "passed"}`);
         return failed ? 1 : 0;
     } finally {

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { createServer, Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { DYNAMO_CLIENT_SETTINGS } from "../../handlers/dynamo";
 import type { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { BadRequest, NotFound, PreconditionFailed, ServiceUnavailable } from "../../handlers/errors";
@@ -70,6 +70,21 @@ describe("notes domain against dynalite", () => {
                 version: 1,
             });
             assert.deepEqual(await stored(user, note.noteId), { ...note, userId: user });
+        });
+
+        it("answers 'created' when the SDK retried a create whose first attempt was stored", async () => {
+            // What a request timeout under load does: the first PutItem lands, its answer is lost,
+            // the SDK sends it again, and the retry fails the attribute_not_exists condition.
+            const retrying = {
+                send: async (command: unknown) => {
+                    await db.client.send(command as PutCommand);
+                    return db.client.send(command as PutCommand);
+                },
+            } as unknown as DynamoDBDocumentClient;
+            const user = newIdentityId();
+            const note = await createNote({ ...deps, client: retrying }, user, { content: "once" });
+            assert.deepEqual(await stored(user, note.noteId), { ...note, userId: user });
+            assert.equal((await listNotes(deps, user, {})).notes.length, 1);
         });
 
         it("issues note ids that sort in creation order", async () => {
@@ -325,6 +340,36 @@ describe("notes domain against dynalite", () => {
                 log: createLogger({}, (line) => lines.push(JSON.parse(line))),
             };
         }
+
+        /** A client that sends each delete twice, as the SDK does when a timed-out first attempt landed. */
+        function retryingClient(): DynamoDBDocumentClient {
+            return {
+                send: async (command: DeleteCommand) => {
+                    await db.client.send(command).catch(() => undefined);
+                    try {
+                        return await db.client.send(command);
+                    } catch (error) {
+                        throw Object.assign(error as Error, { $metadata: { ...(error as { $metadata?: object }).$metadata, attempts: 2 } });
+                    }
+                },
+            } as unknown as DynamoDBDocumentClient;
+        }
+
+        it("answers 'deleted' when the SDK retried a delete whose first attempt removed the note", async () => {
+            const user = newIdentityId();
+            const note = await createNote(deps, user, { content: "bye" });
+            const lines: Array<Record<string, unknown>> = [];
+            await deleteNote({ ...deleteDeps(fakeS3(), lines), client: retryingClient() }, user, note.noteId);
+            assert.equal(await stored(user, note.noteId), undefined);
+            assert.ok(lines.some((line) => line.level === "WARN" && /Delete retried/.test(String(line.message))));
+        });
+
+        it("still answers PreconditionFailed to a retried delete while the note exists", async () => {
+            const user = newIdentityId();
+            const note = await createNote(deps, user, { content: "stays" });
+            await rejects(deleteNote({ ...deleteDeps(fakeS3()), client: retryingClient() }, user, note.noteId, '"9"'), PreconditionFailed);
+            assert.equal((await stored(user, note.noteId))?.content, "stays");
+        });
 
         it("removes the note and then exactly its attachment object", async () => {
             const user = newIdentityId();
