@@ -3,18 +3,13 @@ import { AdminConfirmSignUpCommand, AdminDeleteUserCommand, CognitoIdentityProvi
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { randomBytes, randomUUID } from "node:crypto";
 import { ClientCredentials, signedFetch, SimpleResponse } from "./client";
+import type { LocalOutputs } from "./cloud";
 
-/** Where the flow runs: the stack outputs, plus local endpoints when it is the local cloud. */
-export interface FlowTarget {
-    region: string;
-    userPoolId: string;
-    userPoolClientId: string;
-    identityPoolId: string;
-    apiUrl: string;
-    bucketName: string;
-    /** Present for the local cloud (`.local/outputs.json`); absent for a deployed stack. */
-    endpoints?: { cognitoIdp: string; cognitoIdentity: string; s3: string; dynamodb: string };
-}
+/**
+ * Where the flow runs: the stack outputs, plus local endpoints when it is the local cloud
+ * (`.local/outputs.json`); a deployed stack has no `endpoints` (and the flow needs no table name).
+ */
+export type FlowTarget = Omit<LocalOutputs, "tableName" | "endpoints"> & Partial<Pick<LocalOutputs, "endpoints">>;
 
 /** A signed-in user with Identity Pool credentials. */
 export interface FlowUser {
