@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { parseArgs } from "node:util";
 import { runProgram } from "../engine/program";
 import { evaluatePolicies, formatViolation, isBlocking, PolicyPackConfigFile, resolveConfig } from "../policy/evaluate";
 import { policies } from "../policy/policies";
@@ -16,18 +17,27 @@ interface Args {
     programDir?: string;
 }
 
-function parseArgs(argv: string[]): Args {
-    const args: Args = { stack: "dev" };
-    for (let i = 0; i < argv.length; i++) {
-        const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-        const value = () => inline ?? argv[++i] ?? usage(`${flag} needs a value`);
-        if (flag === "--stack" || flag === "-s") args.stack = value();
-        else if (flag === "--policy-pack-config") args.configFile = value();
-        else if (flag === "--program") args.programDir = path.resolve(value());
-        else if (flag === "--help" || flag === "-h") usage();
-        else usage(`unknown argument ${argv[i]}`);
+function parseArguments(argv: string[]): Args {
+    try {
+        const { values } = parseArgs({
+            args: argv,
+            options: {
+                stack: { type: "string", short: "s", default: "dev" },
+                "policy-pack-config": { type: "string" },
+                program: { type: "string" },
+                help: { type: "boolean", short: "h" },
+            },
+            strict: true,
+        });
+        if (values.help) usage();
+        return {
+            stack: values.stack!,
+            configFile: values["policy-pack-config"],
+            programDir: values.program === undefined ? undefined : path.resolve(values.program),
+        };
+    } catch (error) {
+        return usage((error as Error).message);
     }
-    return args;
 }
 
 function usage(problem?: string): never {
@@ -37,7 +47,7 @@ function usage(problem?: string): never {
 }
 
 async function main(): Promise<number> {
-    const args = parseArgs(process.argv.slice(2));
+    const args = parseArguments(process.argv.slice(2));
     const config: PolicyPackConfigFile | undefined = args.configFile ? JSON.parse(readFileSync(args.configFile, "utf8")) : undefined;
     // A bad config file fails before the (slower) program run.
     resolveConfig(policies, config);

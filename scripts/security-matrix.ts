@@ -3,18 +3,22 @@
  * the IAM documents it generates to the policy simulator for every cell of the least-privilege
  * matrix (security/matrix.ts) and prints the matrix as a markdown table. Exits 1 on any mismatch.
  */
+import { parseArgs } from "node:util";
 import { runProgram } from "../engine/program";
 import { evaluateMatrix, renderMarkdown, stackFacts } from "../security/matrix";
 
-function parseArgs(argv: string[]): { stack: string } {
-    const args = { stack: "dev" };
-    for (let i = 0; i < argv.length; i++) {
-        const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-        if (flag === "--stack" || flag === "-s") args.stack = inline ?? argv[++i] ?? usage("--stack needs a value");
-        else if (flag === "--help" || flag === "-h") usage();
-        else usage(`unknown argument ${argv[i]}`);
+function parseArguments(argv: string[]): { stack: string } {
+    try {
+        const { values } = parseArgs({
+            args: argv,
+            options: { stack: { type: "string", short: "s", default: "dev" }, help: { type: "boolean", short: "h" } },
+            strict: true,
+        });
+        if (values.help) usage();
+        return { stack: values.stack! };
+    } catch (error) {
+        return usage((error as Error).message);
     }
-    return args;
 }
 
 function usage(problem?: string): never {
@@ -24,7 +28,7 @@ function usage(problem?: string): never {
 }
 
 async function main(): Promise<number> {
-    const { stack } = parseArgs(process.argv.slice(2));
+    const { stack } = parseArguments(process.argv.slice(2));
     const started = process.hrtime.bigint();
     const facts = stackFacts(await runProgram({ stack }));
     const results = await evaluateMatrix(facts);
