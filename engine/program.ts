@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { execFile } from "node:child_process";
-import { readFileSync, existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { Materializer, ProgramMocks, RecordedResource } from "./mocks";
@@ -56,10 +56,9 @@ export function readStackConfig(stack: string, programDir = REPO_ROOT): { projec
 }
 
 export function listStacks(programDir = REPO_ROOT): string[] {
-    return require("node:fs")
-        .readdirSync(programDir)
-        .map((file: string) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
-        .filter((stack: string | undefined): stack is string => stack !== undefined)
+    return readdirSync(programDir)
+        .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+        .filter((stack): stack is string => stack !== undefined)
         .sort();
 }
 
