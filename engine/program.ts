@@ -55,7 +55,7 @@ export function readStackConfig(stack: string, programDir = REPO_ROOT): { projec
     return { project: name, config };
 }
 
-export function listStacks(programDir = REPO_ROOT): string[] {
+function listStacks(programDir = REPO_ROOT): string[] {
     return readdirSync(programDir)
         .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
         .filter((stack): stack is string => stack !== undefined)
