@@ -1,6 +1,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { parse as parseYaml } from "yaml";
-import { BaseConfig, configSchema, quote, resourceRule } from "./util";
+import { resourcePolicy, Setting } from "./define";
+import { quote } from "./util";
 
 export const TYPES = {
     method: ["aws:apigateway/method:Method"],
@@ -10,34 +11,34 @@ export const TYPES = {
     functionUrl: ["aws:lambda/functionUrl:FunctionUrl"],
 } as const;
 
-interface OptionsExemptionConfig extends BaseConfig {
+interface OptionsExemptionConfig {
     /** Let unsigned CORS preflight (OPTIONS) operations through. */
     allowOptionsWithoutAuth: boolean;
 }
 
-const optionsExemptionSchema = configSchema({
+const optionsExemption: Record<keyof OptionsExemptionConfig, Setting> = {
     allowOptionsWithoutAuth: {
         type: "boolean",
         default: false,
         description:
             "Exempt OPTIONS methods (CORS preflight, which browsers never sign) from the AWS_IAM requirement. Off unless configured: an OPTIONS method backed by an integration is a public door.",
     },
-});
+};
 
-export const restMethodIamAuth: ResourceValidationPolicy = {
+export const restMethodIamAuth: ResourceValidationPolicy = resourcePolicy<OptionsExemptionConfig>({
     name: "apigateway-method-iam-auth",
     description: "Checks that every API Gateway REST API method uses AWS_IAM authorization.",
-    enforcementLevel: "mandatory",
-    configSchema: optionsExemptionSchema,
-    validateResource: resourceRule<OptionsExemptionConfig>(TYPES.method, optionsExemptionSchema, (props, ctx) => {
+    settings: optionsExemption,
+    types: TYPES.method,
+    validate: (props, ctx) => {
         const method = String(props.httpMethod ?? "?").toUpperCase();
         if (method === "OPTIONS" && ctx.config.allowOptionsWithoutAuth) return;
         const authorization = String(props.authorization ?? "NONE");
         if (authorization.toUpperCase() === "AWS_IAM") return;
         const apiKeyNote = props.apiKeyRequired === true ? " (an API key identifies a client; it does not authenticate a caller)" : "";
         ctx.report(`REST API method ${method} (${ctx.name}) must use AWS_IAM authorization, found ${authorization}${apiKeyNote}.`);
-    }),
-};
+    },
+});
 
 /**
  * WebSocket APIs authorize the connection on `$connect`; their `$disconnect` and action routes
@@ -49,27 +50,26 @@ function routeNeedsAuth(routeKey: string): boolean {
     return routeKey === "$default" || routeKey === "$connect" || /^[A-Za-z]+ \//.test(routeKey);
 }
 
-export const routeIamAuth: ResourceValidationPolicy = {
+export const routeIamAuth: ResourceValidationPolicy = resourcePolicy<OptionsExemptionConfig>({
     name: "apigatewayv2-route-iam-auth",
     description: "Checks that every API Gateway v2 (HTTP or WebSocket $connect/$default) route uses AWS_IAM authorization.",
-    enforcementLevel: "mandatory",
-    configSchema: optionsExemptionSchema,
-    validateResource: resourceRule<OptionsExemptionConfig>(TYPES.route, optionsExemptionSchema, (props, ctx) => {
+    settings: optionsExemption,
+    types: TYPES.route,
+    validate: (props, ctx) => {
         const routeKey = String(props.routeKey ?? "");
         if (!routeNeedsAuth(routeKey)) return;
         if (routeKey.startsWith("OPTIONS ") && ctx.config.allowOptionsWithoutAuth) return;
         const authorization = String(props.authorizationType ?? "NONE");
         if (authorization.toUpperCase() === "AWS_IAM") return;
         ctx.report(`Route ${routeKey} (${ctx.name}) must use AWS_IAM authorization, found ${authorization}.`);
-    }),
-};
+    },
+});
 
-export const noQuickCreateApi: ResourceValidationPolicy = {
+export const noQuickCreateApi: ResourceValidationPolicy = resourcePolicy({
     name: "apigatewayv2-api-no-quick-create",
     description: "Checks that no API Gateway v2 Api uses quick create (target or routeKey), which adds an unauthenticated $default route.",
-    enforcementLevel: "mandatory",
-    configSchema: configSchema(),
-    validateResource: resourceRule<BaseConfig>(TYPES.httpApi, configSchema(), (props, ctx) => {
+    types: TYPES.httpApi,
+    validate: (props, ctx) => {
         for (const field of ["target", "routeKey"] as const) {
             ctx.check(field, () => {
                 const value = props[field];
@@ -79,8 +79,8 @@ export const noQuickCreateApi: ResourceValidationPolicy = {
                 );
             });
         }
-    }),
-};
+    },
+});
 
 const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace", "x-amazon-apigateway-any-method"];
 
@@ -129,12 +129,12 @@ export function operationAuthProblem(operation: Record<string, any>, document: R
     return undefined;
 }
 
-export const openApiIamAuth: ResourceValidationPolicy = {
+export const openApiIamAuth: ResourceValidationPolicy = resourcePolicy<OptionsExemptionConfig>({
     name: "apigateway-openapi-iam-auth",
     description: "Checks that every operation in an OpenAPI body of a REST API or HTTP API requires AWS_IAM authorization.",
-    enforcementLevel: "mandatory",
-    configSchema: optionsExemptionSchema,
-    validateResource: resourceRule<OptionsExemptionConfig>([...TYPES.restApi, ...TYPES.httpApi], optionsExemptionSchema, (props, ctx) => {
+    settings: optionsExemption,
+    types: [...TYPES.restApi, ...TYPES.httpApi],
+    validate: (props, ctx) => {
         const body = props.body;
         if (body === undefined || body === null || body === "") return;
         const kind = ctx.type === TYPES.restApi[0] ? "RestApi" : "Api";
@@ -164,19 +164,18 @@ export const openApiIamAuth: ResourceValidationPolicy = {
                 }
             }
         }
-    }),
-};
+    },
+});
 
-export const functionUrlIamAuth: ResourceValidationPolicy = {
+export const functionUrlIamAuth: ResourceValidationPolicy = resourcePolicy({
     name: "lambda-function-url-iam-auth",
     description: "Checks that every Lambda function URL uses AWS_IAM authorization.",
-    enforcementLevel: "mandatory",
-    configSchema: configSchema(),
-    validateResource: resourceRule<BaseConfig>(TYPES.functionUrl, configSchema(), (props, ctx) => {
+    types: TYPES.functionUrl,
+    validate: (props, ctx) => {
         const authorization = String(props.authorizationType ?? "NONE");
         if (authorization.toUpperCase() === "AWS_IAM") return;
         ctx.report(`Lambda function URL ${ctx.name} must use authorizationType AWS_IAM, found ${authorization}: a NONE URL lets anyone invoke the function.`);
-    }),
-};
+    },
+});
 
 export const apiPolicies: ResourceValidationPolicy[] = [restMethodIamAuth, routeIamAuth, noQuickCreateApi, openApiIamAuth, functionUrlIamAuth];

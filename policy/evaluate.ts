@@ -2,7 +2,8 @@
  * Runs the pack over recorded resources without the Pulumi CLI, the way the CLI's analyzer does:
  * every resource policy on every resource (props = inputs, behind the unknown-checking proxy), then
  * every stack policy on the whole set (props = outputs, dependencies resolved to resources).
- * Used by `npm run policy:check`, the tests and the benchmark; `index.ts` never imports it.
+ * The one offline evaluator: `npm run policy:check`, the tests and the benchmark all use it;
+ * `index.ts` never imports it (the CLI runs the pack through its own analyzer).
  */
 import * as policy from "@pulumi/policy";
 import type {
@@ -17,8 +18,9 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
+import { POLICY_TYPES } from "./define";
 import { policies as packPolicies } from "./policies";
-import { POLICY_TYPES, isUnknownValueError } from "./util";
+import { isUnknownValueError } from "./util";
 
 const unknownCheckingProxy: <T>(value: T) => T = (policy as any).unknownCheckingProxy;
 
@@ -118,7 +120,11 @@ function checkProperties(name: string, schema: PolicyConfigSchema | undefined, p
 
 class NotApplicable extends Error {}
 
-function options(record: ResourceRecord): PolicyResourceOptions {
+const throwNotApplicable = (reason?: string): never => {
+    throw new NotApplicable(reason);
+};
+
+function options(record: Pick<ResourceRecord, "parent" | "options">): PolicyResourceOptions {
     return {
         protect: record.options?.protect ?? false,
         ignoreChanges: record.options?.ignoreChanges ?? [],
@@ -137,30 +143,84 @@ function isResourcePolicy(p: ResourceValidationPolicy | StackValidationPolicy): 
     return (p as ResourceValidationPolicy).validateResource !== undefined;
 }
 
-type Report = (message: string | { message?: string; urn?: string; enforcementLevel?: EnforcementLevel }, urn?: string) => void;
+/** What a policy reported, as the analyzer receives it: a level only when the rule set one itself. */
+export interface Reported {
+    message: string;
+    enforcementLevel?: EnforcementLevel;
+    urn?: string;
+}
 
-/** Collects what a policy reports, in the `Violation` shape, honouring per-report levels. */
-function collector(
-    policyName: string,
-    level: EnforcementLevel,
-    out: Violation[],
-    locate: (urn: string | undefined) => Pick<Violation, "resourceType" | "resourceName" | "urn">,
-    defaultUrn?: string,
-): Report {
+type Report = (message: string | Reported, urn?: string) => void;
+
+function collect(out: Reported[]): Report {
     return (message, urn) => {
-        const info = typeof message === "object" ? message : { message, urn };
-        out.push({
-            policyName,
-            enforcementLevel: info.enforcementLevel ?? level,
-            ...locate(info.urn ?? defaultUrn),
-            message: info.message ?? "",
-        });
+        out.push(typeof message === "object" ? { message: message.message ?? "", enforcementLevel: message.enforcementLevel, urn: message.urn } : { message, urn });
     };
+}
+
+/** The analyzer's resource arguments: props behind the unknown-checking proxy, config as the user set it. */
+function resourceArgs(record: Pick<ResourceRecord, "type" | "name" | "urn" | "inputs" | "parent" | "options">, properties: Record<string, unknown>): ResourceValidationArgs {
+    const props = unknownCheckingProxy(record.inputs);
+    return {
+        type: record.type,
+        props,
+        urn: record.urn,
+        name: record.name,
+        opts: options(record),
+        stackTags: new Map(),
+        isType: (cls) => typeOf(cls) === record.type,
+        asType: ((cls: unknown) => (typeOf(cls) === record.type ? props : undefined)) as ResourceValidationArgs["asType"],
+        getConfig: <T extends object>() => ({ ...properties }) as T,
+        notApplicable: throwNotApplicable,
+    };
+}
+
+/** Whether a validation applies to a type, by the tags `validateResourceOfType` and `resourcePolicy` put on it. */
+function applies(validation: ResourceValidation, type: string): boolean {
+    const pulumiType = typeOf(validation);
+    if (pulumiType && pulumiType !== type) return false;
+    const types: readonly string[] | undefined = (validation as any)[POLICY_TYPES];
+    return !types || types.includes(type);
+}
+
+/**
+ * Runs one resource policy's validations on one resource. Returns whether the policy declared
+ * itself not applicable; anything else it throws (an escaped unknown among them) is rethrown.
+ */
+async function runResourceValidations(policy: ResourceValidationPolicy, args: ResourceValidationArgs, report: Report): Promise<{ notApplicable: boolean }> {
+    const validations: ResourceValidation[] = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource!];
+    let ran = false;
+    for (const validation of validations) {
+        if (!applies(validation, args.type)) continue;
+        ran = true;
+        try {
+            await validation(args, report as any);
+        } catch (error) {
+            if (error instanceof NotApplicable) return { notApplicable: true };
+            throw error;
+        }
+    }
+    return { notApplicable: !ran };
+}
+
+async function runStackValidation(policy: StackValidationPolicy, resources: PolicyResource[], properties: Record<string, unknown>, report: Report): Promise<{ notApplicable: boolean }> {
+    const args: StackValidationArgs = {
+        resources,
+        stackTags: new Map(),
+        getConfig: <T extends object>() => ({ ...properties }) as T,
+        notApplicable: throwNotApplicable,
+    };
+    try {
+        await policy.validateStack(args, report as any);
+    } catch (error) {
+        if (error instanceof NotApplicable) return { notApplicable: true };
+        throw error;
+    }
+    return { notApplicable: false };
 }
 
 /** Turns an escaped unknown into the CLI's own advisory note, so even a careless rule never passes silently. */
 function handleError(error: unknown, policyName: string, report: Report): void {
-    if (error instanceof NotApplicable) return;
     if (isUnknownValueError(error)) {
         report({ message: `can't run policy '${policyName}' during preview: ${(error as Error).message}`, enforcementLevel: "advisory" });
         return;
@@ -176,47 +236,36 @@ export async function evaluatePolicies(resources: readonly ResourceRecord[], eva
     const policies = evaluateOptions.policies ?? packPolicies;
     const config = resolveConfig(policies, evaluateOptions.config, evaluateOptions.packEnforcementLevel);
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
-    const locate = (urn: string | undefined) => {
-        const record = urn ? byUrn.get(urn) : undefined;
-        return record ? { resourceType: record.type, resourceName: record.name, urn } : urn ? { urn } : {};
-    };
     const active = policies.filter((p) => config.get(p.name)!.enforcementLevel !== "disabled");
-    const throwNotApplicable = (reason?: string): never => {
-        throw new NotApplicable(reason);
-    };
     const violations: Violation[] = [];
+    const record = (policyName: string, level: EnforcementLevel, reported: Reported[], defaultUrn?: string) => {
+        for (const entry of reported) {
+            const urn = entry.urn ?? defaultUrn;
+            const located = urn ? byUrn.get(urn) : undefined;
+            violations.push({
+                policyName,
+                enforcementLevel: entry.enforcementLevel ?? level,
+                ...(located ? { resourceType: located.type, resourceName: located.name, urn } : urn ? { urn } : {}),
+                message: entry.message,
+            });
+        }
+    };
+    const levelOf = (name: string) => {
+        const level = config.get(name)!.enforcementLevel;
+        return level === "remediate" ? "mandatory" : level;
+    };
 
-    for (const record of resources) {
+    for (const resource of resources) {
         for (const p of active) {
             if (!isResourcePolicy(p) || !p.validateResource) continue;
-            const { enforcementLevel, properties } = config.get(p.name)!;
-            const level = enforcementLevel === "remediate" ? "mandatory" : enforcementLevel;
-            const report = collector(p.name, level, violations, locate, record.urn);
-            const validations: ResourceValidation[] = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
-            for (const validation of validations) {
-                const pulumiType = typeOf(validation);
-                if (pulumiType && pulumiType !== record.type) continue;
-                const types: readonly string[] | undefined = (validation as any)[POLICY_TYPES];
-                if (types && !types.includes(record.type)) continue;
-                const props = unknownCheckingProxy(record.inputs);
-                const args: ResourceValidationArgs = {
-                    type: record.type,
-                    props,
-                    urn: record.urn,
-                    name: record.name,
-                    opts: options(record),
-                    stackTags: new Map(),
-                    isType: (cls) => typeOf(cls) === record.type,
-                    asType: ((cls: unknown) => (typeOf(cls) === record.type ? props : undefined)) as ResourceValidationArgs["asType"],
-                    getConfig: <T extends object>() => ({ ...properties }) as T,
-                    notApplicable: throwNotApplicable,
-                };
-                try {
-                    await validation(args, report as any);
-                } catch (error) {
-                    handleError(error, p.name, report);
-                }
+            const reported: Reported[] = [];
+            const report = collect(reported);
+            try {
+                await runResourceValidations(p, resourceArgs(resource, config.get(p.name)!.properties), report);
+            } catch (error) {
+                handleError(error, p.name, report);
             }
+            record(p.name, levelOf(p.name), reported, resource.urn);
         }
     }
 
@@ -224,27 +273,21 @@ export async function evaluatePolicies(resources: readonly ResourceRecord[], eva
     if (stackPolicies.length > 0) {
         const stackResources = toStackResources(resources);
         for (const p of stackPolicies) {
-            const { enforcementLevel, properties } = config.get(p.name)!;
-            const level = enforcementLevel === "remediate" ? "mandatory" : enforcementLevel;
-            const report = collector(p.name, level, violations, locate);
-            const args: StackValidationArgs = {
-                resources: stackResources,
-                stackTags: new Map(),
-                getConfig: <T extends object>() => ({ ...properties }) as T,
-                notApplicable: throwNotApplicable,
-            };
+            const reported: Reported[] = [];
+            const report = collect(reported);
             try {
-                await p.validateStack(args, report as any);
+                await runStackValidation(p, stackResources, config.get(p.name)!.properties, report);
             } catch (error) {
                 handleError(error, p.name, report);
             }
+            record(p.name, levelOf(p.name), reported);
         }
     }
     return violations;
 }
 
 /** Outputs as the analyzer sees them (the provider's `id` among them), with references resolved. */
-function toStackResources(records: readonly ResourceRecord[]): PolicyResource[] {
+function toStackResources(records: readonly Omit<ResourceRecord, "inputs">[]): PolicyResource[] {
     const byUrn = new Map<string, PolicyResource>();
     const list = records.map((record) => {
         const state = record.custom === false || record.id === undefined || "id" in record.state ? record.state : { ...record.state, id: record.id };
@@ -271,6 +314,83 @@ function toStackResources(records: readonly ResourceRecord[]): PolicyResource[] 
         for (const [key, urns] of Object.entries(record.propertyDependencies)) resource.propertyDependencies[key] = resolve(urns);
     });
     return list;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One policy at a time: the same analyzer arguments, for unit tests of a single rule.
+
+const proxy = require("@pulumi/policy/proxy");
+
+/** The sentinels the engine puts in place of values that are unknown at preview. */
+export const UNKNOWN = {
+    string: proxy.unknownStringValue as string,
+    boolean: proxy.unknownBooleanValue as string,
+    array: proxy.unknownArrayValue as string,
+    object: proxy.unknownObjectValue as string,
+};
+
+export interface PolicyRun {
+    /** What the policy reported, each with its own level only where the rule set one. */
+    reported: Reported[];
+    notApplicable: boolean;
+}
+
+export function urnOf(type: string, name: string): string {
+    return `urn:pulumi:test::test::${type}::${name}`;
+}
+
+/**
+ * Runs one resource policy on one resource, with the config exactly as given (no schema defaults,
+ * like `getConfig()` under the CLI). Stricter than the analyzer in one way: an unknown that
+ * escapes the rule throws, so a test sees the rule's own handling of unknowns.
+ */
+export async function runResourcePolicy(
+    target: ResourceValidationPolicy,
+    type: string,
+    props: Record<string, any>,
+    runOptions: { name?: string; config?: object } = {},
+): Promise<PolicyRun> {
+    const name = runOptions.name ?? "subject";
+    const reported: Reported[] = [];
+    const args = resourceArgs({ type, name, urn: urnOf(type, name), inputs: props }, { ...(runOptions.config ?? {}) });
+    // Called directly, not through `applies`, so a policy's own notApplicable is what the test sees.
+    const validations: ResourceValidation[] = Array.isArray(target.validateResource) ? target.validateResource : [target.validateResource!];
+    try {
+        for (const validation of validations) await validation(args, collect(reported) as any);
+    } catch (error) {
+        if (error instanceof NotApplicable) return { reported, notApplicable: true };
+        throw error;
+    }
+    return { reported, notApplicable: false };
+}
+
+export interface FakeStackResource {
+    type: string;
+    name: string;
+    /** Outputs, as a stack policy sees them. */
+    props: Record<string, any>;
+    /** Names of resources (in the same list) this one depends on. */
+    dependsOn?: string[];
+    /** Property name -> names of resources its value came from. */
+    propertyDependencies?: Record<string, string[]>;
+}
+
+/** Runs one stack policy over a small stack described by name; same strictness as `runResourcePolicy`. */
+export async function runStackPolicy(target: StackValidationPolicy, fakes: FakeStackResource[], runOptions: { config?: object } = {}): Promise<PolicyRun> {
+    const urnByName = new Map(fakes.map((fake) => [fake.name, urnOf(fake.type, fake.name)]));
+    const urns = (names: string[] = []) => names.map((name) => urnByName.get(name)!);
+    const records = fakes.map((fake) => ({
+        type: fake.type,
+        name: fake.name,
+        urn: urnOf(fake.type, fake.name),
+        custom: true,
+        state: fake.props,
+        dependencies: urns(fake.dependsOn),
+        propertyDependencies: Object.fromEntries(Object.entries(fake.propertyDependencies ?? {}).map(([key, names]) => [key, urns(names)])),
+    }));
+    const reported: Reported[] = [];
+    const { notApplicable } = await runStackValidation(target, toStackResources(records), { ...(runOptions.config ?? {}) }, collect(reported));
+    return { reported, notApplicable };
 }
 
 /** `<enforcement> <policy-name> <resource type> <resource name>: <message>` */

@@ -1,24 +1,22 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { BaseConfig, conditionEntries, configSchema, describeStatement, hasWildcard, items, parseDocument, quote, resourceRule, statements } from "./util";
+import { resourcePolicy } from "./define";
+import { conditionEntries, describeStatement, hasWildcard, items, parseDocument, quote, statements } from "./util";
 
 export const TYPES = {
     identityPool: ["aws:cognito/identityPool:IdentityPool"],
     role: ["aws:iam/role:Role"],
 } as const;
 
-const base = configSchema();
-
-export const noUnauthenticatedIdentities: ResourceValidationPolicy = {
+export const noUnauthenticatedIdentities: ResourceValidationPolicy = resourcePolicy({
     name: "cognito-identity-pool-no-unauthenticated",
     description: "Checks that every Cognito Identity Pool disallows unauthenticated identities.",
-    enforcementLevel: "mandatory",
-    configSchema: base,
-    validateResource: resourceRule<BaseConfig>(TYPES.identityPool, base, (props, ctx) => {
+    types: TYPES.identityPool,
+    validate: (props, ctx) => {
         // The provider's default is false, so an absent value is safe.
         if (props.allowUnauthenticatedIdentities !== true) return;
         ctx.report(`Identity pool ${ctx.name} must set allowUnauthenticatedIdentities to false, found true: guests would receive AWS credentials.`);
-    }),
-};
+    },
+});
 
 const COGNITO = "cognito-identity.amazonaws.com";
 const AUD = `${COGNITO}:aud`;
@@ -59,12 +57,11 @@ export function cognitoTrustProblems(statement: Record<string, any>): string[] {
     return problems;
 }
 
-export const cognitoTrustConditions: ResourceValidationPolicy = {
+export const cognitoTrustConditions: ResourceValidationPolicy = resourcePolicy({
     name: "iam-cognito-trust-conditions",
     description: `Checks that every IAM role trusting ${COGNITO} conditions on its :aud (the identity pool) and on :amr = authenticated.`,
-    enforcementLevel: "mandatory",
-    configSchema: base,
-    validateResource: resourceRule<BaseConfig>(TYPES.role, base, (props, ctx) => {
+    types: TYPES.role,
+    validate: (props, ctx) => {
         const trust = props.assumeRolePolicy;
         if (trust === undefined || trust === null || trust === "") return;
         const { document, error } = parseDocument(trust);
@@ -78,7 +75,7 @@ export const cognitoTrustConditions: ResourceValidationPolicy = {
                 ctx.report(`Role ${ctx.name} trusts ${COGNITO} (${describeStatement(statement, index)}) and must require ${problem}.`);
             }
         });
-    }),
-};
+    },
+});
 
 export const identityPolicies: ResourceValidationPolicy[] = [noUnauthenticatedIdentities, cognitoTrustConditions];

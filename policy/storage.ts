@@ -1,20 +1,9 @@
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import {
-    BaseConfig,
-    conditionEntries,
-    configSchema,
-    describeStatement,
-    hasWildcard,
-    isUnknownValueError,
-    items,
-    parseDocument,
-    quote,
-    resourceRule,
-    stackRule,
-    statements,
-} from "./util";
+import { resourcePolicy, stackPolicy } from "./define";
+import { NON_PUBLIC_HINT, PUBLIC_ACCESS_BLOCK_FLAGS, PUBLIC_CANNED_ACLS, publicGroup, publicStatements, weakFlags } from "./public";
+import { isUnknownValueError, items, parseDocument, quote } from "./util";
 
-/** Each v7 token with its deprecated `...V2` twin where one exists. */
+/** Each v7 token with its deprecated `...V2` twin (the v6 token) where one exists. */
 export const TYPES = {
     bucket: ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"],
     publicAccessBlock: ["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"],
@@ -22,41 +11,45 @@ export const TYPES = {
     bucketPolicy: ["aws:s3/bucketPolicy:BucketPolicy"],
     bucketAcl: ["aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2"],
     object: ["aws:s3/bucketObject:BucketObject", "aws:s3/bucketObjectv2:BucketObjectv2"],
+    objectCopy: ["aws:s3/objectCopy:ObjectCopy"],
     ownershipControls: ["aws:s3/bucketOwnershipControls:BucketOwnershipControls"],
-    website: [
-        "aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration",
-        "aws:s3/bucketWebsiteConfigurationV2:BucketWebsiteConfigurationV2",
-    ],
+    website: ["aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration", "aws:s3/bucketWebsiteConfigurationV2:BucketWebsiteConfigurationV2"],
+    accessPoint: ["aws:s3/accessPoint:AccessPoint"],
+    accessPointPolicy: ["aws:s3control/accessPointPolicy:AccessPointPolicy"],
+    objectLambdaAccessPointPolicy: ["aws:s3control/objectLambdaAccessPointPolicy:ObjectLambdaAccessPointPolicy"],
+    multiRegionAccessPoint: ["aws:s3control/multiRegionAccessPoint:MultiRegionAccessPoint"],
+    multiRegionAccessPointPolicy: ["aws:s3control/multiRegionAccessPointPolicy:MultiRegionAccessPointPolicy"],
 } as const;
 
-export const PUBLIC_ACCESS_BLOCK_FLAGS = ["blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets"] as const;
+const is = (types: readonly string[], type: string) => types.includes(type);
 
-/** Describes the flags that are not `true` ("blockPublicPolicy false, restrictPublicBuckets unset"), or undefined. */
-export function weakFlags(props: Record<string, any>): string | undefined {
-    const weak = PUBLIC_ACCESS_BLOCK_FLAGS.filter((flag) => props[flag] !== true).map(
-        (flag) => `${flag} ${props[flag] === undefined || props[flag] === null ? "unset" : quote(props[flag])}`,
-    );
-    return weak.length > 0 ? weak.join(", ") : undefined;
-}
-
-const base = configSchema();
-
-export const publicAccessBlockFlags: ResourceValidationPolicy = {
+export const publicAccessBlockFlags: ResourceValidationPolicy = resourcePolicy({
     name: "s3-public-access-block-all-flags",
-    description: "Checks that every S3 bucket or account public access block sets all four flags to true.",
-    enforcementLevel: "mandatory",
-    configSchema: base,
-    validateResource: resourceRule<BaseConfig>([...TYPES.publicAccessBlock, ...TYPES.accountPublicAccessBlock], base, (props, ctx) => {
+    description: "Checks that every S3 bucket, account, access point and Multi-Region Access Point public access block keeps all four flags true.",
+    types: [...TYPES.publicAccessBlock, ...TYPES.accountPublicAccessBlock, ...TYPES.accessPoint, ...TYPES.multiRegionAccessPoint],
+    validate: (props, ctx) => {
+        const required = `${PUBLIC_ACCESS_BLOCK_FLAGS.join(", ")} true`;
+        if (is(TYPES.accessPoint, ctx.type)) {
+            // Absent flags (or an absent block) keep AWS's default for access points: enabled.
+            const weak = weakFlags(props.publicAccessBlockConfiguration, true);
+            if (weak) ctx.report(`Access point ${ctx.name} must keep ${required} in publicAccessBlockConfiguration; found ${weak}.`);
+            return;
+        }
+        if (is(TYPES.multiRegionAccessPoint, ctx.type)) {
+            const weak = weakFlags(items(props.details)[0]?.publicAccessBlock, true);
+            if (weak) ctx.report(`Multi-Region Access Point ${ctx.name} must keep ${required} in details.publicAccessBlock; found ${weak}.`);
+            return;
+        }
         const weak = weakFlags(props);
         if (!weak) return;
-        const kind = TYPES.accountPublicAccessBlock.includes(ctx.type as any) ? "Account public access block" : "Public access block";
+        const kind = is(TYPES.accountPublicAccessBlock, ctx.type) ? "Account public access block" : "Public access block";
         ctx.report(`${kind} ${ctx.name} must set ${PUBLIC_ACCESS_BLOCK_FLAGS.join(", ")} to true; found ${weak}.`);
-    }),
-};
+    },
+});
 
 const bucketTypes = new Set<string>(TYPES.bucket);
 
-/** A bucket's name only helps match blocks by value; propertyDependencies match even when it is unknown. */
+/** A value that only helps matching; propertyDependencies match even when it is unknown. */
 function knownOrUndefined<T>(read: () => T): T | undefined {
     try {
         return read();
@@ -67,25 +60,29 @@ function knownOrUndefined<T>(read: () => T): T | undefined {
 }
 
 /**
- * Which bucket a public access block protects: the resource its `bucket` input came from (known
- * even at preview), else the bucket whose name or id equals its `bucket` value, else the only
- * bucket it depends on.
+ * The resource of one of `types` that `resource` points at through `property`: the resource its
+ * input came from (known even at preview), else the one whose `valueKeys` output equals the
+ * input's value, else the only such resource it depends on.
  */
-function protectedBucket(pab: PolicyResource, byUrn: Map<string, PolicyResource>, byName: Map<string, PolicyResource>): PolicyResource | undefined {
-    const fromProperty = (pab.propertyDependencies.bucket ?? []).filter((dep) => bucketTypes.has(dep.type));
+function referenced(
+    resource: PolicyResource,
+    property: string,
+    types: ReadonlySet<string>,
+    byUrn: Map<string, PolicyResource>,
+    byValue: Map<string, PolicyResource>,
+): PolicyResource | undefined {
+    const fromProperty = (resource.propertyDependencies[property] ?? []).filter((dep) => types.has(dep.type));
     if (fromProperty.length > 0) return byUrn.get(fromProperty[0].urn);
-    const value = knownOrUndefined(() => pab.props.bucket);
-    if (typeof value === "string" && byName.has(value)) return byName.get(value);
-    const dependedOn = pab.dependencies.filter((dep) => bucketTypes.has(dep.type));
+    const value = knownOrUndefined(() => resource.props[property]);
+    if (typeof value === "string" && byValue.has(value)) return byValue.get(value);
+    const dependedOn = resource.dependencies.filter((dep) => types.has(dep.type));
     return dependedOn.length === 1 ? byUrn.get(dependedOn[0].urn) : undefined;
 }
 
-export const bucketHasPublicAccessBlock: StackValidationPolicy = {
+export const bucketHasPublicAccessBlock: StackValidationPolicy = stackPolicy({
     name: "s3-bucket-has-public-access-block",
     description: "Checks that every S3 bucket has a public access block with all four flags true attached to it.",
-    enforcementLevel: "mandatory",
-    configSchema: base,
-    validateStack: stackRule<BaseConfig>(base, (resources, ctx) => {
+    validate: (resources, ctx) => {
         // One pass to index, one over the blocks, one over the buckets: linear in the stack size.
         const byUrn = new Map<string, PolicyResource>();
         const byName = new Map<string, PolicyResource>();
@@ -109,7 +106,7 @@ export const bucketHasPublicAccessBlock: StackValidationPolicy = {
         const protection = new Map<string, { block: PolicyResource; weak?: string }[]>();
         let unmatched = 0;
         for (const block of blocks) {
-            const bucket = ctx.check("which bucket it protects", block, () => protectedBucket(block, byUrn, byName));
+            const bucket = ctx.check("which bucket it protects", block, () => referenced(block, "bucket", bucketTypes, byUrn, byName));
             if (!bucket) {
                 unmatched++;
                 continue;
@@ -135,119 +132,55 @@ export const bucketHasPublicAccessBlock: StackValidationPolicy = {
                 bucket.urn,
             );
         }
-    }),
-};
+    },
+});
 
-const PUBLIC_CANNED_ACLS = new Set(["public-read", "public-read-write", "authenticated-read"]);
-const PUBLIC_GROUPS = ["http://acs.amazonaws.com/groups/global/AllUsers", "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"];
-
-function publicGroup(uri: unknown): string | undefined {
-    if (typeof uri !== "string") return undefined;
-    const found = PUBLIC_GROUPS.find((group) => group.toLowerCase() === uri.toLowerCase().replace(/^https:/, "http:"));
-    return found ? found.slice(found.lastIndexOf("/") + 1) : undefined;
+function aclSubject(type: string): string {
+    if (is(TYPES.bucket, type)) return "Bucket";
+    if (is(TYPES.bucketAcl, type)) return "Bucket ACL";
+    if (is(TYPES.objectCopy, type)) return "Object copy";
+    return type.split(":").pop()!;
 }
 
-export const noPublicAcl: ResourceValidationPolicy = {
+export const noPublicAcl: ResourceValidationPolicy = resourcePolicy({
     name: "s3-no-public-acl",
-    description: "Checks that no S3 bucket, bucket ACL or object uses a public canned ACL or grants access to the AllUsers or AuthenticatedUsers groups.",
-    enforcementLevel: "mandatory",
-    configSchema: base,
-    validateResource: resourceRule<BaseConfig>([...TYPES.bucket, ...TYPES.bucketAcl, ...TYPES.object], base, (props, ctx) => {
+    description: "Checks that no S3 bucket, bucket ACL, object or object copy uses a public canned ACL or grants access to the AllUsers or AuthenticatedUsers groups.",
+    types: [...TYPES.bucket, ...TYPES.bucketAcl, ...TYPES.object, ...TYPES.objectCopy],
+    validate: (props, ctx) => {
+        const subject = `${aclSubject(ctx.type)} ${ctx.name}`;
         ctx.check("acl", () => {
             const acl = props.acl;
             if (typeof acl === "string" && PUBLIC_CANNED_ACLS.has(acl)) {
-                ctx.report(`${ctx.type.split(":").pop()} ${ctx.name} must not use the public canned ACL ${quote(acl)}; use "private" (or none, with BucketOwnerEnforced ownership).`);
+                const kind = is(TYPES.object, ctx.type) ? ctx.type.split(":").pop() : aclSubject(ctx.type);
+                ctx.report(`${kind} ${ctx.name} must not use the public canned ACL ${quote(acl)}; use "private" (or none, with BucketOwnerEnforced ownership).`);
             }
         });
-        // Inline bucket grants: { type, uri, permissions[] }; BucketAcl: accessControlPolicy.grants[].grantee.uri.
+        // Inline bucket grants and ObjectCopy grants: { type, uri, permissions[] }.
         ctx.check("grants", () => {
             for (const grant of items(props.grants)) {
                 const group = publicGroup(grant?.uri);
-                if (group) ctx.report(`Bucket ${ctx.name} must not grant ${items(grant.permissions).join(", ") || "access"} to the ${group} group.`);
+                if (group) ctx.report(`${subject} must not grant ${items(grant.permissions).join(", ") || "access"} to the ${group} group.`);
             }
         });
+        // BucketAcl: accessControlPolicy.grants[].grantee.uri (an object in v7, a one-element list in v6).
         ctx.check("accessControlPolicy", () => {
             for (const policy of items(props.accessControlPolicy)) {
                 for (const grant of items(policy?.grants)) {
                     for (const grantee of items(grant?.grantee)) {
                         const group = publicGroup(grantee?.uri);
-                        if (group) ctx.report(`Bucket ACL ${ctx.name} must not grant ${grant.permission ?? "access"} to the ${group} group.`);
+                        if (group) ctx.report(`${subject} must not grant ${grant.permission ?? "access"} to the ${group} group.`);
                     }
                 }
             }
         });
-    }),
-};
+    },
+});
 
-/**
- * Condition keys that S3 (and IAM Access Analyzer) treat as making an `Allow` to `*` non-public
- * when they hold fixed values ("The meaning of public", Amazon S3 User Guide), plus the
- * principal keys that pin the caller's own account, ARN or organization.
- */
-export const NON_PUBLIC_CONDITION_KEYS = new Set(
-    [
-        "aws:SourceArn",
-        "aws:SourceAccount",
-        "aws:SourceOwner",
-        "aws:SourceVpc",
-        "aws:SourceVpce",
-        "aws:SourceIp",
-        "aws:userid",
-        "aws:PrincipalAccount",
-        "aws:PrincipalArn",
-        "aws:PrincipalOrgID",
-        "s3:x-amz-server-side-encryption-aws-kms-key-id",
-        "s3:DataAccessPointArn",
-        "s3:DataAccessPointAccount",
-    ].map((key) => key.toLowerCase()),
-);
-
-/** Operators that pin a key to the listed values (not negations, not `...IfExists`, not vacuous `ForAllValues`). */
-const PINNING_OPERATORS = new Set(["stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike", "ipaddress"]);
-const OPEN_CIDRS = new Set(["0.0.0.0/0", "::/0"]);
-
-function pinsToSpecificValues(operator: string, key: string, values: unknown[]): boolean {
-    let op = operator.toLowerCase();
-    if (op.startsWith("forallvalues:")) return false;
-    if (op.startsWith("foranyvalue:")) op = op.slice("foranyvalue:".length);
-    if (!PINNING_OPERATORS.has(op) || !NON_PUBLIC_CONDITION_KEYS.has(key.toLowerCase())) return false;
-    if (values.length === 0) return false;
-    return values.every((value) => typeof value === "string" && value.length > 0 && !hasWildcard(value) && !OPEN_CIDRS.has(value));
-}
-
-function principalIsPublic(principal: unknown): boolean {
-    if (principal === "*") return true;
-    if (principal === null || typeof principal !== "object") return false;
-    const record = principal as Record<string, unknown>;
-    return ["AWS", "CanonicalUser"].some((kind) => items(record[kind]).includes("*"));
-}
-
-/** Problems ("statement 2, Sid Public allows principal \"*\" …") of a bucket policy document. */
-export function publicStatements(document: Record<string, any>): string[] {
-    const problems: string[] = [];
-    statements(document).forEach((statement, index) => {
-        if (statement?.Effect !== "Allow") return;
-        const where = describeStatement(statement, index);
-        if (statement.NotPrincipal !== undefined) {
-            problems.push(`${where} allows everyone except NotPrincipal ${quote(statement.NotPrincipal)}`);
-            return;
-        }
-        if (!principalIsPublic(statement.Principal)) return;
-        const pinned = conditionEntries(statement.Condition).some((entry) => pinsToSpecificValues(entry.operator, entry.key, entry.values));
-        if (!pinned) problems.push(`${where} allows principal ${quote(statement.Principal)} without a condition that pins it`);
-    });
-    return problems;
-}
-
-const PINNING_HINT =
-    "an Allow to everyone needs a condition with fixed values on aws:SourceArn, aws:SourceAccount, aws:SourceVpc(e), aws:SourceIp, aws:PrincipalAccount, aws:PrincipalArn or aws:PrincipalOrgID";
-
-export const noPublicBucketPolicy: ResourceValidationPolicy = {
+export const noPublicBucketPolicy: ResourceValidationPolicy = resourcePolicy({
     name: "s3-no-public-bucket-policy",
-    description: "Checks that no S3 bucket policy (separate or inline) allows access to everyone.",
-    enforcementLevel: "mandatory",
-    configSchema: base,
-    validateResource: resourceRule<BaseConfig>([...TYPES.bucketPolicy, ...TYPES.bucket], base, (props, ctx) => {
+    description: "Checks that no S3 bucket policy (separate or inline) is public as AWS defines it.",
+    types: [...TYPES.bucketPolicy, ...TYPES.bucket],
+    validate: (props, ctx) => {
         const inline = bucketTypes.has(ctx.type);
         ctx.check("policy", () => {
             const policy = props.policy;
@@ -258,50 +191,103 @@ export const noPublicBucketPolicy: ResourceValidationPolicy = {
                 ctx.report(`${subject} must be a valid policy document so it can be checked; it ${error}.`);
                 return;
             }
-            for (const problem of publicStatements(document)) {
-                ctx.report(`${subject} must not be public: ${problem} (${PINNING_HINT}).`);
+            for (const problem of publicStatements(document, { kind: "bucket" })) {
+                ctx.report(`${subject} must not be public: ${problem} (${NON_PUBLIC_HINT}).`);
             }
         });
-    }),
-};
+    },
+});
 
-export const noWebsiteHosting: ResourceValidationPolicy = {
+const accessPointTypes = new Set<string>(TYPES.accessPoint);
+
+/** Access points whose network origin is a VPC (AWS: never public, whatever their policy). */
+function hasVpcOrigin(accessPoint: PolicyResource): boolean {
+    const vpc = items(accessPoint.props.vpcConfiguration)[0];
+    return typeof vpc?.vpcId === "string" && vpc.vpcId.length > 0;
+}
+
+export const noPublicAccessPointPolicy: StackValidationPolicy = stackPolicy({
+    name: "s3-no-public-access-point-policy",
+    description:
+        "Checks that no S3 access point, Object Lambda access point or Multi-Region Access Point policy is public as AWS defines it for access points (an access point with a VPC network origin is never public).",
+    validate: (resources, ctx) => {
+        const byUrn = new Map<string, PolicyResource>();
+        const byArn = new Map<string, PolicyResource>();
+        for (const resource of resources) {
+            if (!accessPointTypes.has(resource.type)) continue;
+            byUrn.set(resource.urn, resource);
+            const arn = knownOrUndefined(() => resource.props.arn);
+            if (typeof arn === "string" && arn.length > 0) byArn.set(arn, resource);
+        }
+        const judge = (resource: PolicyResource, subject: string, policy: unknown) => {
+            if (policy === undefined || policy === null || policy === "") return;
+            const { document, error } = parseDocument(policy);
+            if (!document) {
+                ctx.report(`${subject} must be a valid policy document so it can be checked; it ${error}.`, resource.urn);
+                return;
+            }
+            for (const problem of publicStatements(document, { kind: "access-point" })) {
+                ctx.report(`${subject} must not be public: ${problem} (${NON_PUBLIC_HINT}; a set of access points through s3:DataAccessPointArn is public here).`, resource.urn);
+            }
+        };
+        for (const resource of resources) {
+            if (is(TYPES.accessPoint, resource.type)) {
+                ctx.check("policy", resource, () => {
+                    if (!hasVpcOrigin(resource)) judge(resource, `The policy of access point ${resource.name}`, resource.props.policy);
+                });
+            } else if (is(TYPES.accessPointPolicy, resource.type)) {
+                ctx.check("policy", resource, () => {
+                    const accessPoint = referenced(resource, "accessPointArn", accessPointTypes, byUrn, byArn);
+                    if (accessPoint && ctx.check("network origin", accessPoint, () => hasVpcOrigin(accessPoint))) return;
+                    judge(resource, `Access point policy ${resource.name}`, resource.props.policy);
+                });
+            } else if (is(TYPES.objectLambdaAccessPointPolicy, resource.type)) {
+                ctx.check("policy", resource, () => judge(resource, `Object Lambda access point policy ${resource.name}`, resource.props.policy));
+            } else if (is(TYPES.multiRegionAccessPointPolicy, resource.type)) {
+                ctx.check("policy", resource, () => judge(resource, `Multi-Region Access Point policy ${resource.name}`, items(resource.props.details)[0]?.policy));
+            }
+        }
+    },
+});
+
+export const noWebsiteHosting: ResourceValidationPolicy = resourcePolicy({
     name: "s3-no-website-hosting",
     description: "Checks that no S3 bucket has a static website hosting configuration (inline or a separate resource).",
-    enforcementLevel: "mandatory",
-    configSchema: base,
-    validateResource: resourceRule<BaseConfig>([...TYPES.bucket, ...TYPES.website], base, (props, ctx) => {
+    types: [...TYPES.bucket, ...TYPES.website],
+    validate: (props, ctx) => {
         if (!bucketTypes.has(ctx.type)) {
             ctx.report(`Bucket website configuration ${ctx.name} must not exist: website endpoints serve objects over plain HTTP without authentication. Serve through CloudFront with origin access control instead.`);
             return;
         }
-        ctx.check("website", () => {
-            // v7: an object; v6: a one-element list.
-            if (items(props.website).length > 0) {
-                ctx.report(`Bucket ${ctx.name} must not configure website hosting (website is set): website endpoints serve objects over plain HTTP without authentication.`);
-            }
-        });
-    }),
-};
+        // `website`: an object on v7 buckets and v6's legacy Bucket; `websites`: a list on v6's BucketV2.
+        for (const field of ["website", "websites"] as const) {
+            ctx.check(field, () => {
+                if (items(props[field]).length > 0) {
+                    ctx.report(`Bucket ${ctx.name} must not configure website hosting (${field} is set): website endpoints serve objects over plain HTTP without authentication.`);
+                }
+            });
+        }
+    },
+});
 
-export const ownershipEnforced: ResourceValidationPolicy = {
+export const ownershipEnforced: ResourceValidationPolicy = resourcePolicy({
     name: "s3-bucket-owner-enforced",
     description: "Checks that every S3 ownership controls resource sets object ownership to BucketOwnerEnforced (ACLs disabled).",
-    enforcementLevel: "mandatory",
-    configSchema: base,
-    validateResource: resourceRule<BaseConfig>(TYPES.ownershipControls, base, (props, ctx) => {
+    types: TYPES.ownershipControls,
+    validate: (props, ctx) => {
         const rules = items(props.rule);
         const ownership = rules.map((rule) => rule?.objectOwnership);
         if (ownership.length > 0 && ownership.every((value) => value === "BucketOwnerEnforced")) return;
         ctx.report(`Ownership controls ${ctx.name} must set objectOwnership to BucketOwnerEnforced (ACLs disabled), found ${ownership.length > 0 ? ownership.map(String).join(", ") : "no rule"}.`);
-    }),
-};
+    },
+});
 
 export const storagePolicies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     publicAccessBlockFlags,
     bucketHasPublicAccessBlock,
     noPublicAcl,
     noPublicBucketPolicy,
+    noPublicAccessPointPolicy,
     noWebsiteHosting,
     ownershipEnforced,
 ];

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { functionUrlIamAuth, noQuickCreateApi, openApiIamAuth, restMethodIamAuth, routeIamAuth } from "../../policy/api";
-import { runResourcePolicy, UNKNOWN } from "../support/policy-args";
+import { runResourcePolicy, UNKNOWN } from "../../policy/evaluate";
 
 const METHOD = "aws:apigateway/method:Method";
 const ROUTE = "aws:apigatewayv2/route:Route";

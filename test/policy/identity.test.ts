@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { cognitoTrustConditions, noUnauthenticatedIdentities } from "../../policy/identity";
-import { runResourcePolicy, UNKNOWN } from "../support/policy-args";
+import { runResourcePolicy, UNKNOWN } from "../../policy/evaluate";
 
 const POOL = "aws:cognito/identityPool:IdentityPool";
 const ROLE = "aws:iam/role:Role";

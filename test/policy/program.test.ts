@@ -1,8 +1,7 @@
 import { strict as assert } from "node:assert";
-import { evaluatePolicies, formatViolation, isBlocking, ResourceRecord, Violation } from "../../policy/evaluate";
+import { evaluatePolicies, formatViolation, isBlocking, ResourceRecord, UNKNOWN, Violation } from "../../policy/evaluate";
 import { policies } from "../../policy/policies";
 import { STACKS, stackRun } from "../support/program";
-import { UNKNOWN } from "../support/policy-args";
 
 type Mutation = (resources: ResourceRecord[]) => void;
 

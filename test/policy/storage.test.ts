@@ -7,7 +7,7 @@ import {
     ownershipEnforced,
     publicAccessBlockFlags,
 } from "../../policy/storage";
-import { FakeStackResource, runResourcePolicy, runStackPolicy, UNKNOWN, urnOf } from "../support/policy-args";
+import { FakeStackResource, runResourcePolicy, runStackPolicy, UNKNOWN, urnOf } from "../../policy/evaluate";
 
 const BUCKETS = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"];
 const PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
