@@ -18,6 +18,8 @@ export interface RecordedResource {
     dependencies: string[];
     propertyDependencies: Record<string, string[]>;
     options: { protect: boolean; retainOnDelete: boolean; ignoreChanges: string[] };
+    /** A multi-language component (its provider plugin builds the children): offline, its children and outputs are unknown. */
+    remote?: boolean;
 }
 
 /** What a materializer (the local cloud) may change of the synthesized answer. */
@@ -35,6 +37,22 @@ export type Materializer = (
 export interface MockEnvironment {
     region: string;
     accountId: string;
+    /**
+     * The stack sets no aws:region (nor AWS_REGION): the first use of the default AWS provider
+     * fails with a ConfigError, as the CLI's provider would.
+     */
+    missingRegion?: { stack: string };
+}
+
+/** Stack configuration the program needs and does not have; names the key. */
+export class ConfigError extends Error {
+    constructor(
+        readonly key: string,
+        message: string,
+    ) {
+        super(message);
+        this.name = "ConfigError";
+    }
 }
 
 interface RequestMeta {
@@ -43,6 +61,29 @@ interface RequestMeta {
     dependencies: string[];
     propertyDependencies: Record<string, string[]>;
     options: RecordedResource["options"];
+    remote?: boolean;
+    /** The request's inputs before deserialization, which keeps the places of unknown values. */
+    rawInputs?: unknown;
+}
+
+/** The engine's sentinel for a value unknown at the time (also the policy SDK's unknown string). */
+export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** Pulumi's marker key for special values (secrets, assets, resource references) and its secret value. */
+const SPECIAL_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/**
+ * Mocks deserialize an unknown input as `undefined` outside preview, so a policy would read it as
+ * absent. Put the sentinel back where the request had one, so policies report it as unknown.
+ */
+export function restoreUnknowns(value: any, raw: any): any {
+    if (raw === UNKNOWN_VALUE) return UNKNOWN_VALUE;
+    if (raw === null || typeof raw !== "object") return value;
+    if (raw[SPECIAL_SIG] !== undefined) return raw[SPECIAL_SIG] === SECRET_SIG ? restoreUnknowns(value, raw.value) : value;
+    if (Array.isArray(raw)) return raw.map((item, index) => restoreUnknowns(Array.isArray(value) ? value[index] : undefined, item));
+    const out: Record<string, any> = value !== null && typeof value === "object" ? { ...value } : {};
+    for (const [key, item] of Object.entries(raw)) out[key] = restoreUnknowns(out[key], item);
+    return out;
 }
 
 /**
@@ -53,6 +94,8 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
     readonly resources: RecordedResource[] = [];
     /** Set by the monitor wrapper just before it calls `newResource` for the same request. */
     pending?: RequestMeta;
+    /** The first missing configuration the program ran into (see `MockEnvironment.missingRegion`). */
+    configProblem?: ConfigError;
 
     constructor(
         readonly env: MockEnvironment,
@@ -63,17 +106,21 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
         const meta = this.pending;
         this.pending = undefined;
         const urn = meta?.urn ?? `urn:pulumi:unknown::unknown::${args.type}::${args.name}`;
+        this.requireRegion(args.type, args.provider, args.custom ?? true);
+        const rawInputs = meta?.rawInputs;
+        const inputs = rawInputs !== undefined && JSON.stringify(rawInputs).includes(UNKNOWN_VALUE) ? restoreUnknowns(args.inputs ?? {}, rawInputs) : (args.inputs ?? {});
         const base = {
             type: args.type,
             name: args.name,
             urn,
             parent: meta?.parent,
             custom: args.custom ?? true,
-            inputs: args.inputs ?? {},
+            inputs,
             provider: args.provider,
             dependencies: meta?.dependencies ?? [],
             propertyDependencies: meta?.propertyDependencies ?? {},
             options: meta?.options ?? { protect: false, retainOnDelete: false, ignoreChanges: [] },
+            ...(meta?.remote ? { remote: true } : {}),
         };
         const synthesized = base.custom ? synthesize(args.type, args.name, base.inputs, urn, this.env) : { id: "", state: {} };
         const extra = this.materialize ? await this.materialize(base, synthesized) : undefined;
@@ -83,7 +130,19 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
         return { id: base.custom ? id : undefined, state };
     }
 
+    /** AWS resources and invokes on the default provider need aws:region, as under the CLI. */
+    private requireRegion(token: string, provider: string | undefined, custom: boolean): void {
+        if (!this.env.missingRegion || !custom || !token.startsWith("aws:") || provider) return;
+        const { stack } = this.env.missingRegion;
+        this.configProblem ??= new ConfigError(
+            "aws:region",
+            `Stack ${stack} is missing required configuration key aws:region (the AWS provider needs a region for ${token}): set it with \`pulumi config set aws:region <region> --stack ${stack}\` or the AWS_REGION environment variable.`,
+        );
+        throw this.configProblem;
+    }
+
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        this.requireRegion(args.token, args.provider, true);
         const { region, accountId } = this.env;
         switch (args.token) {
             case "aws:index/getCallerIdentity:getCallerIdentity":
@@ -171,6 +230,11 @@ function synthesize(
             });
             return { id: functionName, state };
         }
+        case "aws:lambda/functionUrl:FunctionUrl": {
+            const urlId = token(urn, 32);
+            Object.assign(state, { functionUrl: `https://${urlId}.lambda-url.${region}.on.aws/`, urlId });
+            return { id: String(inputs.functionName ?? name), state };
+        }
         case "aws:apigatewayv2/api:Api": {
             const apiId = token(urn, 10);
             Object.assign(state, {
@@ -198,6 +262,16 @@ function synthesize(
                 name: inputs.name ?? physicalName(undefined, name, urn),
             });
             return { id: poolId, state };
+        }
+        case "aws:s3/accessPoint:AccessPoint": {
+            const apName = physicalName(inputs.name, name, urn);
+            const vpc = Array.isArray(inputs.vpcConfiguration) ? inputs.vpcConfiguration[0] : inputs.vpcConfiguration;
+            Object.assign(state, {
+                name: apName,
+                arn: `arn:aws:s3:${region}:${accountId}:accesspoint/${apName}`,
+                networkOrigin: vpc?.vpcId ? "VPC" : "Internet",
+            });
+            return { id: `${accountId}:${apName}`, state };
         }
         case "aws:cognito/userPoolClient:UserPoolClient":
             return { id: token(urn, 26), state };

@@ -285,7 +285,7 @@ export function badActionsGranted(statement: Record<string, any>): string[] {
 
 function describeActions(statement: Record<string, any>): string {
     const bad = badActionsGranted(statement);
-    const actions = statement.NotAction !== undefined ? `every action except ${quote(statement.NotAction)}` : quote(statement.Action ?? "(no Action)");
+    const actions = statement.NotAction !== undefined ? `to every action except ${quote(statement.NotAction)}` : `to ${quote(statement.Action ?? "(no Action)")}`;
     return bad.length > 0 ? `${actions}, which includes the bad actions ${bad.join(", ")}` : `${actions} (no bad action, but a public grant is public whatever its actions)`;
 }
 

@@ -99,6 +99,16 @@ describe("the policy pack on the real program", function () {
             policy: "s3-no-public-acl",
             resource: "uploads-acl",
         },
+        {
+            what: "an access point whose policy is open to everyone",
+            mutate: (rs) =>
+                added(rs, "aws:s3/accessPoint:AccessPoint", "uploads-ap", {
+                    bucket: "b",
+                    policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" }] }),
+                }),
+            policy: "s3-no-public-access-point-policy",
+            resource: "uploads-ap",
+        },
         { what: "website hosting on the bucket", mutate: (rs) => set(the(rs, BUCKET), "website", { indexDocument: "index.html" }), policy: "s3-no-website-hosting", resource: /uploads$/ },
         { what: "object ownership set to ObjectWriter", mutate: (rs) => set(the(rs, "aws:s3/bucketOwnershipControls:BucketOwnershipControls"), "rule", { objectOwnership: "ObjectWriter" }), policy: "s3-bucket-owner-enforced", resource: /ownership/ },
         { what: "quick create on the HTTP API", mutate: (rs) => set(the(rs, API), "target", "arn:aws:lambda:us-east-1:123456789012:function:f"), policy: "apigatewayv2-api-no-quick-create", resource: /http/ },

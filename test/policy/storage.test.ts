@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import {
     bucketHasPublicAccessBlock,
+    noPublicAccessPointPolicy,
     noPublicAcl,
     noPublicBucketPolicy,
     noWebsiteHosting,
@@ -300,4 +301,59 @@ describe("policy s3-bucket-owner-enforced", () => {
             assert.deepEqual(reported.map((r) => r.message), [`Ownership controls own must set objectOwnership to BucketOwnerEnforced (ACLs disabled), found ${objectOwnership}.`]);
         });
     }
+});
+
+describe("policy s3-no-public-access-point-policy", () => {
+    const everyone = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" }] });
+    const privatePolicy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:role/reader" }, Action: "s3:GetObject", Resource: "*" }] });
+
+    it("passes access point, Object Lambda and Multi-Region Access Point policies that name fixed principals", async () => {
+        const { reported } = await runStackPolicy(noPublicAccessPointPolicy, [
+            { type: "aws:s3/accessPoint:AccessPoint", name: "ap", props: { bucket: "b", policy: privatePolicy } },
+            { type: "aws:s3control/objectLambdaAccessPointPolicy:ObjectLambdaAccessPointPolicy", name: "olap", props: { name: "olap", policy: privatePolicy } },
+            { type: "aws:s3control/multiRegionAccessPointPolicy:MultiRegionAccessPointPolicy", name: "mrap", props: { details: { name: "global", policy: privatePolicy } } },
+        ]);
+        assert.deepEqual(reported, []);
+    });
+
+    it("flags public Object Lambda and Multi-Region Access Point policies, on their own resources", async () => {
+        const { reported } = await runStackPolicy(noPublicAccessPointPolicy, [
+            { type: "aws:s3control/objectLambdaAccessPointPolicy:ObjectLambdaAccessPointPolicy", name: "olap", props: { name: "olap", policy: everyone } },
+            { type: "aws:s3control/multiRegionAccessPointPolicy:MultiRegionAccessPointPolicy", name: "mrap", props: { details: [{ name: "global", policy: everyone }] } },
+        ]);
+        assert.deepEqual(
+            reported.map((r) => [r.urn, r.message.split(":")[0]]),
+            [
+                [urnOf("aws:s3control/objectLambdaAccessPointPolicy:ObjectLambdaAccessPointPolicy", "olap"), "Object Lambda access point policy olap must not be public"],
+                [urnOf("aws:s3control/multiRegionAccessPointPolicy:MultiRegionAccessPointPolicy", "mrap"), "Multi-Region Access Point policy mrap must not be public"],
+            ],
+        );
+    });
+
+    it("judges an attached policy whose access point is not in the stack as an Internet access point's", async () => {
+        const { reported } = await runStackPolicy(noPublicAccessPointPolicy, [
+            { type: "aws:s3control/accessPointPolicy:AccessPointPolicy", name: "ap-policy", props: { accessPointArn: "arn:aws:s3:us-east-1:123456789012:accesspoint/elsewhere", policy: everyone } },
+        ]);
+        assert.match(reported[0].message, /^Access point policy ap-policy must not be public/);
+    });
+
+    it("matches an attached policy to its VPC access point by ARN when no dependency is recorded", async () => {
+        const { reported } = await runStackPolicy(noPublicAccessPointPolicy, [
+            { type: "aws:s3/accessPoint:AccessPoint", name: "ap", props: { bucket: "b", arn: "arn:aws:s3:us-east-1:123456789012:accesspoint/ap", vpcConfiguration: { vpcId: "vpc-1" } } },
+            { type: "aws:s3control/accessPointPolicy:AccessPointPolicy", name: "ap-policy", props: { accessPointArn: "arn:aws:s3:us-east-1:123456789012:accesspoint/ap", policy: everyone } },
+        ]);
+        assert.deepEqual(reported, []);
+    });
+
+    it("reports an access point policy unknown at preview as advisory", async () => {
+        const { reported } = await runStackPolicy(noPublicAccessPointPolicy, [{ type: "aws:s3/accessPoint:AccessPoint", name: "ap", props: { bucket: "b", policy: UNKNOWN.string } }]);
+        assert.deepEqual(reported.map((r) => r.enforcementLevel), ["advisory"]);
+    });
+});
+
+describe("policy s3-no-website-hosting on @pulumi/aws v6 shapes", () => {
+    it("flags v6 BucketV2's websites list", async () => {
+        const { reported } = await runResourcePolicy(noWebsiteHosting, "aws:s3/bucketV2:BucketV2", { websites: [{ indexDocument: "index.html" }] }, { name: "site" });
+        assert.deepEqual(reported.map((r) => r.message), ["Bucket site must not configure website hosting (websites is set): website endpoints serve objects over plain HTTP without authentication."]);
+    });
 });
