@@ -162,7 +162,7 @@ export const noPublicAcl: ResourceValidationPolicy = resourcePolicy({
                 if (group) ctx.report(`${subject} must not grant ${items(grant.permissions).join(", ") || "access"} to the ${group} group.`);
             }
         });
-        // BucketAcl: accessControlPolicy.grants[].grantee.uri (an object in v7, a one-element list in v6).
+        // BucketAcl: accessControlPolicy.grants[].grantee.uri (an object in v6 and v7; a one-element list is read too).
         ctx.check("accessControlPolicy", () => {
             for (const policy of items(props.accessControlPolicy)) {
                 for (const grant of items(policy?.grants)) {

@@ -28,6 +28,14 @@ describe("the policy pack's layout and conventions", () => {
         }
     });
 
+    it("declares every setting of every policy with a default and a description, in one schema", () => {
+        for (const p of policies) {
+            for (const [key, spec] of Object.entries(p.configSchema?.properties ?? {})) {
+                assert.ok(typeof spec === "object" && spec.default !== undefined && typeof spec.description === "string", `${p.name}.${key}`);
+            }
+        }
+    });
+
     it("constructs the PolicyPack in index.ts and nowhere else", () => {
         const files = readdirSync(POLICY_DIR).filter((f) => f.endsWith(".ts"));
         const constructing = files.filter((f) => /new PolicyPack\(/.test(readFileSync(path.join(POLICY_DIR, f), "utf8")));
@@ -76,7 +84,7 @@ describe("the policy pack's layout and conventions", () => {
             assert.equal(code, 1, stdout);
             assert.equal(lines.length, 3, stdout);
             assert.match(lines[0], /^mandatory apigateway-openapi-iam-auth aws:apigateway\/restApi:RestApi fixture-api: Operation ANY \/status\/ in the OpenAPI body of RestApi fixture-api must require AWS_IAM/);
-            assert.match(lines[2], /^policy:check FAILED: stack open, \d+ resources, 13 policies, 2 mandatory and 0 advisory violation\(s\) in \d+ ms\.$/);
+            assert.match(lines[2], /^policy:check FAILED: stack open, \d+ resources, 14 policies, 2 mandatory and 0 advisory violation\(s\) in \d+ ms\.$/);
         });
 
         it("rejects a bad --policy-pack-config with exit 2 before running the program", async () => {

@@ -34,7 +34,11 @@ describe("the pull-request workflow", () => {
         assert.equal(parse(readFileSync(path.join(REPO_ROOT, pack, "PulumiPolicy.yaml"), "utf8")).runtime, "nodejs");
         assert.ok(JSON.parse(readFileSync(path.join(REPO_ROOT, pack, "package.json"), "utf8")).version);
         const install = steps.find((step) => step["working-directory"] === pack);
-        assert.match(String(install?.run), /npm (ci|install)/, "the pack's dependencies are installed before the preview");
+        assert.match(String(install?.run), /npm ci\b/, "the pack's dependencies are installed from its lock file before the preview");
+        const lock = JSON.parse(readFileSync(path.join(REPO_ROOT, pack, "package-lock.json"), "utf8"));
+        const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, pack, "package.json"), "utf8"));
+        assert.deepEqual(lock.packages[""].dependencies, manifest.dependencies, "policy/package-lock.json matches policy/package.json");
+        assert.equal(lock.version, manifest.version);
         assert.ok(steps.indexOf(install!) < steps.indexOf(preview));
     });
 
