@@ -88,12 +88,6 @@ export interface StackRuleContext<C> {
 /** Property on a rule's validation function listing the type tokens it applies to. */
 export const POLICY_TYPES = "__policyTypes";
 
-/** The type tokens a resource policy validates (what its `types` declared). */
-export function policyTypes(policy: ResourceValidationPolicy): readonly string[] {
-    const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
-    return validations.flatMap((validation) => ((validation as any)?.[POLICY_TYPES] as readonly string[] | undefined) ?? []);
-}
-
 function schemaOf(settings: Record<string, Setting> = {}): PolicyConfigSchema {
     return { properties: { ...BASE_SETTINGS, ...settings } };
 }
