@@ -41,9 +41,9 @@ export const USER_POOL_TIERS = ["LITE", "ESSENTIALS", "PLUS"] as const;
 export const MIN_LAMBDA_TIMEOUT_SECONDS = 5;
 
 /**
- * Regions whose SES a user pool may use besides its own: Cognito's legacy alternates, the only
- * other values CreateUserPool accepts in `EmailConfiguration.SourceArn` ("Email settings for
- * Amazon Cognito user pools"; CDK's `sesRegion`).
+ * Regions whose SES a user pool may use besides its own ("Email settings for Amazon Cognito user
+ * pools": the SourceArn Region is typically the pool's, alternates exist in some cases; CDK's
+ * `sesRegion` lists them: "Must be 'us-east-1', 'us-west-2', or 'eu-west-1'").
  */
 const SES_ALTERNATE_REGIONS = ["us-east-1", "us-west-2", "eu-west-1"];
 

@@ -119,6 +119,16 @@ describe("bad stack settings", () => {
     it("stop the program when two settings contradict each other, naming the key to change", async () => {
         await assert.rejects(stackRun("prod", { "notes-infra:bucketForceDestroy": "true" }), /notes-infra:bucketForceDestroy must be false when retainOnDelete is true/);
     });
+
+    it("stop the program when the SES identity is in a Region the stack's user pool cannot send from", async () => {
+        await assert.rejects(
+            stackRun("prod", {
+                "notes-infra:emailSourceArn": "arn:aws:ses:eu-central-1:123456789012:identity/notes.example.com",
+                "notes-infra:emailFrom": "no-reply@notes.example.com",
+            }),
+            /notes-infra:emailSourceArn must name an SES identity in the stack's Region us-east-1/,
+        );
+    });
 });
 
 describe("a stack rename", () => {
