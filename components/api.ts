@@ -44,7 +44,7 @@ export const API_CORS_ALLOW_HEADERS = [
 ];
 
 /** Response headers browser code may read: `ETag` for If-Match, `Retry-After` on 503 answers. */
-export const API_CORS_EXPOSE_HEADERS = ["etag", "retry-after"];
+const API_CORS_EXPOSE_HEADERS = ["etag", "retry-after"];
 
 /**
  * The execute-api ARN of a route. The stage segment is `*`: routes belong to the API, not to a
@@ -57,7 +57,7 @@ export function routeArnPattern(executionArn: string, route: Pick<NotesRoute, "m
 }
 
 /** Where the stage's access log group lives: CloudWatch Logs' prefix for vended logs. */
-export const ACCESS_LOG_GROUP_PREFIX = "/aws/vendedlogs/apis/";
+const ACCESS_LOG_GROUP_PREFIX = "/aws/vendedlogs/apis/";
 
 /** Log group names allow letters, digits and `_-/.#`; anything else in a component name becomes `-`. */
 function logGroupSafe(name: string): string {

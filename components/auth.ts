@@ -45,10 +45,10 @@ export interface NotesAuthArgs {
  * provider), so it depends on nothing a rename could change: not the project, the stack or the
  * component name. Names need not be unique; the pool's id is its identity.
  */
-export const IDENTITY_POOL_NAME = "notes users";
+const IDENTITY_POOL_NAME = "notes users";
 
 /** The verification email users get when the pool sends through SES. */
-export const VERIFICATION_EMAIL = {
+const VERIFICATION_EMAIL = {
     subject: "Your Notes verification code",
     message: "Welcome to Notes. Your verification code is {####}. Enter it in the app to finish signing up.",
 };

@@ -35,7 +35,7 @@ const BUCKET_CORS_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"];
  * content headers and `expires`. `x-amz-*` covers the signature, ACL, tagging, checksum, metadata
  * and expected-owner headers. S3 matches these case-insensitively.
  */
-export const BUCKET_CORS_HEADERS = [
+const BUCKET_CORS_HEADERS = [
     "authorization",
     "content-type",
     "content-md5",
@@ -53,7 +53,7 @@ export const BUCKET_CORS_HEADERS = [
  * Response headers the browser may read: `ETag` completes multipart uploads; the rest are what
  * Amplify's documentation asks a bucket's CORS to expose, plus the version id for versioned buckets.
  */
-export const BUCKET_CORS_EXPOSE = ["ETag", "x-amz-server-side-encryption", "x-amz-request-id", "x-amz-id-2", "x-amz-version-id"];
+const BUCKET_CORS_EXPOSE = ["ETag", "x-amz-server-side-encryption", "x-amz-request-id", "x-amz-id-2", "x-amz-version-id"];
 
 /**
  * The data of the notes app: a DynamoDB table of notes keyed by the caller's Identity Pool id,

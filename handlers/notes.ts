@@ -349,7 +349,7 @@ export async function listNotes(deps: NotesDeps, userId: string, query: unknown)
 }
 
 /** A note's share of the Lambda response: its JSON, escaped again inside the body string, plus a comma. */
-export function responseBytes(note: Note): number {
+function responseBytes(note: Note): number {
     return Buffer.byteLength(JSON.stringify(JSON.stringify(note)), "utf8") - 2 + 1;
 }
 

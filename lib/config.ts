@@ -31,7 +31,7 @@ const int = (min: number, max: number) =>
         .max(max, `must be at most ${max}`);
 
 /** Cognito User Pool feature plans (`userPoolTier` of @pulumi/aws v7's UserPool). */
-export const USER_POOL_TIERS = ["LITE", "ESSENTIALS", "PLUS"] as const;
+const USER_POOL_TIERS = ["LITE", "ESSENTIALS", "PLUS"] as const;
 
 /**
  * A function that times out before the DynamoDB client gives up (3 attempts of at most 1 s each,
