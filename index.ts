@@ -12,6 +12,7 @@ const storage = new NotesStorage("notes-storage", {
     deletionProtection: config.deletionProtection,
     retainOnDelete: config.retainOnDelete,
     bucketVersioning: config.bucketVersioning,
+    noncurrentVersionExpirationDays: config.noncurrentVersionExpirationDays,
     bucketForceDestroy: config.bucketForceDestroy,
 });
 
@@ -36,6 +37,9 @@ const auth = new NotesAuth("notes-auth", {
     allowUserPasswordAuth: config.allowUserPasswordAuth,
     deletionProtection: config.deletionProtection,
     retainOnDelete: config.retainOnDelete,
+    userPoolTier: config.userPoolTier,
+    emailSourceArn: config.emailSourceArn,
+    emailFrom: config.emailFrom,
 });
 
 // What a web client needs (Amplify Auth, Storage and a SigV4-signing API client).

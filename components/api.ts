@@ -43,6 +43,9 @@ export const API_CORS_ALLOW_HEADERS = [
     "if-match",
 ];
 
+/** Response headers browser code may read: `ETag` for If-Match, `Retry-After` on 503 answers. */
+const API_CORS_EXPOSE_HEADERS = ["etag", "retry-after"];
+
 /**
  * The execute-api ARN of a route. The stage segment is `*`: routes belong to the API, not to a
  * stage, so every stage of this API serves the same five routes, and the ARN does not depend on
@@ -51,6 +54,14 @@ export const API_CORS_ALLOW_HEADERS = [
  */
 export function routeArnPattern(executionArn: string, route: Pick<NotesRoute, "method" | "path">): string {
     return `${executionArn}/*/${route.method}${route.path.replace(/\{[^}]+\}/g, "*")}`;
+}
+
+/** Where the stage's access log group lives: CloudWatch Logs' prefix for vended logs. */
+const ACCESS_LOG_GROUP_PREFIX = "/aws/vendedlogs/apis/";
+
+/** Log group names allow letters, digits and `_-/.#`; anything else in a component name becomes `-`. */
+function logGroupSafe(name: string): string {
+    return name.replace(/[^\w\-/.#]/g, "-");
 }
 
 function routeArn(executionArn: pulumi.Input<string>, route: NotesRoute): pulumi.Output<string> {
@@ -69,30 +80,18 @@ export interface NotesApiArgs {
     /** Browser origins allowed by the API's CORS. Fed by `corsAllowedOrigins`. */
     corsAllowedOrigins: pulumi.Input<pulumi.Input<string>[]>;
     /**
-     * Retention of the access log and of each function's log group. Fed by `logRetentionDays`.
-     * @default 14
+     * Retention of the access log and of each function's log group. Fed by `logRetentionDays`
+     * (default in Pulumi.yaml, like every setting below).
      */
-    logRetentionDays?: number;
-    /**
-     * Stage-wide burst limit. Fed by `throttlingBurstLimit`.
-     * @default 100
-     */
-    throttlingBurstLimit?: number;
-    /**
-     * Stage-wide steady-state request rate per second. Fed by `throttlingRateLimit`.
-     * @default 50
-     */
-    throttlingRateLimit?: number;
-    /**
-     * Memory of each function in MB. Fed by `lambdaMemorySize`.
-     * @default 256
-     */
-    memorySize?: number;
-    /**
-     * Timeout of each function in seconds. Fed by `lambdaTimeoutSeconds`.
-     * @default 10
-     */
-    timeoutSeconds?: number;
+    logRetentionDays: number;
+    /** Stage-wide burst limit. Fed by `throttlingBurstLimit`. */
+    throttlingBurstLimit: number;
+    /** Stage-wide steady-state request rate per second. Fed by `throttlingRateLimit`. */
+    throttlingRateLimit: number;
+    /** Memory of each function in MB. Fed by `lambdaMemorySize`. */
+    memorySize: number;
+    /** Timeout of each function in seconds. Fed by `lambdaTimeoutSeconds`. */
+    timeoutSeconds: number;
 }
 
 /** One handler's deployed pieces. */
@@ -120,7 +119,7 @@ export class NotesApi extends pulumi.ComponentResource {
 
     constructor(name: string, args: NotesApiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("notes:api:NotesApi", name, {}, opts);
-        const logRetentionDays = args.logRetentionDays ?? 14;
+        const { logRetentionDays } = args;
 
         this.api = new aws.apigatewayv2.Api(
             `${name}-http`,
@@ -131,7 +130,7 @@ export class NotesApi extends pulumi.ComponentResource {
                     allowOrigins: args.corsAllowedOrigins,
                     allowMethods: ["GET", "POST", "PUT", "DELETE"],
                     allowHeaders: API_CORS_ALLOW_HEADERS,
-                    exposeHeaders: ["etag"],
+                    exposeHeaders: API_CORS_EXPOSE_HEADERS,
                     maxAge: 600,
                 },
             },
@@ -149,7 +148,14 @@ export class NotesApi extends pulumi.ComponentResource {
     }
 
     private createStage(name: string, args: NotesApiArgs, retentionInDays: number): aws.apigatewayv2.Stage {
-        const accessLogs = new aws.cloudwatch.LogGroup(`${name}-access-logs`, { retentionInDays }, { parent: this });
+        // Under /aws/vendedlogs/ the stage's log delivery does not add this group to the account's
+        // CloudWatch Logs resource policy (5,120 characters), which full accounts fail to grow. The
+        // API id makes the name unique per account and Region, and no stack rename changes it.
+        const accessLogs = new aws.cloudwatch.LogGroup(
+            `${name}-access-logs`,
+            { name: pulumi.interpolate`${ACCESS_LOG_GROUP_PREFIX}${logGroupSafe(name)}-${this.api.id}`, retentionInDays },
+            { parent: this },
+        );
         return new aws.apigatewayv2.Stage(
             `${name}-stage`,
             {
@@ -170,8 +176,8 @@ export class NotesApi extends pulumi.ComponentResource {
                     }),
                 },
                 defaultRouteSettings: {
-                    throttlingBurstLimit: args.throttlingBurstLimit ?? 100,
-                    throttlingRateLimit: args.throttlingRateLimit ?? 50,
+                    throttlingBurstLimit: args.throttlingBurstLimit,
+                    throttlingRateLimit: args.throttlingRateLimit,
                 },
             },
             { parent: this },
@@ -207,8 +213,8 @@ export class NotesApi extends pulumi.ComponentResource {
                     "index.js.map": new pulumi.asset.StringAsset(bundle.map),
                 }),
                 role: role.arn,
-                memorySize: args.memorySize ?? 256,
-                timeout: args.timeoutSeconds ?? 10,
+                memorySize: args.memorySize,
+                timeout: args.timeoutSeconds,
                 environment: {
                     variables: {
                         TABLE_NAME: args.tableName,
@@ -216,7 +222,8 @@ export class NotesApi extends pulumi.ComponentResource {
                         NODE_OPTIONS: "--enable-source-maps",
                     },
                 },
-                loggingConfig: { logFormat: "JSON", logGroup: logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
+                // INFO keeps Lambda's START and REPORT lines (REPORT carries Init Duration); WARN drops them.
+                loggingConfig: { logFormat: "JSON", logGroup: logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "INFO" },
             },
             { parent: this, dependsOn: [rolePolicy] },
         );

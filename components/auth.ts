@@ -9,33 +9,49 @@ export interface NotesAuthArgs {
     bucketArn: pulumi.Input<string>;
     /**
      * Minimum password length (lowercase, uppercase and digits are always required).
-     * Fed by `passwordMinimumLength`.
-     * @default 12
+     * Fed by `passwordMinimumLength` (default in Pulumi.yaml, like every setting below).
      */
-    passwordMinimumLength?: number;
-    /**
-     * Passwords must also contain a symbol. Fed by `passwordRequireSymbols`.
-     * @default true
-     */
-    passwordRequireSymbols?: boolean;
+    passwordMinimumLength: number;
+    /** Passwords must also contain a symbol. Fed by `passwordRequireSymbols`. */
+    passwordRequireSymbols: boolean;
     /**
      * Also allow USER_PASSWORD_AUTH (the password sent to Cognito over TLS instead of SRP).
      * Weaker, so opt-in; the local cloud turns it on because cognito-local has no SRP.
      * Fed by `allowUserPasswordAuth`.
-     * @default false
      */
-    allowUserPasswordAuth?: boolean;
+    allowUserPasswordAuth: boolean;
+    /** Refuse to delete the User Pool while this is on. Fed by `deletionProtection`. */
+    deletionProtection: boolean;
     /**
-     * Refuse to delete the User Pool while this is on. Fed by `deletionProtection`.
-     * @default false
+     * Keep the User Pool (the accounts) and the Identity Pool (the identity ids every note and
+     * file is keyed by) in AWS when they leave the stack. Fed by `retainOnDelete`.
      */
-    deletionProtection?: boolean;
+    retainOnDelete: boolean;
+    /** The User Pool's feature plan: `LITE`, `ESSENTIALS` or `PLUS`. Fed by `userPoolTier`. */
+    userPoolTier: string;
     /**
-     * Keep the User Pool (the accounts) in AWS when it leaves the stack. Fed by `retainOnDelete`.
-     * @default false
+     * Send Cognito's emails through this SES identity (ARN of a verified address or domain) with
+     * `emailSendingAccount: DEVELOPER`. Fed by `emailSourceArn`; unset, Cognito's default sender,
+     * limited to a small daily quota, sends them.
      */
-    retainOnDelete?: boolean;
+    emailSourceArn?: string;
+    /** Sender of those emails (`address` or `Name <address>`). Fed by `emailFrom`; needs `emailSourceArn`. */
+    emailFrom?: string;
 }
+
+/**
+ * The Identity Pool's name. Every note and file is keyed by an identity id of this pool, and the
+ * name cannot change without replacing the pool (`identity_pool_name` is ForceNew in the AWS
+ * provider), so it depends on nothing a rename could change: not the project, the stack or the
+ * component name. Names need not be unique; the pool's id is its identity.
+ */
+const IDENTITY_POOL_NAME = "notes users";
+
+/** The verification email users get when the pool sends through SES. */
+const VERIFICATION_EMAIL = {
+    subject: "Your Notes verification code",
+    message: "Welcome to Notes. Your verification code is {####}. Enter it in the app to finish signing up.",
+};
 
 /** Cognito's principal for web-identity federation through an Identity Pool. */
 const COGNITO_IDENTITY = "cognito-identity.amazonaws.com";
@@ -56,10 +72,13 @@ export class NotesAuth extends pulumi.ComponentResource {
 
     constructor(name: string, args: NotesAuthArgs, opts?: pulumi.ComponentResourceOptions) {
         super("notes:auth:NotesAuth", name, {}, opts);
+        if (args.emailFrom !== undefined && args.emailSourceArn === undefined) {
+            throw new Error(`NotesAuth ${name}: emailFrom needs emailSourceArn (Cognito's default sender has a fixed address).`);
+        }
 
         this.userPool = this.createUserPool(name, args);
-        this.client = this.createClient(name, args.allowUserPasswordAuth ?? false);
-        this.identityPool = this.createIdentityPool(name);
+        this.client = this.createClient(name, args.allowUserPasswordAuth);
+        this.identityPool = this.createIdentityPool(name, args.retainOnDelete);
         this.authenticatedRole = this.createAuthenticatedRole(name, args);
         new aws.cognito.IdentityPoolRoleAttachment(
             `${name}-role-attachment`,
@@ -85,24 +104,30 @@ export class NotesAuth extends pulumi.ComponentResource {
                 usernameAttributes: ["email"],
                 usernameConfiguration: { caseSensitive: false },
                 autoVerifiedAttributes: ["email"],
-                verificationMessageTemplate: {
-                    defaultEmailOption: "CONFIRM_WITH_CODE",
-                    emailSubject: "Your Notes verification code",
-                    emailMessage: "Welcome to Notes. Your verification code is {####}. Enter it in the app to finish signing up.",
-                },
+                // Cognito takes a custom email subject and message only with emailSendingAccount
+                // DEVELOPER (VerificationMessageTemplateType); its default sender sends its own text.
+                verificationMessageTemplate: args.emailSourceArn
+                    ? { defaultEmailOption: "CONFIRM_WITH_CODE", emailSubject: VERIFICATION_EMAIL.subject, emailMessage: VERIFICATION_EMAIL.message }
+                    : { defaultEmailOption: "CONFIRM_WITH_CODE" },
                 passwordPolicy: {
-                    minimumLength: args.passwordMinimumLength ?? 12,
+                    minimumLength: args.passwordMinimumLength,
                     requireLowercase: true,
                     requireUppercase: true,
                     requireNumbers: true,
-                    requireSymbols: args.passwordRequireSymbols ?? true,
+                    requireSymbols: args.passwordRequireSymbols,
                     temporaryPasswordValidityDays: 3,
                 },
                 accountRecoverySetting: { recoveryMechanisms: [{ name: "verified_email", priority: 1 }] },
                 adminCreateUserConfig: { allowAdminCreateUserOnly: false },
                 deletionProtection: args.deletionProtection ? "ACTIVE" : "INACTIVE",
+                userPoolTier: args.userPoolTier,
+                // Stated even for the default sender: the provider ignores a missing block, so a stack
+                // that drops SES would otherwise keep sending through it.
+                emailConfiguration: args.emailSourceArn
+                    ? { emailSendingAccount: "DEVELOPER", sourceArn: args.emailSourceArn, fromEmailAddress: args.emailFrom }
+                    : { emailSendingAccount: "COGNITO_DEFAULT" },
             },
-            { parent: this, retainOnDelete: args.retainOnDelete ?? false },
+            { parent: this, retainOnDelete: args.retainOnDelete },
         );
     }
 
@@ -126,12 +151,11 @@ export class NotesAuth extends pulumi.ComponentResource {
         );
     }
 
-    private createIdentityPool(name: string): aws.cognito.IdentityPool {
+    private createIdentityPool(name: string, retainOnDelete: boolean): aws.cognito.IdentityPool {
         return new aws.cognito.IdentityPool(
             `${name}-identities`,
             {
-                // Identity Pool names allow only letters, digits, spaces and underscores.
-                identityPoolName: `${pulumi.getProject()} ${pulumi.getStack()} ${name}`.replace(/[^\w ]/g, "_"),
+                identityPoolName: IDENTITY_POOL_NAME,
                 allowUnauthenticatedIdentities: false,
                 allowClassicFlow: false,
                 cognitoIdentityProviders: [
@@ -143,7 +167,8 @@ export class NotesAuth extends pulumi.ComponentResource {
                     },
                 ],
             },
-            { parent: this },
+            // ignoreChanges keeps pools created under an earlier name: a new name would replace them.
+            { parent: this, retainOnDelete, ignoreChanges: ["identityPoolName"] },
         );
     }
 
@@ -177,6 +202,14 @@ export class NotesAuth extends pulumi.ComponentResource {
                         Sid: "OwnFiles",
                         Effect: "Allow",
                         Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                        Resource: pulumi.interpolate`${args.bucketArn}/${ownPrefix}*`,
+                    },
+                    {
+                        // Amplify's cancel() aborts an upload and a resumed upload lists its parts;
+                        // both act on an object key, so the same prefix scopes them.
+                        Sid: "OwnMultipartUploads",
+                        Effect: "Allow",
+                        Action: ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
                         Resource: pulumi.interpolate`${args.bucketArn}/${ownPrefix}*`,
                     },
                     {

@@ -8,44 +8,52 @@ export interface NotesStorageArgs {
      * Fed by the `corsAllowedOrigins` stack setting.
      */
     corsAllowedOrigins: pulumi.Input<pulumi.Input<string>[]>;
+    /** Refuse to delete the table while this is on. Fed by `deletionProtection` (default in Pulumi.yaml). */
+    deletionProtection: boolean;
+    /** Keep the table and the bucket in AWS when they leave the stack. Fed by `retainOnDelete`. */
+    retainOnDelete: boolean;
+    /** Keep every version of every uploaded object. Fed by `bucketVersioning`. */
+    bucketVersioning: boolean;
     /**
-     * Refuse to delete the table while this is on. Fed by `deletionProtection`.
-     * @default false
+     * With versioning on, days S3 keeps a noncurrent version (what an overwrite or a delete leaves
+     * behind) before deleting it for good. Fed by `noncurrentVersionExpirationDays`.
      */
-    deletionProtection?: boolean;
-    /**
-     * Keep the table and the bucket in AWS when they leave the stack. Fed by `retainOnDelete`.
-     * @default false
-     */
-    retainOnDelete?: boolean;
-    /**
-     * Keep every version of every uploaded object. Fed by `bucketVersioning`.
-     * @default false
-     */
-    bucketVersioning?: boolean;
+    noncurrentVersionExpirationDays: number;
     /**
      * Let Pulumi delete the bucket with objects still in it; weakens data safety, so opt-in per
      * stack. Fed by `bucketForceDestroy`.
-     * @default false
      */
-    bucketForceDestroy?: boolean;
+    bucketForceDestroy: boolean;
 }
 
 /** Methods browsers use on the bucket: downloads, single and multipart uploads, deletes. */
 const BUCKET_CORS_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"];
-/** Request headers the AWS SDKs and Amplify Storage send when signing S3 requests in a browser. */
+/**
+ * Request headers browsers send to the bucket: the SigV4 headers, and what Amplify Storage v6
+ * sends (`serializeObjectConfigsToHeaders`, `putObject`, `completeMultipartUpload` and its retry
+ * and user-agent middleware in amplify-js): `If-None-Match` for `preventOverwrite`, the object's
+ * content headers and `expires`. `x-amz-*` covers the signature, ACL, tagging, checksum, metadata
+ * and expected-owner headers. S3 matches these case-insensitively.
+ */
 const BUCKET_CORS_HEADERS = [
     "authorization",
     "content-type",
     "content-md5",
     "content-disposition",
+    "content-encoding",
+    "content-language",
     "cache-control",
+    "expires",
+    "if-none-match",
     "x-amz-*",
     "amz-sdk-invocation-id",
     "amz-sdk-request",
 ];
-/** `ETag` must be readable by the browser or multipart uploads cannot be completed. */
-const BUCKET_CORS_EXPOSE = ["ETag", "x-amz-version-id", "x-amz-request-id"];
+/**
+ * Response headers the browser may read: `ETag` completes multipart uploads; the rest are what
+ * Amplify's documentation asks a bucket's CORS to expose, plus the version id for versioned buckets.
+ */
+const BUCKET_CORS_EXPOSE = ["ETag", "x-amz-server-side-encryption", "x-amz-request-id", "x-amz-id-2", "x-amz-version-id"];
 
 /**
  * The data of the notes app: a DynamoDB table of notes keyed by the caller's Identity Pool id,
@@ -61,15 +69,15 @@ export class NotesStorage extends pulumi.ComponentResource {
 
     constructor(name: string, args: NotesStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("notes:storage:NotesStorage", name, {}, opts);
-        const retainOnDelete = args.retainOnDelete ?? false;
 
-        this.table = this.createTable(name, args.deletionProtection ?? false, retainOnDelete);
+        this.table = this.createTable(name, args.deletionProtection, args.retainOnDelete);
         this.bucket = new aws.s3.Bucket(
             `${name}-uploads`,
-            { forceDestroy: args.bucketForceDestroy ?? false },
-            { parent: this, retainOnDelete },
+            { forceDestroy: args.bucketForceDestroy },
+            { parent: this, retainOnDelete: args.retainOnDelete },
         );
-        this.lockDownBucket(name, this.bucket, args.bucketVersioning ?? false);
+        this.lockDownBucket(name, this.bucket);
+        this.expireOldObjects(name, this.bucket, args);
         this.allowBrowserUploads(name, this.bucket, args.corsAllowedOrigins);
 
         this.tableName = this.table.name;
@@ -96,7 +104,9 @@ export class NotesStorage extends pulumi.ComponentResource {
                 rangeKey: "noteId",
                 billingMode: "PAY_PER_REQUEST",
                 pointInTimeRecovery: { enabled: true },
-                serverSideEncryption: { enabled: true },
+                // The AWS-owned key (DynamoDB's default): see "Encryption keys" in docs/production.md.
+                // `enabled: true` without a key would switch to the AWS-managed KMS key.
+                serverSideEncryption: { enabled: false },
                 deletionProtectionEnabled: deletionProtection,
             },
             { parent: this, retainOnDelete },
@@ -104,7 +114,7 @@ export class NotesStorage extends pulumi.ComponentResource {
     }
 
     /** No public access of any kind, no ACLs, encryption at rest, TLS only. */
-    private lockDownBucket(name: string, bucket: aws.s3.Bucket, versioning: boolean): void {
+    private lockDownBucket(name: string, bucket: aws.s3.Bucket): void {
         const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
             `${name}-uploads-public-access`,
             {
@@ -129,29 +139,6 @@ export class NotesStorage extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        // The signed-in role may not abort multipart uploads, so S3 cleans up abandoned ones.
-        new aws.s3.BucketLifecycleConfiguration(
-            `${name}-uploads-lifecycle`,
-            {
-                bucket: bucket.id,
-                rules: [
-                    {
-                        id: "abort-incomplete-multipart-uploads",
-                        status: "Enabled",
-                        filter: { prefix: "" },
-                        abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
-                    },
-                ],
-            },
-            { parent: this },
-        );
-        if (versioning) {
-            new aws.s3.BucketVersioning(
-                `${name}-uploads-versioning`,
-                { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-                { parent: this },
-            );
-        }
         // A deny-only policy: it makes no principal more powerful, it refuses plain-HTTP requests
         // for every action. `s3:*` is the point here (every action), and it is a Deny.
         new aws.s3.BucketPolicy(
@@ -172,6 +159,43 @@ export class NotesStorage extends pulumi.ComponentResource {
             // One configuration change at a time per bucket: S3 can answer OperationAborted when
             // the policy and the public access block are written concurrently.
             { parent: this, dependsOn: [publicAccessBlock] },
+        );
+    }
+
+    /**
+     * Lifecycle: multipart uploads nobody completed or aborted go after 7 days. With versioning,
+     * what users overwrite or delete stays recoverable for `noncurrentVersionExpirationDays`, then
+     * goes for good, and a delete marker left with no version behind it is removed.
+     */
+    private expireOldObjects(name: string, bucket: aws.s3.Bucket, args: NotesStorageArgs): void {
+        const rules: aws.types.input.s3.BucketLifecycleConfigurationRule[] = [
+            {
+                id: "abort-incomplete-multipart-uploads",
+                status: "Enabled",
+                filter: { prefix: "" },
+                abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+            },
+        ];
+        let versioning: aws.s3.BucketVersioning | undefined;
+        if (args.bucketVersioning) {
+            versioning = new aws.s3.BucketVersioning(
+                `${name}-uploads-versioning`,
+                { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+                { parent: this },
+            );
+            rules.push({
+                id: "expire-noncurrent-versions",
+                status: "Enabled",
+                filter: { prefix: "" },
+                noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionExpirationDays },
+                expiration: { expiredObjectDeleteMarker: true },
+            });
+        }
+        new aws.s3.BucketLifecycleConfiguration(
+            `${name}-uploads-lifecycle`,
+            { bucket: bucket.id, rules },
+            // Versioning first: rules on noncurrent versions apply to a bucket that has them.
+            { parent: this, dependsOn: versioning ? [versioning] : [] },
         );
     }
 

@@ -26,6 +26,8 @@ export interface ProgramRun {
 
 export interface RunOptions {
     stack?: string;
+    /** The stack name the program sees (default: `stack`): runs a stack's settings as if the stack had been renamed. */
+    stackName?: string;
     /** Settings that replace the stack file's, keyed `<project>:<key>` or `aws:<key>` (JSON-encoded if not a string). */
     configOverrides?: Record<string, string>;
     /** Provisions each registered resource somewhere real (the local cloud). */
@@ -140,9 +142,10 @@ let used = false;
 export async function runProgram(options: RunOptions = {}): Promise<ProgramRun> {
     if (used) throw new Error("runProgram runs once per process (Pulumi's runtime is global); use runProgramIsolated.");
     used = true;
-    const stack = options.stack ?? "dev";
+    const configStack = options.stack ?? "dev";
+    const stack = options.stackName ?? configStack;
     const programDir = options.programDir ?? REPO_ROOT;
-    const { project, config: stackConfig } = readStackConfig(stack, programDir);
+    const { project, config: stackConfig } = readStackConfig(configStack, programDir);
     const config = { ...stackConfig, ...(options.configOverrides ?? {}) };
     const region = config["aws:region"] ?? "us-east-1";
     const mocks = new ProgramMocks({ region, accountId: MOCK_ACCOUNT_ID }, options.materialize);
@@ -385,14 +388,14 @@ const isolatedRuns = new Map<string, Promise<ProgramRun>>();
  * test run) and returns the run as plain JSON, assets included. Results are cached per stack and
  * override set within this process.
  */
-export function runProgramIsolated(stack: string, configOverrides: Record<string, string> = {}): Promise<ProgramRun> {
-    const key = JSON.stringify([stack, configOverrides]);
+export function runProgramIsolated(stack: string, configOverrides: Record<string, string> = {}, stackName?: string): Promise<ProgramRun> {
+    const key = JSON.stringify([stack, configOverrides, stackName]);
     let run = isolatedRuns.get(key);
     if (!run) {
         run = new Promise<ProgramRun>((resolve, reject) => {
             execFile(
                 process.execPath,
-                ["-r", "ts-node/register/transpile-only", path.join(__dirname, "run-isolated.ts"), stack, JSON.stringify(configOverrides)],
+                ["-r", "ts-node/register/transpile-only", path.join(__dirname, "run-isolated.ts"), stack, JSON.stringify(configOverrides), ...(stackName ? [stackName] : [])],
                 { cwd: REPO_ROOT, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, TS_NODE_PROJECT: path.join(REPO_ROOT, "tsconfig.json") } },
                 (error, stdout, stderr) => {
                     if (error) {

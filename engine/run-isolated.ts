@@ -2,8 +2,8 @@
 import { runProgram, toPlain } from "./program";
 
 async function main(): Promise<void> {
-    const [stack, overrides] = process.argv.slice(2);
-    const run = await runProgram({ stack, configOverrides: overrides ? JSON.parse(overrides) : {} });
+    const [stack, overrides, stackName] = process.argv.slice(2);
+    const run = await runProgram({ stack, configOverrides: overrides ? JSON.parse(overrides) : {}, stackName });
     process.stdout.write(JSON.stringify(await toPlain(run)));
 }
 

@@ -4,6 +4,7 @@
  * folder are HTTP glue around them. `userId` is always the caller's Cognito identity id and is
  * the partition key of every read and write: no function accepts a user id from input.
  */
+import { randomUUID } from "node:crypto";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import {
     DeleteCommand,
@@ -43,6 +44,8 @@ export interface NotesDeps {
     now?: () => Date;
     /** @default a monotonic ULID factory (sortable, unique within one process) */
     newId?: () => string;
+    /** Per-request token an update writes with the note, to recognise its own earlier attempt. @default randomUUID */
+    newWriteToken?: () => string;
 }
 
 /** The one S3 call the delete path makes; an `S3Client` satisfies it, and so does a test fake. */
@@ -62,8 +65,13 @@ export interface DeleteNoteDeps extends NotesDeps {
 export const MAX_CONTENT_BYTES = 64 * 1024;
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
-/** Lambda responses are capped at 6 MB; a page stops early rather than exceed this many bytes. */
-export const MAX_PAGE_BYTES = 5 * 1024 * 1024;
+/** Lambda's limit on a function's response: the whole serialized result, 6 MB. */
+export const LAMBDA_RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024;
+/**
+ * What a page's notes may take of that response; the rest is room for the status, the headers,
+ * the page's braces and the cursor (a few hundred bytes). A page stops early rather than exceed it.
+ */
+export const MAX_PAGE_BYTES = LAMBDA_RESPONSE_LIMIT_BYTES - 16 * 1024;
 /** S3's own limit on key length. */
 const MAX_ATTACHMENT_KEY_BYTES = 1024;
 
@@ -264,13 +272,19 @@ export async function createNote(deps: NotesDeps, userId: string, input: unknown
     return toNote(item as unknown as Record<string, unknown>);
 }
 
-async function readNote(deps: NotesDeps, userId: string, noteId: string): Promise<Note | undefined> {
+/** The stored item, bookkeeping attributes included. */
+async function readItem(deps: NotesDeps, userId: string, noteId: string): Promise<Record<string, unknown> | undefined> {
     const { Item } = await dynamo(() =>
         deps.client.send(
             new GetCommand({ TableName: deps.tableName, Key: { userId, noteId }, ConsistentRead: true }),
         ),
     );
-    return Item ? toNote(Item) : undefined;
+    return Item;
+}
+
+async function readNote(deps: NotesDeps, userId: string, noteId: string): Promise<Note | undefined> {
+    const item = await readItem(deps, userId, noteId);
+    return item ? toNote(item) : undefined;
 }
 
 export async function getNote(deps: NotesDeps, userId: string, noteId: string): Promise<Note> {
@@ -302,6 +316,8 @@ export async function listNotes(deps: NotesDeps, userId: string, query: unknown)
     // One Query returns at most 1 MB, and a page must fit a Lambda response, so keep reading until
     // the page is full, the byte budget is spent, or the partition ends. Asking for one extra item
     // tells whether another page exists, so the last page never carries a cursor.
+    // The budget counts what Lambda counts: the handler's result serialized as JSON, where the
+    // body is itself a JSON string, so each note is escaped twice (`"` takes 4 bytes, not 2).
     while (true) {
         const page = await dynamo(() =>
             deps.client.send(
@@ -317,7 +333,7 @@ export async function listNotes(deps: NotesDeps, userId: string, query: unknown)
         );
         for (const item of page.Items ?? []) {
             const note = toNote(item);
-            const size = Buffer.byteLength(JSON.stringify(note), "utf8");
+            const size = responseBytes(note);
             if (notes.length === limit || (notes.length > 0 && bytes + size > MAX_PAGE_BYTES)) {
                 more = true;
                 break;
@@ -330,6 +346,11 @@ export async function listNotes(deps: NotesDeps, userId: string, query: unknown)
     }
     const last = notes[notes.length - 1];
     return more && last ? { notes, cursor: encodeCursor(last.noteId) } : { notes };
+}
+
+/** A note's share of the Lambda response: its JSON, escaped again inside the body string, plus a comma. */
+function responseBytes(note: Note): number {
+    return Buffer.byteLength(JSON.stringify(JSON.stringify(note)), "utf8") - 2 + 1;
 }
 
 /** The condition that makes a write hit only an existing note, at an `If-Match` version if given. */
@@ -372,13 +393,18 @@ export async function updateNote(
     const body = parse(updateSchema(userId), input);
     const ifMatch = parseIfMatch(ifMatchHeader);
     const condition = writeCondition(ifMatch);
+    // Written with the update and refused by the condition when already there: when the SDK
+    // retries an UpdateItem whose first attempt landed (its answer lost to a timeout), the retry
+    // fails and finds its own token on the note, instead of applying twice or answering 412.
+    const writeToken = (deps.newWriteToken ?? randomUUID)();
 
-    const set = ["#updatedAt = :updatedAt", "#version = #version + :one"];
+    const set = ["#updatedAt = :updatedAt", "#version = #version + :one", "#writeToken = :writeToken"];
     const remove: string[] = [];
-    const names: Record<string, string> = { "#updatedAt": "updatedAt", "#version": "version" };
+    const names: Record<string, string> = { "#updatedAt": "updatedAt", "#version": "version", "#writeToken": "writeToken" };
     const values: Record<string, unknown> = {
         ":updatedAt": (deps.now?.() ?? new Date()).toISOString(),
         ":one": 1,
+        ":writeToken": writeToken,
         ...condition.values,
     };
     if (body.content !== undefined) {
@@ -401,7 +427,7 @@ export async function updateNote(
                     TableName: deps.tableName,
                     Key: { userId, noteId },
                     UpdateExpression: `SET ${set.join(", ")}${remove.length > 0 ? ` REMOVE ${remove.join(", ")}` : ""}`,
-                    ConditionExpression: condition.expression,
+                    ConditionExpression: `${condition.expression} AND (attribute_not_exists(#writeToken) OR #writeToken <> :writeToken)`,
                     ExpressionAttributeNames: names,
                     ExpressionAttributeValues: values,
                     ReturnValues: "ALL_NEW",
@@ -410,8 +436,14 @@ export async function updateNote(
         );
         return toNote(Attributes ?? {});
     } catch (error) {
-        if (isConditionFailed(error)) return conditionFailure(deps, userId, noteId, ifMatch);
-        throw error;
+        if (!isConditionFailed(error)) throw error;
+        const current = await readItem(deps, userId, noteId);
+        if (current?.writeToken === writeToken) {
+            (deps.log ?? defaultLog).warn("Update retried after its first attempt was stored", { noteId });
+            return toNote(current);
+        }
+        if (ifMatch !== undefined && current) throw new PreconditionFailed();
+        throw new NotFound();
     }
 }
 

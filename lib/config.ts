@@ -30,29 +30,137 @@ const int = (min: number, max: number) =>
         .min(min, `must be at least ${min}`)
         .max(max, `must be at most ${max}`);
 
+/** Cognito User Pool feature plans (`userPoolTier` of @pulumi/aws v7's UserPool). */
+const USER_POOL_TIERS = ["LITE", "ESSENTIALS", "PLUS"] as const;
+
+/**
+ * A function that times out before the DynamoDB client gives up (3 attempts of at most 1 s each,
+ * `DYNAMO_CLIENT_SETTINGS` in handlers/dynamo.ts) can never answer 503 with Retry-After: the
+ * gateway answers 500 instead. 5 s covers those attempts, their back-off and a cold start.
+ */
+export const MIN_LAMBDA_TIMEOUT_SECONDS = 5;
+
+/**
+ * Regions whose SES a user pool may use besides its own ("Email settings for Amazon Cognito user
+ * pools": the SourceArn Region is typically the pool's, alternates exist in some cases; CDK's
+ * `sesRegion` lists them: "Must be 'us-east-1', 'us-west-2', or 'eu-west-1'").
+ */
+const SES_ALTERNATE_REGIONS = ["us-east-1", "us-west-2", "eu-west-1"];
+
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/i;
+const ADDRESS = /^[^\s@<>"()\[\],;:\\]+@([^\s@<>]+)$/;
+const SES_IDENTITY_ARN = /^arn:aws(?:-cn|-us-gov)?:ses:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):identity\/(.+)$/;
+
+/** The parts of an SES identity ARN, or undefined when it is not one. */
+function sesIdentity(arn: string): { region: string; identity: string; address?: string; domain: string } | undefined {
+    const match = SES_IDENTITY_ARN.exec(arn);
+    if (!match) return undefined;
+    const [, region, , identity] = match;
+    const address = ADDRESS.exec(identity);
+    const domain = address ? address[1] : identity;
+    if (!DOMAIN.test(domain)) return undefined;
+    return { region, identity, address: address ? identity : undefined, domain: domain.toLowerCase() };
+}
+
+/** The address of a sender, `a@b.c` or `Name <a@b.c>` (RFC 5322 display name, quoted or not). */
+function senderAddress(from: string): string | undefined {
+    const named = /^(?:"[^"\r\n]*"|[^"<>\r\n]+?)\s*<([^<>\s]+)>$/.exec(from.trim());
+    const address = named ? named[1] : from.trim();
+    const match = ADDRESS.exec(address);
+    return match && DOMAIN.test(match[1]) ? address : undefined;
+}
+
+/** An optional setting: `""` (the Pulumi.yaml default) means unset. */
+const optional = (check: (value: string) => boolean, message: string) =>
+    z
+        .string(expected("a string"))
+        .refine((value) => value === "" || check(value), { message })
+        .transform((value) => (value === "" ? undefined : value));
+
 /**
  * The stack settings of notes-infra. Defaults live in Pulumi.yaml (one place); every key is
  * required here so that a missing default fails loudly instead of silently meaning "off".
+ * Each rule refuses a value AWS would accept but that would break the stack or contradict another
+ * setting; test/lib/config.test.ts has one case per rule.
  */
 export const notesConfigSchema = z.strictObject({
-    corsAllowedOrigins: z.array(origin).min(1, "must list at least one origin"),
+    corsAllowedOrigins: z
+        .array(origin)
+        .min(1, "must list at least one origin")
+        .refine((origins) => new Set(origins).size === origins.length, { message: "must not list an origin twice" }),
     logRetentionDays: z
         .number(expected("a number"))
+        .int("must be a whole number")
         .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
             message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
         }),
     deletionProtection: z.boolean(expected("true or false")),
     retainOnDelete: z.boolean(expected("true or false")),
     bucketVersioning: z.boolean(expected("true or false")),
+    // S3 requires a positive NoncurrentDays; there is no upper bound but S3's integer type.
+    noncurrentVersionExpirationDays: int(1, 2147483647),
     bucketForceDestroy: z.boolean(expected("true or false")),
-    throttlingBurstLimit: int(0, 5000),
-    throttlingRateLimit: int(0, 10000),
+    // 0 would refuse every request; above the account's default regional quota (10,000 requests
+    // per second, burst 5,000) a stage limit has no effect.
+    throttlingBurstLimit: int(1, 5000),
+    throttlingRateLimit: int(1, 10000),
     passwordMinimumLength: int(8, 99),
     passwordRequireSymbols: z.boolean(expected("true or false")),
     allowUserPasswordAuth: z.boolean(expected("true or false")),
+    userPoolTier: z.enum(USER_POOL_TIERS, { error: `must be one of ${USER_POOL_TIERS.join(", ")}` }),
+    emailSourceArn: optional(
+        (value) => sesIdentity(value) !== undefined,
+        'must be the ARN of a verified SES identity, e.g. "arn:aws:ses:us-east-1:123456789012:identity/notes.example.com", or "" for Cognito\'s default sender',
+    ),
+    emailFrom: optional(
+        (value) => senderAddress(value) !== undefined,
+        'must be an email address or "Name <address>", e.g. "Notes <no-reply@notes.example.com>", or "" for the identity\'s own address',
+    ),
     lambdaMemorySize: int(128, 10240),
-    lambdaTimeoutSeconds: int(1, 29),
+    lambdaTimeoutSeconds: int(MIN_LAMBDA_TIMEOUT_SECONDS, 29),
 });
+
+/** Where the stack runs, for the rules that depend on it (the SES identity's Region). */
+export interface ConfigContext {
+    /** The stack's AWS Region (`aws:region`); rules that need it are skipped when unknown. */
+    region?: string;
+}
+
+type Issue = { key: string; message: string };
+
+/** Rules across settings: each names the key to change. */
+function crossChecks(config: z.infer<typeof notesConfigSchema>, context: ConfigContext): Issue[] {
+    const issues: Issue[] = [];
+    if (config.bucketForceDestroy && config.retainOnDelete) {
+        issues.push({ key: "bucketForceDestroy", message: "must be false when retainOnDelete is true: a retained bucket is never deleted, so it would never apply" });
+    }
+    if (config.bucketForceDestroy && config.deletionProtection) {
+        issues.push({ key: "bucketForceDestroy", message: "must be false when deletionProtection is true: it would delete every upload with the bucket" });
+    }
+    const identity = config.emailSourceArn ? sesIdentity(config.emailSourceArn) : undefined;
+    if (identity && context.region && identity.region !== context.region && !SES_ALTERNATE_REGIONS.includes(identity.region)) {
+        issues.push({
+            key: "emailSourceArn",
+            message: `must name an SES identity in the stack's Region ${context.region} (Cognito uses SES in the user pool's Region, or in ${SES_ALTERNATE_REGIONS.join(", ")}), not ${identity.region}`,
+        });
+    }
+    if (config.emailFrom !== undefined) {
+        const address = senderAddress(config.emailFrom)!.toLowerCase();
+        const domain = address.slice(address.lastIndexOf("@") + 1);
+        // A verified domain also covers its subdomains; an address identity covers itself only.
+        const covered = identity?.address
+            ? address === identity.address.toLowerCase()
+            : identity !== undefined && (domain === identity.domain || domain.endsWith(`.${identity.domain}`));
+        if (!identity) {
+            issues.push({ key: "emailFrom", message: "needs emailSourceArn: Cognito's default sender always sends from no-reply@verificationemail.com" });
+        } else if (!covered) {
+            issues.push({ key: "emailFrom", message: `must be an address of the SES identity ${identity.identity} (emailSourceArn)` });
+        }
+    } else if (identity && !identity.address) {
+        issues.push({ key: "emailFrom", message: `is required when emailSourceArn names a domain (${identity.identity}): Cognito needs an address to send from` });
+    }
+    return issues;
+}
 
 export type NotesConfig = z.infer<typeof notesConfigSchema>;
 
@@ -70,10 +178,13 @@ export class ConfigError extends Error {
  * Validates raw settings (already JSON-decoded) and reports every bad key at once, each as
  * `<project>:<key>`, so `pulumi up` stops before anything is created.
  */
-export function parseConfig(raw: Record<string, unknown>, project = "notes-infra"): NotesConfig {
+export function parseConfig(raw: Record<string, unknown>, project = "notes-infra", context: ConfigContext = {}): NotesConfig {
+    const got = (key: string) => (key in raw ? `; got ${JSON.stringify(raw[key])}` : "");
     const result = notesConfigSchema.safeParse(raw);
     if (result.success) {
-        return result.data;
+        const issues = crossChecks(result.data, context);
+        if (issues.length === 0) return result.data;
+        throw new ConfigError(`Invalid stack configuration:\n  ${issues.map(({ key, message }) => `${project}:${key} ${message}${got(key)}`).join("\n  ")}`);
     }
     const problems = result.error.issues.map((issue) => {
         if (issue.code === "unrecognized_keys") {
@@ -83,9 +194,8 @@ export function parseConfig(raw: Record<string, unknown>, project = "notes-infra
         }
         const [key, ...rest] = issue.path.map(String);
         const where = rest.length > 0 ? ` (item ${rest.join(".")})` : "";
-        const got = key in raw ? `; got ${JSON.stringify(raw[key])}` : "";
         const message = issue.code === "invalid_type" && !(key in raw) ? "is required" : issue.message;
-        return `${project}:${key}${where} ${message}${got}`;
+        return `${project}:${key}${where} ${message}${got(key)}`;
     });
     throw new ConfigError(`Invalid stack configuration:\n  ${problems.join("\n  ")}`);
 }
@@ -94,13 +204,16 @@ export function parseConfig(raw: Record<string, unknown>, project = "notes-infra
 export function loadConfig(): NotesConfig {
     const project = pulumi.getProject();
     const prefix = `${project}:`;
+    const all = pulumi.runtime.allConfig();
     const raw: Record<string, unknown> = {};
-    for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+    for (const [fullKey, value] of Object.entries(all)) {
         if (!fullKey.startsWith(prefix)) continue;
         const key = fullKey.slice(prefix.length);
         raw[key] = decode(value);
     }
-    return parseConfig(raw, project);
+    // The AWS provider takes its Region from aws:region, else from the environment.
+    const region = all["aws:region"] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    return parseConfig(raw, project, { region });
 }
 
 /** Stack settings arrive as strings; structured values and numbers arrive JSON-encoded. */

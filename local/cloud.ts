@@ -327,6 +327,9 @@ export class LocalCloud {
                 if (inputs.authorizationType !== "AWS_IAM") this.print(`! route ${inputs.routeKey} uses authorization ${inputs.authorizationType ?? "NONE"}`);
                 return undefined;
             case "aws:cognito/userPool:UserPool": {
+                if (inputs.emailConfiguration?.emailSendingAccount === "DEVELOPER") {
+                    this.notEmulated.push({ type, name, reason: `email through SES (${inputs.emailConfiguration.sourceArn}) is not sent: codes print to this console` });
+                }
                 let id: string | undefined = this.state.ids[urn];
                 if (!id || !(await this.userPools!.describePool(id))) {
                     const pool = await this.userPools!.call("CreateUserPool", {

@@ -264,6 +264,16 @@ export class LocalGateway {
             this.send(res, 500, { message: "Internal Server Error" }, cors, requestId);
             return;
         }
+        // Lambda refuses a result over 6 MB (6,291,456 bytes) serialized: the invocation fails with
+        // Function.ResponseSizeTooLarge (its message names 6291556 bytes) and HTTP API answers 500.
+        const limitBytes = 6 * 1024 * 1024;
+        const responseBytes = Buffer.byteLength(JSON.stringify(result ?? null), "utf8");
+        if (responseBytes > limitBytes) {
+            const message = "Response payload size exceeded maximum allowed payload size (6291556 bytes).";
+            this.log({ level: "error", source: "gateway", requestId, route: route.routeKey, function: fn.definition.name, errorType: "Function.ResponseSizeTooLarge", message, responseBytes, limitBytes });
+            this.send(res, 500, { message: "Internal Server Error" }, cors, requestId);
+            return;
+        }
         this.respond(res, result, cors, requestId);
     }
 

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { runProgramIsolated } from "../engine/program";
 import { ofType, ProgramRun, single, STACKS, stackRun } from "./support/program";
 
 const COMPONENTS: Record<string, string> = {
@@ -104,12 +105,38 @@ describe("bad stack settings", () => {
             stackRun("dev", {
                 "notes-infra:logRetentionDays": "-3",
                 "notes-infra:corsAllowedOrigins": JSON.stringify(["notes.example.com"]),
+                "notes-infra:throttlingBurstLimit": "0",
             }),
             (error: Error) => {
                 assert.match(error.message, /notes-infra:logRetentionDays must be one of 1, 3, 5/);
                 assert.match(error.message, /notes-infra:corsAllowedOrigins \(item 0\) must be an http\(s\) origin/);
+                assert.match(error.message, /notes-infra:throttlingBurstLimit must be at least 1; got 0/);
                 return true;
             },
         );
     });
+
+    it("stop the program when two settings contradict each other, naming the key to change", async () => {
+        await assert.rejects(stackRun("prod", { "notes-infra:bucketForceDestroy": "true" }), /notes-infra:bucketForceDestroy must be false when retainOnDelete is true/);
+    });
+
+    it("stop the program when the SES identity is in a Region the stack's user pool cannot send from", async () => {
+        await assert.rejects(
+            stackRun("prod", {
+                "notes-infra:emailSourceArn": "arn:aws:ses:eu-central-1:123456789012:identity/notes.example.com",
+                "notes-infra:emailFrom": "no-reply@notes.example.com",
+            }),
+            /notes-infra:emailSourceArn must name an SES identity in the stack's Region us-east-1/,
+        );
+    });
+});
+
+describe("a stack rename", () => {
+    for (const stack of STACKS) {
+        it(`changes no input of any ${stack} resource: nothing the program deploys is named after its stack`, async () => {
+            const renamed = await runProgramIsolated(stack, {}, `${stack}renamed`);
+            const naming = renamed.resources.filter((resource) => JSON.stringify(resource.inputs).includes(`${stack}renamed`));
+            assert.deepEqual(naming.map((resource) => `${resource.type} ${resource.name}`), []);
+        });
+    }
 });

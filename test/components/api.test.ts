@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { API_CORS_ALLOW_HEADERS, NOTES_ROUTES, routeArnPattern } from "../../components/api";
+import { runFixtureProgram } from "../support/fixture-program";
 import { asList, named, ofType, policyStatements, ProgramRun, single, STACKS, stackRun, stackSetting } from "../support/program";
 
 const SIGV4_HEADERS = ["authorization", "content-type", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256", "x-amz-user-agent"];
@@ -40,21 +41,35 @@ for (const stack of STACKS) {
             assert.deepEqual(cors.allowHeaders, API_CORS_ALLOW_HEADERS);
             assert.ok(!cors.allowHeaders.includes("*") && !cors.allowOrigins.includes("*"));
             assert.deepEqual([...cors.allowMethods].sort(), ["DELETE", "GET", "POST", "PUT"]);
-            assert.ok(cors.exposeHeaders.includes("etag"));
+        });
+
+        it("lets browser code read ETag (for If-Match) and Retry-After (on 503 answers)", () => {
+            const cors = single(run, "aws:apigatewayv2/api:Api").inputs.corsConfiguration;
+            assert.deepEqual([...cors.exposeHeaders].map((header: string) => header.toLowerCase()).sort(), ["etag", "retry-after"]);
         });
 
         it("deploys a $default stage with auto-deploy, JSON access logs and the stack's throttling", () => {
             const stage = single(run, "aws:apigatewayv2/stage:Stage");
+            const format = JSON.parse(stage.inputs.accessLogSettings.format);
             assert.equal(stage.inputs.name, "$default");
             assert.equal(stage.inputs.autoDeploy, true);
             const accessLogs = named(run, "notes-api-access-logs");
             assert.equal(stage.inputs.accessLogSettings.destinationArn, accessLogs.state.arn);
+            assert.equal(format.integrationError, "$context.integrationErrorMessage");
             assert.equal(accessLogs.inputs.retentionInDays, stackSetting(run, "logRetentionDays"));
-            const format = JSON.parse(stage.inputs.accessLogSettings.format);
             assert.equal(format.requestId, "$context.requestId");
             assert.equal(format.cognitoIdentityId, "$context.identity.cognitoIdentityId");
             assert.equal(stage.inputs.defaultRouteSettings.throttlingBurstLimit, stackSetting(run, "throttlingBurstLimit"));
             assert.equal(stage.inputs.defaultRouteSettings.throttlingRateLimit, stackSetting(run, "throttlingRateLimit"));
+        });
+
+        it("writes access logs to a log group under /aws/vendedlogs/ named after the component and the API id", () => {
+            // Vended-log groups are covered without growing the account's CloudWatch Logs resource
+            // policy; the API id is unique per account and Region, so stacks and instances never collide.
+            const accessLogs = named(run, "notes-api-access-logs");
+            const api = single(run, "aws:apigatewayv2/api:Api");
+            assert.equal(accessLogs.inputs.name, `/aws/vendedlogs/apis/notes-api-${api.id}`);
+            assert.match(accessLogs.inputs.name, /^[\w\-/.#]{1,512}$/, "a valid CloudWatch Logs name");
         });
 
         for (const route of NOTES_ROUTES) {
@@ -75,6 +90,8 @@ for (const stack of STACKS) {
                     });
                     const logGroup = named(run, `notes-api-${route.handler}-logs`);
                     assert.equal(fn.inputs.loggingConfig.logGroup, logGroup.state.name);
+                    // INFO keeps START and REPORT (with Init Duration), the production cold-start figure.
+                    assert.deepEqual(fn.inputs.loggingConfig, { logFormat: "JSON", logGroup: logGroup.state.name, applicationLogLevel: "INFO", systemLogLevel: "INFO" });
                     assert.equal(logGroup.inputs.retentionInDays, stackSetting(run, "logRetentionDays"));
 
                     const integration = named(run, `notes-api-${route.handler}-integration`);
@@ -153,5 +170,22 @@ describe("routeArnPattern", () => {
         const base = "arn:aws:execute-api:eu-west-1:111122223333:abc123defg";
         assert.equal(routeArnPattern(base, { method: "GET", path: "/notes" }), `${base}/*/GET/notes`);
         assert.equal(routeArnPattern(base, { method: "PUT", path: "/notes/{id}" }), `${base}/*/PUT/notes/*`);
+    });
+});
+
+describe("NotesApi access logs across stacks and instances", () => {
+    it("never gives two instances of the component the same access log group", async () => {
+        const fixture = await runFixtureProgram("renamed-components", "dev");
+        const groups = ["blue-api", "green-api"].map((name) => named(fixture, `${name}-access-logs`));
+        const apis = ["blue-api", "green-api"].map((name) => named(fixture, `${name}-http`));
+        assert.deepEqual(groups.map((group) => group.inputs.name), [`/aws/vendedlogs/apis/blue-api-${apis[0].id}`, `/aws/vendedlogs/apis/green-api-${apis[1].id}`]);
+        assert.notEqual(groups[0].inputs.name, groups[1].inputs.name);
+    });
+
+    it("never gives two stacks the same access log group", async () => {
+        const [dev, prod] = await Promise.all([stackRun("dev"), stackRun("prod")]);
+        const name = (run: ProgramRun) => named(run, "notes-api-access-logs").inputs.name;
+        assert.notEqual(name(dev), name(prod));
+        assert.ok([name(dev), name(prod)].every((group) => group.startsWith("/aws/vendedlogs/")));
     });
 });

@@ -1,6 +1,8 @@
 import { strict as assert } from "node:assert";
 import { NOTES_ROUTES, routeArnPattern } from "../../components/api";
-import { asList, named, policyStatements, ProgramRun, single, STACKS, stackRun, stackSetting } from "../support/program";
+import { runProgramIsolated } from "../../engine/program";
+import { runFixtureProgram } from "../support/fixture-program";
+import { asList, named, ofType, policyStatements, ProgramRun, RecordedResource, single, STACKS, stackRun, stackSetting } from "../support/program";
 
 const SUB = "${cognito-identity.amazonaws.com:sub}";
 
@@ -15,11 +17,16 @@ for (const stack of STACKS) {
             const pool = single(run, "aws:cognito/userPool:UserPool");
             assert.deepEqual(pool.inputs.usernameAttributes, ["email"]);
             assert.deepEqual(pool.inputs.autoVerifiedAttributes, ["email"]);
-            const template = pool.inputs.verificationMessageTemplate;
-            assert.equal(template.defaultEmailOption, "CONFIRM_WITH_CODE");
-            assert.match(template.emailSubject, /verification code/i);
-            assert.match(template.emailMessage, /\{####\}/);
+            // Cognito's default sender takes no custom subject or message: it sends its own text.
+            assert.deepEqual(pool.inputs.verificationMessageTemplate, { defaultEmailOption: "CONFIRM_WITH_CODE" });
             assert.deepEqual(pool.inputs.accountRecoverySetting, { recoveryMechanisms: [{ name: "verified_email", priority: 1 }] });
+        });
+
+        it("chooses the stack's feature plan and sends email through Cognito's default sender unless SES is set", () => {
+            const pool = single(run, "aws:cognito/userPool:UserPool");
+            assert.equal(pool.inputs.userPoolTier, stackSetting(run, "userPoolTier"));
+            assert.equal(stackSetting(run, "emailSourceArn"), "");
+            assert.deepEqual(pool.inputs.emailConfiguration, { emailSendingAccount: "COGNITO_DEFAULT" });
         });
 
         it("enforces the stack's password policy and deletion protection", () => {
@@ -56,6 +63,13 @@ for (const stack of STACKS) {
             assert.match(identityPool.inputs.identityPoolName, /^[\w ]+$/);
         });
 
+        it("names the Identity Pool after nothing a rename changes, ignores name changes and retains it with the data", () => {
+            const identityPool = single(run, "aws:cognito/identityPool:IdentityPool");
+            assert.equal(identityPool.inputs.identityPoolName, "notes users");
+            assert.deepEqual(identityPool.options.ignoreChanges, ["identityPoolName"]);
+            assert.equal(identityPool.options.retainOnDelete, stackSetting(run, "retainOnDelete"));
+        });
+
         it("lets only authenticated identities of this Identity Pool assume the role", () => {
             const role = named(run, "notes-auth-authenticated");
             const identityPool = single(run, "aws:cognito/identityPool:IdentityPool");
@@ -72,7 +86,7 @@ for (const stack of STACKS) {
             ]);
         });
 
-        it("allows this API's five routes and the caller's own private prefix, nothing else", () => {
+        it("allows this API's five routes and the caller's own private prefix (objects and multipart uploads), nothing else", () => {
             const role = named(run, "notes-auth-authenticated");
             const policy = named(run, "notes-auth-authenticated-policy");
             assert.equal(policy.inputs.role, role.id);
@@ -89,6 +103,12 @@ for (const stack of STACKS) {
                     Sid: "OwnFiles",
                     Effect: "Allow",
                     Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                    Resource: `${bucketArn}/private/${SUB}/*`,
+                },
+                {
+                    Sid: "OwnMultipartUploads",
+                    Effect: "Allow",
+                    Action: ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
                     Resource: `${bucketArn}/private/${SUB}/*`,
                 },
                 {
@@ -128,5 +148,58 @@ describe("NotesAuth with allowUserPasswordAuth", () => {
         const run = await stackRun("dev", { "notes-infra:allowUserPasswordAuth": "true" });
         const client = single(run, "aws:cognito/userPoolClient:UserPoolClient");
         assert.deepEqual(client.inputs.explicitAuthFlows, ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH"]);
+    });
+});
+
+describe("NotesAuth with SES email", () => {
+    it("sends through the stack's SES identity, as DEVELOPER, from the stack's sender, with the app's own message", async () => {
+        const arn = "arn:aws:ses:us-east-1:123456789012:identity/notes.example.com";
+        const run = await stackRun("prod", { "notes-infra:emailSourceArn": arn, "notes-infra:emailFrom": "Notes <no-reply@notes.example.com>" });
+        const pool = single(run, "aws:cognito/userPool:UserPool");
+        assert.deepEqual(pool.inputs.emailConfiguration, {
+            emailSendingAccount: "DEVELOPER",
+            sourceArn: arn,
+            fromEmailAddress: "Notes <no-reply@notes.example.com>",
+        });
+        const template = pool.inputs.verificationMessageTemplate;
+        assert.equal(template.defaultEmailOption, "CONFIRM_WITH_CODE");
+        assert.match(template.emailSubject, /verification code/i);
+        assert.match(template.emailMessage, /\{####\}/);
+    });
+});
+
+/** The Identity Pool's inputs with the ids of its own component's User Pool and client replaced by placeholders. */
+function poolInputs(run: ProgramRun, pool: RecordedResource): unknown {
+    const siblings = run.resources.filter((resource) => resource.parent === pool.parent);
+    const userPool = siblings.find((resource) => resource.type === "aws:cognito/userPool:UserPool")!;
+    const client = siblings.find((resource) => resource.type === "aws:cognito/userPoolClient:UserPoolClient")!;
+    return JSON.parse(JSON.stringify(pool.inputs).split(userPool.id).join("<user-pool-id>").split(client.id).join("<client-id>"));
+}
+
+describe("the Identity Pool across renames", () => {
+    // A new identity_pool_name replaces the pool (ForceNew in the AWS provider), and every user
+    // would get a new identity id with no access to their notes and files.
+    for (const stack of STACKS) {
+        it(`keeps the ${stack} stack's Identity Pool inputs and options when the stack is renamed`, async () => {
+            const [original, renamed] = await Promise.all([stackRun(stack), runProgramIsolated(stack, {}, `${stack}renamed`)]);
+            assert.equal(renamed.stack, `${stack}renamed`);
+            const before = single(original, "aws:cognito/identityPool:IdentityPool");
+            const after = single(renamed, "aws:cognito/identityPool:IdentityPool");
+            assert.notEqual(after.urn, before.urn, "the rename reached the program");
+            assert.deepEqual(poolInputs(renamed, after), poolInputs(original, before));
+            assert.deepEqual(after.options, before.options);
+        });
+    }
+
+    it("keeps the Identity Pool inputs under other component and project names", async () => {
+        const [fixture, dev, prod] = await Promise.all([runFixtureProgram("renamed-components", "dev"), stackRun("dev"), stackRun("prod")]);
+        const pools = ofType(fixture, "aws:cognito/identityPool:IdentityPool");
+        assert.deepEqual(pools.map((pool) => pool.name).sort(), ["blue-auth-identities", "green-auth-identities"]);
+        const expected = poolInputs(dev, single(dev, "aws:cognito/identityPool:IdentityPool"));
+        assert.deepEqual(poolInputs(prod, single(prod, "aws:cognito/identityPool:IdentityPool")), expected);
+        for (const pool of pools) {
+            assert.deepEqual(poolInputs(fixture, pool), expected, pool.name);
+            assert.deepEqual(pool.options, single(prod, "aws:cognito/identityPool:IdentityPool").options, `${pool.name}: retained like prod's`);
+        }
     });
 });

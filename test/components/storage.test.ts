@@ -1,6 +1,36 @@
 import { strict as assert } from "node:assert";
 import { named, ofType, policyStatements, ProgramRun, single, STACKS, stackRun, stackSetting } from "../support/program";
 
+/**
+ * Every request header Amplify Storage v6 can send to S3 from a browser (amplify-js,
+ * packages/storage/src/providers/s3/utils/client/): `serializeObjectConfigsToHeaders` in
+ * utils/serializeHelpers.ts (ACL, cache-control, content-disposition, content-language,
+ * content-encoding, content-type, expires, tagging, x-amz-meta-*), s3data/putObject.ts
+ * (content-md5, checksum, expected owner, If-None-Match for `preventOverwrite`),
+ * s3data/createMultipartUpload.ts and completeMultipartUpload.ts (checksum algorithm and type),
+ * s3data/copyObject.ts, the SigV4 signer, and @aws-amplify/core's retry and user-agent middleware.
+ */
+const AMPLIFY_STORAGE_REQUEST_HEADERS = [
+    "authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256", "x-amz-user-agent",
+    "amz-sdk-invocation-id", "amz-sdk-request",
+    "x-amz-acl", "cache-control", "content-disposition", "content-language", "content-encoding", "content-type",
+    "expires", "x-amz-tagging", "x-amz-meta-author",
+    "content-md5", "x-amz-checksum-crc32", "x-amz-checksum-algorithm", "x-amz-checksum-type",
+    "x-amz-expected-bucket-owner", "If-None-Match",
+    "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-copy-source-if-match",
+];
+/** Response headers Amplify's documentation asks a bucket's CORS rule to expose. */
+const AMPLIFY_EXPOSE_HEADERS = ["x-amz-server-side-encryption", "x-amz-request-id", "x-amz-id-2", "ETag"];
+
+/** S3's CORS match of a request header against an AllowedHeader: case-insensitive, one `*` wildcard. */
+function allowedBy(patterns: string[], header: string): boolean {
+    return patterns.some((pattern) => {
+        const [head, tail] = pattern.toLowerCase().split("*");
+        const name = header.toLowerCase();
+        return tail === undefined ? name === head : name.startsWith(head) && name.endsWith(tail) && name.length >= head.length + tail.length;
+    });
+}
+
 for (const stack of STACKS) {
     describe(`NotesStorage (${stack} stack)`, () => {
         let run: ProgramRun;
@@ -19,10 +49,11 @@ for (const stack of STACKS) {
             assert.equal(table.inputs.billingMode, "PAY_PER_REQUEST");
         });
 
-        it("turns on point-in-time recovery and encryption, and deletion protection as the stack says", () => {
+        it("turns on point-in-time recovery, encrypts with the AWS-owned key, and deletion protection as the stack says", () => {
             const table = single(run, "aws:dynamodb/table:Table");
             assert.deepEqual(table.inputs.pointInTimeRecovery, { enabled: true });
-            assert.deepEqual(table.inputs.serverSideEncryption, { enabled: true });
+            // enabled: false is DynamoDB's AWS-owned key; true without a key ARN is the AWS-managed KMS key.
+            assert.deepEqual(table.inputs.serverSideEncryption, { enabled: false });
             assert.equal(table.inputs.deletionProtectionEnabled, stackSetting(run, "deletionProtection"));
             assert.equal(table.options.retainOnDelete, stackSetting(run, "retainOnDelete"));
         });
@@ -67,21 +98,51 @@ for (const stack of STACKS) {
             ]);
         });
 
-        it("allows direct browser uploads from the stack's origins and exposes ETag for multipart uploads", () => {
+        it("allows direct browser uploads from the stack's origins with every header Amplify Storage v6 sends", () => {
             const cors = single(run, "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration");
             assert.equal(cors.inputs.bucket, single(run, "aws:s3/bucket:Bucket").id);
             assert.equal(cors.inputs.corsRules.length, 1);
             const [rule] = cors.inputs.corsRules;
             assert.deepEqual([...rule.allowedMethods].sort(), ["DELETE", "GET", "HEAD", "POST", "PUT"]);
             assert.deepEqual(rule.allowedOrigins, stackSetting(run, "corsAllowedOrigins"));
-            assert.ok(rule.exposeHeaders.includes("ETag"));
-            assert.ok(rule.allowedHeaders.includes("authorization"));
+            const refused = AMPLIFY_STORAGE_REQUEST_HEADERS.filter((header) => !allowedBy(rule.allowedHeaders, header));
+            assert.deepEqual(refused, [], "refused at preflight");
+            assert.ok(!rule.allowedHeaders.includes("*"), "a bare * would not cover authorization in browsers");
         });
 
-        it("aborts abandoned multipart uploads, since users may not abort them", () => {
+        it("exposes ETag (multipart uploads) and the headers Amplify's documentation lists", () => {
+            const [rule] = single(run, "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration").inputs.corsRules;
+            const exposed = rule.exposeHeaders.map((header: string) => header.toLowerCase());
+            assert.deepEqual(AMPLIFY_EXPOSE_HEADERS.filter((header) => !exposed.includes(header.toLowerCase())), []);
+        });
+
+        it("aborts multipart uploads nobody completed or aborted after 7 days", () => {
             const lifecycle = single(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration");
-            assert.deepEqual(lifecycle.inputs.rules[0].abortIncompleteMultipartUpload, { daysAfterInitiation: 7 });
-            assert.equal(lifecycle.inputs.rules[0].status, "Enabled");
+            assert.equal(lifecycle.inputs.bucket, single(run, "aws:s3/bucket:Bucket").id);
+            const rule = lifecycle.inputs.rules.find((r: { id: string }) => r.id === "abort-incomplete-multipart-uploads");
+            assert.deepEqual(rule, {
+                id: "abort-incomplete-multipart-uploads",
+                status: "Enabled",
+                filter: { prefix: "" },
+                abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+            });
+        });
+
+        it("expires noncurrent versions after the stack's days and removes expired delete markers when versioning is on", () => {
+            const lifecycle = single(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration");
+            const rule = lifecycle.inputs.rules.find((r: { id: string }) => r.id === "expire-noncurrent-versions");
+            if (!stackSetting(run, "bucketVersioning")) {
+                assert.equal(rule, undefined, "no versions to expire without versioning");
+                return;
+            }
+            assert.deepEqual(rule, {
+                id: "expire-noncurrent-versions",
+                status: "Enabled",
+                filter: { prefix: "" },
+                noncurrentVersionExpiration: { noncurrentDays: stackSetting(run, "noncurrentVersionExpirationDays") },
+                expiration: { expiredObjectDeleteMarker: true },
+            });
+            assert.ok(lifecycle.dependencies.includes(single(run, "aws:s3/bucketVersioning:BucketVersioning").urn), "versioning is configured first");
         });
 
         it("versions, force-destroys and retains the bucket as the stack says", () => {
@@ -99,3 +160,13 @@ for (const stack of STACKS) {
         });
     });
 }
+
+describe("NotesStorage lifecycle settings", () => {
+    it("expires noncurrent versions after the days the stack sets, on any stack that turns versioning on", async () => {
+        const run = await stackRun("dev", { "notes-infra:bucketVersioning": "true", "notes-infra:noncurrentVersionExpirationDays": "90" });
+        const lifecycle = single(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration");
+        const rule = lifecycle.inputs.rules.find((r: { id: string }) => r.id === "expire-noncurrent-versions");
+        assert.deepEqual(rule.noncurrentVersionExpiration, { noncurrentDays: 90 });
+        assert.deepEqual(rule.expiration, { expiredObjectDeleteMarker: true });
+    });
+});

@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { createServer as createHttpServer, request as httpRequest, Server as HttpServer } from "node:http";
 import { createServer, Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -13,6 +14,7 @@ import {
     DeleteNoteDeps,
     encodeCursor,
     getNote,
+    LAMBDA_RESPONSE_LIMIT_BYTES,
     listNotes,
     MAX_CONTENT_BYTES,
     Note,
@@ -215,15 +217,43 @@ describe("notes domain against dynalite", () => {
             assert.deepEqual(page.notes.map((n) => n.noteId), [neighboursNote.noteId]);
         });
 
-        it("stops a page early rather than exceed the response size budget", async () => {
+        /** What Lambda serializes for a page: the handler's result, whose body is the page as a JSON string. */
+        const lambdaResponseBytes = (page: unknown) =>
+            Buffer.byteLength(JSON.stringify({ statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(page) }), "utf8");
+
+        async function pagesOf(owner: string): Promise<Array<{ notes: Note[]; cursor?: string }>> {
+            const pages: Array<{ notes: Note[]; cursor?: string }> = [];
+            let cursor: string | undefined;
+            do {
+                const page: { notes: Note[]; cursor?: string } = await listNotes(deps, owner, { limit: "100", ...(cursor ? { cursor } : {}) });
+                pages.push(page);
+                cursor = page.cursor;
+            } while (cursor);
+            return pages;
+        }
+
+        it("stops a page early rather than exceed Lambda's response limit, and no sooner than it must", async () => {
             const big = newIdentityId();
-            for (let i = 0; i < 90; i++) await createNote(deps, big, { content: "x".repeat(MAX_CONTENT_BYTES) });
-            const page = await listNotes(deps, big, { limit: "100" });
-            assert.ok(page.notes.length < 90 && page.notes.length >= 70, `page of ${page.notes.length}`);
-            assert.ok(page.cursor);
-            const rest = await listNotes(deps, big, { limit: "100", cursor: page.cursor });
-            assert.equal(page.notes.length + rest.notes.length, 90);
-            assert.equal(rest.cursor, undefined);
+            for (let i = 0; i < 100; i++) await createNote(deps, big, { content: "x".repeat(MAX_CONTENT_BYTES) });
+            const pages = await pagesOf(big);
+            assert.equal(pages.length, 2);
+            assert.ok(pages[0].notes.length >= 90 && pages[0].notes.length < 100, `page of ${pages[0].notes.length}`);
+            assert.ok(lambdaResponseBytes(pages[0]) <= LAMBDA_RESPONSE_LIMIT_BYTES, `${lambdaResponseBytes(pages[0])} bytes`);
+            assert.equal(pages[0].notes.length + pages[1].notes.length, 100);
+        });
+
+        it("counts a note as Lambda does: 64 KiB of quotation marks take 256 KiB of the response", async () => {
+            // JSON escapes each `"` in the page body, and Lambda escapes the body string again.
+            const quoted = newIdentityId();
+            for (let i = 0; i < 45; i++) await createNote(deps, quoted, { content: '"'.repeat(MAX_CONTENT_BYTES) });
+            const pages = await pagesOf(quoted);
+            for (const page of pages) {
+                assert.ok(lambdaResponseBytes(page) <= LAMBDA_RESPONSE_LIMIT_BYTES, `${page.notes.length} notes: ${lambdaResponseBytes(page)} bytes`);
+            }
+            // 6 MB holds 23 such notes: the first page is full, not cut short by a cautious guess.
+            assert.equal(pages.length, 2);
+            assert.ok(pages[0].notes.length >= 22, `first page of ${pages[0].notes.length}`);
+            assert.equal(new Set(pages.flatMap((page) => page.notes.map((note) => note.noteId))).size, 45);
         });
     });
 
@@ -232,9 +262,9 @@ describe("notes domain against dynalite", () => {
             const user = newIdentityId();
             const note = await createNote({ ...deps, now: () => new Date("2026-01-01T00:00:00Z") }, user, { content: "a" });
             const later = new Date("2026-01-02T00:00:00Z");
-            const updated = await updateNote({ ...deps, now: () => later }, user, note.noteId, { content: "b" });
+            const updated = await updateNote({ ...deps, now: () => later, newWriteToken: () => "token-2" }, user, note.noteId, { content: "b" });
             assert.deepEqual(updated, { ...note, content: "b", version: 2, updatedAt: later.toISOString() });
-            assert.deepEqual(await stored(user, note.noteId), { ...updated, userId: user });
+            assert.deepEqual(await stored(user, note.noteId), { ...updated, userId: user, writeToken: "token-2" });
         });
 
         it("sets and removes the attachment", async () => {
@@ -302,6 +332,99 @@ describe("notes domain against dynalite", () => {
             await updateNote(deps, user, note.noteId, { content: "second" });
             const final = await getNote(deps, user, note.noteId);
             assert.deepEqual([final.content, final.version], ["second", 3]);
+        });
+
+        describe("when DynamoDB applies an update but answers too late", () => {
+            // Fault injection: a proxy in front of dynalite forwards every request, but holds the
+            // answer to the first UpdateItem past the client's request timeout. The write has landed;
+            // the real SDK client times out and sends the same UpdateItem again.
+            let proxy: HttpServer;
+            let client: DynamoDBDocumentClient;
+            let stalled = 0;
+            let updateItems = 0;
+
+            before(async () => {
+                proxy = createHttpServer((req, res) => {
+                    const target = String(req.headers["x-amz-target"] ?? "");
+                    const upstream = httpRequest({ host: "127.0.0.1", port: db.port, method: req.method, path: req.url, headers: req.headers }, (reply) => {
+                        const chunks: Buffer[] = [];
+                        reply.on("data", (chunk: Buffer) => chunks.push(chunk));
+                        reply.on("end", () => {
+                            const answer = () => {
+                                if (res.destroyed) return;
+                                res.writeHead(reply.statusCode ?? 500, reply.headers);
+                                res.end(Buffer.concat(chunks));
+                            };
+                            if (target.endsWith(".UpdateItem") && updateItems++ === 0) {
+                                stalled++;
+                                setTimeout(answer, DYNAMO_CLIENT_SETTINGS.requestHandler.requestTimeout + 500);
+                            } else answer();
+                        });
+                    });
+                    req.pipe(upstream);
+                });
+                await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+                client = DynamoDBDocumentClient.from(
+                    new DynamoDBClient({
+                        ...DYNAMO_CLIENT_SETTINGS,
+                        endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+                        region: LOCAL_REGION,
+                        credentials: LOCAL_CREDENTIALS,
+                    }),
+                    { marshallOptions: { removeUndefinedValues: true } },
+                );
+            });
+            beforeEach(() => {
+                updateItems = 0;
+                stalled = 0;
+            });
+            after(async () => {
+                client.destroy();
+                proxy.closeAllConnections();
+                await new Promise((resolve) => proxy.close(resolve));
+            });
+
+            it("answers the updated note, not PreconditionFailed, when the SDK retried an If-Match update whose first attempt landed", async () => {
+                const user = newIdentityId();
+                const note = await createNote(deps, user, { content: "draft" });
+                const lines: Array<Record<string, unknown>> = [];
+                const updated = await updateNote({ ...deps, client, log: createLogger({}, (line) => lines.push(JSON.parse(line))) }, user, note.noteId, { content: "final" }, '"1"');
+                assert.equal(stalled, 1, "the first UpdateItem was held back");
+                assert.equal(updateItems, 2, "the SDK sent it again");
+                assert.equal(updated.content, "final");
+                assert.equal(updated.version, 2);
+                assert.deepEqual(await getNote(deps, user, note.noteId), updated);
+                assert.ok(lines.some((line) => line.level === "WARN" && /Update retried/.test(String(line.message))));
+            });
+
+            it("applies a retried update without If-Match once: the version goes up by one", async () => {
+                const user = newIdentityId();
+                const note = await createNote(deps, user, { content: "draft" });
+                const updated = await updateNote({ ...deps, client }, user, note.noteId, { content: "final" });
+                assert.equal(updateItems, 2, "the SDK sent it again");
+                assert.equal(updated.version, 2);
+                assert.equal((await getNote(deps, user, note.noteId)).version, 2);
+            });
+
+            it("still answers PreconditionFailed when another writer changed the note before the retry", async () => {
+                const user = newIdentityId();
+                const note = await createNote(deps, user, { content: "draft" });
+                // Another client's update lands while the first answer is held back.
+                const pending = updateNote({ ...deps, client }, user, note.noteId, { content: "mine" }, '"1"');
+                await new Promise((resolve) => setTimeout(resolve, 200));
+                await updateNote(deps, user, note.noteId, { content: "theirs" });
+                await rejects(pending, PreconditionFailed);
+                assert.equal((await getNote(deps, user, note.noteId)).content, "theirs");
+            });
+        });
+
+        it("never shows clients the bookkeeping token it stores with an update", async () => {
+            const user = newIdentityId();
+            const note = await createNote(deps, user, { content: "a" });
+            const updated = await updateNote({ ...deps, newWriteToken: () => "token-1" }, user, note.noteId, { content: "b" });
+            assert.equal((await stored(user, note.noteId))?.writeToken, "token-1");
+            assert.deepEqual(Object.keys(updated).sort(), ["content", "createdAt", "noteId", "updatedAt", "version"]);
+            assert.deepEqual(await getNote(deps, user, note.noteId), updated);
         });
 
         it("answers NotFound, not PreconditionFailed, when If-Match names a note that does not exist", async () => {

@@ -15,7 +15,8 @@ import { captureLogs, CapturedLogs } from "../support/logs";
 
 const NUM_RUNS = { createBodies: 500, updateBodies: 500, paths: 500, queries: 500 };
 
-const STORED_KEYS = new Set(["userId", "noteId", "content", "attachment", "createdAt", "updatedAt", "version"]);
+/** `writeToken`: the last update's request token, by which a retried update recognises itself. */
+const STORED_KEYS = new Set(["userId", "noteId", "content", "attachment", "createdAt", "updatedAt", "version", "writeToken"]);
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -34,6 +35,7 @@ function assertValidStoredNote(item: Record<string, unknown>, userId: string): v
     assert.match(String(item.createdAt), ISO);
     assert.match(String(item.updatedAt), ISO);
     assert.ok(Number.isInteger(item.version) && (item.version as number) >= 1);
+    if (item.writeToken !== undefined) assert.ok(typeof item.writeToken === "string" && item.version !== 1, "only an update stores a write token");
 }
 
 describe("handlers under generated input (fast-check)", () => {

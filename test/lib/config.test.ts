@@ -1,6 +1,11 @@
 import { strict as assert } from "node:assert";
-import { CONFIG_KEYS, ConfigError, parseConfig } from "../../lib/config";
-import { readStackConfig } from "../../engine/program";
+import { readFileSync, readdirSync } from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { CONFIG_KEYS, ConfigError, MIN_LAMBDA_TIMEOUT_SECONDS, notesConfigSchema, parseConfig } from "../../lib/config";
+import { readStackConfig, REPO_ROOT } from "../../engine/program";
+import { DYNAMO_CLIENT_SETTINGS } from "../../handlers/dynamo";
 
 /** The settings as Pulumi would pass them for a stack, decoded, without the project prefix. */
 function settings(stack: string): Record<string, unknown> {
@@ -16,6 +21,16 @@ function settings(stack: string): Record<string, unknown> {
     }
     return raw;
 }
+
+const rejects = (raw: Record<string, unknown>, message: RegExp, context = {}) =>
+    assert.throws(() => parseConfig(raw, "notes-infra", context), (error: Error) => {
+        assert.ok(error instanceof ConfigError, `${error.name}: ${error.message}`);
+        assert.match(error.message, message);
+        return true;
+    });
+
+const SES_DOMAIN = "arn:aws:ses:us-east-1:123456789012:identity/notes.example.com";
+const SES_ADDRESS = "arn:aws:ses:us-east-1:123456789012:identity/no-reply@notes.example.com";
 
 describe("stack settings", () => {
     it("declares a default in Pulumi.yaml for every setting the program reads", () => {
@@ -34,20 +49,88 @@ describe("stack settings", () => {
         ["corsAllowedOrigins", ["https://notes.example.com/app"], /corsAllowedOrigins \(item 0\)/],
         ["corsAllowedOrigins", [], /notes-infra:corsAllowedOrigins must list at least one origin/],
         ["corsAllowedOrigins", "https://notes.example.com", /notes-infra:corsAllowedOrigins .*expected array/],
+        ["corsAllowedOrigins", ["https://notes.example.com", "https://notes.example.com"], /notes-infra:corsAllowedOrigins must not list an origin twice/],
         ["passwordMinimumLength", 6, /notes-infra:passwordMinimumLength must be at least 8; got 6/],
         ["throttlingRateLimit", 1.5, /notes-infra:throttlingRateLimit must be a whole number/],
+        // AWS accepts 0, and the stage then refuses every request.
+        ["throttlingBurstLimit", 0, /notes-infra:throttlingBurstLimit must be at least 1; got 0/],
+        ["throttlingRateLimit", 0, /notes-infra:throttlingRateLimit must be at least 1; got 0/],
+        ["throttlingBurstLimit", 6000, /notes-infra:throttlingBurstLimit must be at most 5000; got 6000/],
         ["deletionProtection", "yes", /notes-infra:deletionProtection must be true or false; got "yes"/],
         ["lambdaTimeoutSeconds", 60, /notes-infra:lambdaTimeoutSeconds must be at most 29; got 60/],
+        // Lambda accepts 1 to 3 s, and the function then dies before it can answer 503.
+        ["lambdaTimeoutSeconds", 3, /notes-infra:lambdaTimeoutSeconds must be at least 5; got 3/],
+        ["lambdaMemorySize", 64, /notes-infra:lambdaMemorySize must be at least 128; got 64/],
+        ["noncurrentVersionExpirationDays", 0, /notes-infra:noncurrentVersionExpirationDays must be at least 1; got 0/],
+        ["noncurrentVersionExpirationDays", 7.5, /notes-infra:noncurrentVersionExpirationDays must be a whole number/],
+        ["userPoolTier", "BASIC", /notes-infra:userPoolTier must be one of LITE, ESSENTIALS, PLUS; got "BASIC"/],
+        ["userPoolTier", "lite", /notes-infra:userPoolTier must be one of LITE, ESSENTIALS, PLUS/],
+        ["emailSourceArn", "no-reply@notes.example.com", /notes-infra:emailSourceArn must be the ARN of a verified SES identity/],
+        ["emailSourceArn", "arn:aws:sns:us-east-1:123456789012:notes", /notes-infra:emailSourceArn must be the ARN of a verified SES identity/],
+        ["emailSourceArn", "arn:aws:ses:us-east-1:123456789012:configuration-set/notes", /notes-infra:emailSourceArn must be the ARN of a verified SES identity/],
+        ["emailSourceArn", "arn:aws:ses:us-east-1:1234:identity/notes.example.com", /notes-infra:emailSourceArn must be the ARN/],
+        ["emailFrom", "Notes", /notes-infra:emailFrom must be an email address or "Name <address>"/],
+        ["emailFrom", "Notes <notes.example.com>", /notes-infra:emailFrom must be an email address/],
     ];
     for (const [key, value, message] of invalid) {
         it(`rejects ${key} = ${JSON.stringify(value)} with a message naming the key`, () => {
-            assert.throws(() => parseConfig({ ...settings("dev"), [key]: value }), (error: Error) => {
-                assert.ok(error instanceof ConfigError);
-                assert.match(error.message, message);
-                return true;
-            });
+            rejects({ ...settings("dev"), [key]: value }, message);
         });
     }
+
+    describe("across settings", () => {
+        const prod = () => settings("prod");
+
+        it("rejects a force-destroyed bucket in a stack that retains it", () => {
+            rejects({ ...prod(), deletionProtection: false, bucketForceDestroy: true }, /notes-infra:bucketForceDestroy must be false when retainOnDelete is true/);
+        });
+
+        it("rejects a force-destroyed bucket in a stack with deletion protection", () => {
+            rejects({ ...prod(), retainOnDelete: false, bucketForceDestroy: true }, /notes-infra:bucketForceDestroy must be false when deletionProtection is true/);
+        });
+
+        it("rejects a sender without an SES identity, since Cognito's sender has a fixed address", () => {
+            rejects({ ...prod(), emailFrom: "no-reply@notes.example.com" }, /notes-infra:emailFrom needs emailSourceArn/);
+        });
+
+        it("rejects a sender outside the SES identity", () => {
+            rejects({ ...prod(), emailSourceArn: SES_DOMAIN, emailFrom: "Notes <no-reply@example.org>" }, /notes-infra:emailFrom must be an address of the SES identity notes.example.com/);
+            rejects({ ...prod(), emailSourceArn: SES_DOMAIN, emailFrom: "no-reply@evilnotes.example.com" }, /notes-infra:emailFrom must be an address of the SES identity/);
+            rejects({ ...prod(), emailSourceArn: SES_ADDRESS, emailFrom: "other@notes.example.com" }, /notes-infra:emailFrom must be an address of the SES identity no-reply@notes.example.com/);
+        });
+
+        it("requires a sender when the SES identity is a domain", () => {
+            rejects({ ...prod(), emailSourceArn: SES_DOMAIN }, /notes-infra:emailFrom is required when emailSourceArn names a domain/);
+        });
+
+        it("rejects an SES identity in a Region Cognito cannot send from for this stack", () => {
+            const arn = "arn:aws:ses:eu-central-1:123456789012:identity/notes.example.com";
+            rejects({ ...prod(), emailSourceArn: arn, emailFrom: "no-reply@notes.example.com" }, /notes-infra:emailSourceArn must name an SES identity in the stack's Region us-east-1 .*not eu-central-1/, { region: "us-east-1" });
+        });
+
+        it("accepts SES in the stack's Region or a Cognito alternate, senders of the identity, its subdomains and display names", () => {
+            const accepted: Record<string, unknown>[] = [
+                { emailSourceArn: SES_ADDRESS },
+                { emailSourceArn: SES_ADDRESS, emailFrom: "Notes <No-Reply@notes.example.com>" },
+                { emailSourceArn: SES_DOMAIN, emailFrom: "no-reply@notes.example.com" },
+                { emailSourceArn: SES_DOMAIN, emailFrom: '"Notes, the app" <no-reply@mail.notes.example.com>' },
+                { emailSourceArn: "arn:aws:ses:eu-west-1:123456789012:identity/notes.example.com", emailFrom: "no-reply@notes.example.com" },
+            ];
+            for (const change of accepted) {
+                const config = parseConfig({ ...prod(), ...change }, "notes-infra", { region: "us-east-1" });
+                assert.equal(config.emailSourceArn, change.emailSourceArn);
+                assert.equal(config.emailFrom, change.emailFrom);
+            }
+            const sameRegion = "arn:aws:ses:ap-southeast-2:123456789012:identity/notes.example.com";
+            assert.equal(parseConfig({ ...prod(), emailSourceArn: sameRegion, emailFrom: "a@notes.example.com" }, "notes-infra", { region: "ap-southeast-2" }).emailSourceArn, sameRegion);
+        });
+
+        it('reads "" as unset for the optional email settings', () => {
+            const config = parseConfig(prod());
+            assert.equal(config.emailSourceArn, undefined);
+            assert.equal(config.emailFrom, undefined);
+        });
+    });
 
     it("rejects a misspelled setting instead of silently ignoring it", () => {
         assert.throws(() => parseConfig({ ...settings("prod"), deletionProtecton: true }), /notes-infra:deletionProtecton is not a setting of this program/);
@@ -56,5 +139,50 @@ describe("stack settings", () => {
     it("reports a missing setting as required", () => {
         const { retainOnDelete: _omitted, ...rest } = settings("dev");
         assert.throws(() => parseConfig(rest), /notes-infra:retainOnDelete is required/);
+    });
+
+    it("lets a function outlive the DynamoDB client's attempts, so a slow table answers 503, not a timeout", () => {
+        const { maxAttempts, requestHandler } = DYNAMO_CLIENT_SETTINGS;
+        // One second of headroom for the SDK's back-off between attempts and a cold start.
+        assert.ok(MIN_LAMBDA_TIMEOUT_SECONDS * 1000 >= maxAttempts * requestHandler.requestTimeout + 1000);
+    });
+});
+
+describe("one source for each default", () => {
+    const project = parseYaml(readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8"));
+    const declared: Record<string, { type: string; default?: unknown; description?: string }> = project.config;
+    const schema = z.toJSONSchema(notesConfigSchema, { io: "input", unrepresentable: "any" }) as { properties: Record<string, { type?: string }> };
+
+    it("declares every setting in Pulumi.yaml with the schema's type, a description and a default", () => {
+        assert.deepEqual(Object.keys(declared).sort(), [...CONFIG_KEYS].sort());
+        for (const key of CONFIG_KEYS) {
+            assert.equal(declared[key].type, schema.properties[key].type, `${key}: Pulumi.yaml and lib/config.ts disagree on the type`);
+            assert.ok(declared[key].description, `${key} has no description`);
+            assert.ok("default" in declared[key], `${key} has no default in Pulumi.yaml`);
+        }
+    });
+
+    it("has defaults in Pulumi.yaml that are valid settings on their own", () => {
+        const defaults = Object.fromEntries(CONFIG_KEYS.map((key) => [key, declared[key].default]));
+        const config = parseConfig(defaults);
+        assert.equal(config.userPoolTier, "LITE");
+        assert.equal(config.noncurrentVersionExpirationDays, 30);
+    });
+
+    it("sets in stack files only settings Pulumi.yaml declares", () => {
+        for (const file of readdirSync(REPO_ROOT).filter((name) => /^Pulumi\..+\.yaml$/.test(name))) {
+            const stack = parseYaml(readFileSync(path.join(REPO_ROOT, file), "utf8"));
+            for (const key of Object.keys(stack.config ?? {}).filter((name) => name.startsWith("notes-infra:"))) {
+                assert.ok(key.slice("notes-infra:".length) in declared, `${file} sets ${key}, which Pulumi.yaml does not declare`);
+            }
+        }
+    });
+
+    it("gives the components no second default: no `args.x ?? value` in components/", () => {
+        const dir = path.join(REPO_ROOT, "components");
+        for (const file of readdirSync(dir).filter((name) => name.endsWith(".ts"))) {
+            const source = readFileSync(path.join(dir, file), "utf8");
+            assert.deepEqual(source.match(/args\.\w+\s*\?\?/g) ?? [], [], `${file} defaults a setting a second time`);
+        }
     });
 });

@@ -49,6 +49,12 @@ describe("the least-privilege matrix catches a widened policy", () => {
         const failed = await mismatches(widened);
         assert.ok(failed.includes("the signed-in users' role may not get an object under another identity's prefix"), failed.join("\n"));
         assert.ok(failed.includes("the signed-in users' role may not list with another identity's prefix"), failed.join("\n"));
+        assert.ok(failed.includes("the signed-in users' role may not abort a multipart upload under another identity's prefix"), failed.join("\n"));
+    });
+
+    it("reports a role that can no longer abort or resume its own multipart uploads", async () => {
+        const narrowed = { ...facts, authenticated: { ...facts.authenticated, policies: facts.authenticated.policies.map((policy) => policy.replace(/"s3:AbortMultipartUpload",?/, "")) } };
+        assert.deepEqual(await mismatches(narrowed), ["the signed-in users' role may abort a multipart upload under its own prefix"]);
     });
 
     it("reports a route wildcard that lets the signed-in role call any method", async () => {
