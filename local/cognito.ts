@@ -288,7 +288,7 @@ export async function startUserPools(options: UserPoolsOptions): Promise<LocalUs
             request = await readRequest(req, { maxBodyBytes: MAX_BODY_BYTES });
         } catch (error) {
             if (!(error instanceof MalformedRequest)) throw error;
-            if (req.destroyed || error.code === "IncompleteBody") {
+            if (error.code === "IncompleteBody" || !res.socket || res.socket.destroyed) {
                 res.destroy();
                 return;
             }

@@ -25,9 +25,18 @@ const DYNAMODB_SIGNATURE_ERRORS: Record<VerifyFailure, [string, string]> = {
 /** DynamoDB's request size limit (dynalite's too). */
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
-/** The table (and index) ARNs a DynamoDB JSON request acts on, as IAM authorizes it. */
+/** DynamoDB's table and index names: 3–255 of `[a-zA-Z0-9_.-]`. */
+const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
+
+class InvalidName extends Error {}
+
+/** The table (and index) ARNs a DynamoDB JSON request acts on, as IAM authorizes it; throws on a name DynamoDB would refuse. */
 export function dynamoResources(body: Record<string, any>, region: string, accountId: string): string[] {
-    const table = (name: string) => `arn:aws:dynamodb:${region}:${accountId}:table/${name}`;
+    const table = (name: string) => {
+        if (!TABLE_NAME.test(name)) throw new InvalidName(`1 validation error detected: Value '${name.slice(0, 300)}' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+ and have length between 3 and 255`);
+        return `arn:aws:dynamodb:${region}:${accountId}:table/${name}`;
+    };
+    if (typeof body.IndexName === "string" && !TABLE_NAME.test(body.IndexName)) throw new InvalidName(`1 validation error detected: Value '${body.IndexName.slice(0, 300)}' at 'indexName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+`);
     if (typeof body.TableName === "string") {
         return [typeof body.IndexName === "string" ? `${table(body.TableName)}/index/${body.IndexName}` : table(body.TableName)];
     }
@@ -66,7 +75,7 @@ async function receive(req: IncomingMessage, res: ServerResponse, log: (line: Re
         return await readRequest(req, { maxBodyBytes: MAX_REQUEST_BYTES });
     } catch (error) {
         if (!(error instanceof MalformedRequest)) throw error;
-        if (req.destroyed || error.code === "IncompleteBody") res.destroy();
+        if (error.code === "IncompleteBody" || !res.socket || res.socket.destroyed) res.destroy();
         else if (error.status === 413) sendError(res, 413, "RequestEntityTooLarge", "Request Entity Too Large");
         else sendError(res, 400, "SerializationException", error.message);
         return undefined;
@@ -154,7 +163,15 @@ export class LocalDynamoFront {
         }
         const action = `dynamodb:${operation}`;
         const session = verified.session;
-        for (const resource of dynamoResources(body as Record<string, any>, registry.region, registry.accountId)) {
+        let resources: string[];
+        try {
+            resources = dynamoResources(body as Record<string, any>, registry.region, registry.accountId);
+        } catch (error) {
+            if (!(error instanceof InvalidName)) throw error;
+            sendError(res, 400, "ValidationException", error.message);
+            return;
+        }
+        for (const resource of resources) {
             const decision = await decide({ policies: registry.policiesOf(session.roleArn), action, resource, principal: session.principalArn, accountId: registry.accountId });
             if (decision !== "Allow") {
                 this.log({ level: "info", source: "dynamodb", status: 400, decision, action, resource, principal: session.principalArn });

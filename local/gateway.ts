@@ -193,7 +193,7 @@ export class LocalGateway {
             decodedPath = decodeComponent(request.path);
         } catch (error) {
             if (!(error instanceof MalformedRequest)) throw error;
-            if (req.destroyed || error.code === "IncompleteBody") {
+            if (error.code === "IncompleteBody" || !res.socket || res.socket.destroyed) {
                 res.destroy();
                 return;
             }

@@ -159,7 +159,7 @@ export class LocalIdentityService {
                 body = await readBody(req, MAX_BODY_BYTES);
             } catch (error) {
                 if (!(error instanceof MalformedRequest)) throw error;
-                if (req.destroyed || error.code === "IncompleteBody") {
+                if (error.code === "IncompleteBody" || !res.socket || res.socket.destroyed) {
                     res.destroy();
                     return;
                 }

@@ -250,7 +250,7 @@ export class LocalS3 {
             request = await readRequest(req, { maxBodyBytes: MAX_S3_BODY_BYTES });
         } catch (error) {
             if (!(error instanceof MalformedRequest)) throw error;
-            if (req.destroyed || error.code === "IncompleteBody") {
+            if (error.code === "IncompleteBody" || !res.socket || res.socket.destroyed) {
                 res.destroy();
                 return;
             }

@@ -1,5 +1,5 @@
-import { createServer, IncomingMessage, request as httpRequest, RequestOptions, Server, ServerResponse } from "node:http";
-import { isIP, type AddressInfo } from "node:net";
+import { createServer, IncomingMessage, request as httpRequest, RequestOptions, Server, ServerResponse, STATUS_CODES } from "node:http";
+import { isIP, type AddressInfo, type Socket } from "node:net";
 import { wildcardMatch } from "./registry";
 
 /** Listens on loopback (port 0 = a free one) and resolves with the bound port. */
@@ -129,6 +129,19 @@ export function safeServer(handler: (req: IncomingMessage, res: ServerResponse) 
                 res.destroy();
             }
         });
+    });
+    // Malformed HTTP (bad framing, oversized headers): answer 400/431 and close gracefully. Node's
+    // default destroys the socket at once, and a client still sending then gets a reset instead
+    // of the answer.
+    server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
+        if (!socket.writable || error.code === "ECONNRESET") {
+            socket.destroy();
+            return;
+        }
+        const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+        socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+        socket.resume();
+        setTimeout(() => socket.destroy(), 1000).unref();
     });
     // Slow or stalled clients are dropped rather than holding the server open.
     server.requestTimeout = 120_000;
