@@ -455,7 +455,7 @@ export class LocalS3 {
                     ...(truncated ? { NextPartNumberMarker: page[page.length - 1].partNumber } : {}),
                     MaxParts: operation.maxParts,
                     IsTruncated: truncated,
-                    Part: page.map((p) => ({ PartNumber: p.partNumber, LastModified: isoTime(p.lastModified), ETag: p.etag, Size: p.size })),
+                    Part: page.map((p) => ({ PartNumber: p.partNumber, LastModified: isoTime(p.lastModified), ETag: p.etag, ...(p.checksum ? { [`Checksum${p.checksum.algorithm}`]: p.checksum.value } : {}), Size: p.size })),
                     Initiator: owner,
                     Owner: owner,
                     StorageClass: "STANDARD",
