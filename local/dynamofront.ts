@@ -25,15 +25,18 @@ const DYNAMODB_SIGNATURE_ERRORS: Record<VerifyFailure, [string, string]> = {
 /** DynamoDB's request size limit (dynalite's too). */
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
-/** DynamoDB's table and index names: 3–255 of `[a-zA-Z0-9_.-]`. */
-const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
+/**
+ * Table and index names made of DynamoDB's characters (`[a-zA-Z0-9_.-]`), so that the ARN the
+ * decision is about is one IAM can evaluate; dynalite checks the length rules itself.
+ */
+const TABLE_NAME = /^[a-zA-Z0-9_.-]{1,255}$/;
 
 class InvalidName extends Error {}
 
 /** The table (and index) ARNs a DynamoDB JSON request acts on, as IAM authorizes it; throws on a name DynamoDB would refuse. */
 export function dynamoResources(body: Record<string, any>, region: string, accountId: string): string[] {
     const table = (name: string) => {
-        if (!TABLE_NAME.test(name)) throw new InvalidName(`1 validation error detected: Value '${name.slice(0, 300)}' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+ and have length between 3 and 255`);
+        if (!TABLE_NAME.test(name)) throw new InvalidName(`1 validation error detected: Value '${name.slice(0, 300)}' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+`);
         return `arn:aws:dynamodb:${region}:${accountId}:table/${name}`;
     };
     if (typeof body.IndexName === "string" && !TABLE_NAME.test(body.IndexName)) throw new InvalidName(`1 validation error detected: Value '${body.IndexName.slice(0, 300)}' at 'indexName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+`);
