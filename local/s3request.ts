@@ -171,7 +171,7 @@ export function s3Address(request: ReceivedRequest, region: string): S3Address {
     return { bucket: decodeComponent(rawBucket, "The bucket name"), rawKey: rest.join("/"), style: "path" };
 }
 
-const HEADER = (request: ReceivedRequest, name: string): string | undefined => request.headers[name];
+const header = (request: ReceivedRequest, name: string): string | undefined => request.headers[name];
 
 /** An HTTP date (`If-Modified-Since`) as epoch ms; undefined (ignored, as S3 ignores it) when malformed. */
 function httpDate(value: string | undefined): number | undefined {
@@ -182,10 +182,10 @@ function httpDate(value: string | undefined): number | undefined {
 
 function readConditions(request: ReceivedRequest, prefix: string): ReadConditions {
     return {
-        ifMatch: HEADER(request, `${prefix}if-match`),
-        ifNoneMatch: HEADER(request, `${prefix}if-none-match`),
-        ifModifiedSince: httpDate(HEADER(request, `${prefix}if-modified-since`)),
-        ifUnmodifiedSince: httpDate(HEADER(request, `${prefix}if-unmodified-since`)),
+        ifMatch: header(request, `${prefix}if-match`),
+        ifNoneMatch: header(request, `${prefix}if-none-match`),
+        ifModifiedSince: httpDate(header(request, `${prefix}if-modified-since`)),
+        ifUnmodifiedSince: httpDate(header(request, `${prefix}if-unmodified-since`)),
     };
 }
 
@@ -201,40 +201,40 @@ function objectAttributes(request: ReceivedRequest): ObjectAttributes {
         metadataBytes += Buffer.byteLength(short) + Buffer.byteLength(value);
     }
     if (metadataBytes > MAX_METADATA_BYTES) throw new S3Error(400, "MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size.", { Size: String(metadataBytes), MaxSizeAllowed: String(MAX_METADATA_BYTES) });
-    const acl = HEADER(request, "x-amz-acl");
+    const acl = header(request, "x-amz-acl");
     if ((acl !== undefined && acl !== "private" && acl !== "bucket-owner-full-control") || Object.keys(request.headers).some((h) => h.startsWith("x-amz-grant-"))) {
         throw new S3Error(400, "AccessControlListNotSupported", "The bucket does not allow ACLs");
     }
-    const storageClass = HEADER(request, "x-amz-storage-class");
+    const storageClass = header(request, "x-amz-storage-class");
     if (storageClass !== undefined && storageClass !== "STANDARD") throw notImplemented(`storage class ${storageClass}`);
-    const encryption = HEADER(request, "x-amz-server-side-encryption");
+    const encryption = header(request, "x-amz-server-side-encryption");
     if (encryption !== undefined && encryption !== "AES256") throw notImplemented(`server-side encryption ${encryption}`);
     return {
-        contentType: HEADER(request, "content-type"),
-        contentEncoding: HEADER(request, "content-encoding"),
-        contentLanguage: HEADER(request, "content-language"),
-        contentDisposition: HEADER(request, "content-disposition"),
-        cacheControl: HEADER(request, "cache-control"),
-        expires: HEADER(request, "expires"),
+        contentType: header(request, "content-type"),
+        contentEncoding: header(request, "content-encoding"),
+        contentLanguage: header(request, "content-language"),
+        contentDisposition: header(request, "content-disposition"),
+        cacheControl: header(request, "cache-control"),
+        expires: header(request, "expires"),
         metadata,
     };
 }
 
 /** `Content-MD5` and at most one `x-amz-checksum-*` header of a body; verified against it later. */
 function bodyDigests(request: ReceivedRequest): BodyDigests {
-    const md5 = HEADER(request, "content-md5");
+    const md5 = header(request, "content-md5");
     if (md5 !== undefined && (!/^[A-Za-z0-9+/]{22}==$/.test(md5) || Buffer.from(md5, "base64").length !== 16)) {
         throw new S3Error(400, "InvalidDigest", "The Content-MD5 you specified was invalid.");
     }
-    const found = Object.keys(CHECKSUM_ALGORITHMS).filter((name) => HEADER(request, `x-amz-checksum-${name}`) !== undefined);
+    const found = Object.keys(CHECKSUM_ALGORITHMS).filter((name) => header(request, `x-amz-checksum-${name}`) !== undefined);
     if (found.length > 1) throw new S3Error(400, "InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
-    const declared = HEADER(request, "x-amz-sdk-checksum-algorithm");
+    const declared = header(request, "x-amz-sdk-checksum-algorithm");
     if (declared !== undefined && (found.length === 0 || CHECKSUM_ALGORITHMS[found[0]] !== declared.toUpperCase())) {
         throw new S3Error(400, "InvalidRequest", `x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.`);
     }
-    if (HEADER(request, "x-amz-trailer") !== undefined) throw notImplemented("trailing checksums (x-amz-trailer)");
+    if (header(request, "x-amz-trailer") !== undefined) throw notImplemented("trailing checksums (x-amz-trailer)");
     if (found.length === 0) return { contentMd5: md5 };
-    const value = HEADER(request, `x-amz-checksum-${found[0]}`)!;
+    const value = header(request, `x-amz-checksum-${found[0]}`)!;
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) throw new S3Error(400, "InvalidRequest", `Value for x-amz-checksum-${found[0]} header is invalid.`);
     return { contentMd5: md5, checksum: { algorithm: CHECKSUM_ALGORITHMS[found[0]], value } };
 }
@@ -260,7 +260,7 @@ function operationName(method: string, hasKey: boolean, query: Record<string, st
         if (!["GET", "HEAD", "PUT", "POST", "DELETE"].includes(method)) throw new S3Error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
         throw notImplemented(`${method} on a bucket${unsupported ? ` with ?${unsupported}` : ""}`);
     }
-    const copySource = HEADER(request, "x-amz-copy-source") !== undefined;
+    const copySource = header(request, "x-amz-copy-source") !== undefined;
     switch (method) {
         case "GET":
             if (has("uploadId")) return "ListParts";
@@ -335,7 +335,7 @@ export function parseS3Request(request: ReceivedRequest, region: string): S3Oper
         return value;
     };
     const ifNoneMatch = () => {
-        const value = HEADER(request, "if-none-match");
+        const value = header(request, "if-none-match");
         if (value === undefined) return false;
         if (value.trim() !== "*") throw notImplemented("If-None-Match with a value other than * on a write");
         return true;
@@ -346,19 +346,19 @@ export function parseS3Request(request: ReceivedRequest, region: string): S3Oper
             case "HeadObject": {
                 const overrides: Record<string, string> = {};
                 for (const [parameter, header] of Object.entries(RESPONSE_OVERRIDES)) if (query[parameter] !== undefined) overrides[header] = query[parameter];
-                return { name, bucket, key, range: HEADER(request, "range"), conditions: readConditions(request, ""), overrides, checksumMode: HEADER(request, "x-amz-checksum-mode") === "ENABLED" };
+                return { name, bucket, key, range: header(request, "range"), conditions: readConditions(request, ""), overrides, checksumMode: header(request, "x-amz-checksum-mode") === "ENABLED" };
             }
             case "PutObject":
-                return { name, bucket, key, attributes: objectAttributes(request), digests: bodyDigests(request), ifNoneMatch: ifNoneMatch(), ifMatch: HEADER(request, "if-match") };
+                return { name, bucket, key, attributes: objectAttributes(request), digests: bodyDigests(request), ifNoneMatch: ifNoneMatch(), ifMatch: header(request, "if-match") };
             case "CopyObject": {
-                const directive = HEADER(request, "x-amz-metadata-directive") ?? "COPY";
+                const directive = header(request, "x-amz-metadata-directive") ?? "COPY";
                 if (directive !== "COPY" && directive !== "REPLACE") throw invalidArgument("Unknown metadata directive.", "x-amz-metadata-directive", directive);
-                if (HEADER(request, "if-match") !== undefined) throw notImplemented("If-Match on CopyObject");
+                if (header(request, "if-match") !== undefined) throw notImplemented("If-Match on CopyObject");
                 return {
                     name,
                     bucket,
                     key,
-                    source: copySource(HEADER(request, "x-amz-copy-source")!),
+                    source: copySource(header(request, "x-amz-copy-source")!),
                     replace: directive === "REPLACE",
                     attributes: objectAttributes(request),
                     sourceConditions: readConditions(request, "x-amz-copy-source-"),
@@ -396,7 +396,7 @@ export function parseS3Request(request: ReceivedRequest, region: string): S3Oper
             case "GetBucketLocation":
                 return { name, bucket };
             case "CreateMultipartUpload": {
-                const algorithm = HEADER(request, "x-amz-checksum-algorithm");
+                const algorithm = header(request, "x-amz-checksum-algorithm");
                 if (algorithm !== undefined && !Object.values(CHECKSUM_ALGORITHMS).includes(algorithm.toUpperCase() as StoredChecksum["algorithm"])) {
                     throw invalidArgument("Checksum algorithm provided is unsupported.", "x-amz-checksum-algorithm", algorithm);
                 }
@@ -491,7 +491,7 @@ function text(value: unknown): string {
 
 /** Only whitespace between elements, and only the expected child elements. */
 function onlyElements(node: unknown, allowed: string[]): Record<string, unknown> {
-    if (node === "" ) return {};
+    if (node === "") return {};
     if (node === null || typeof node !== "object" || Array.isArray(node)) throw malformedXml();
     for (const [name, value] of Object.entries(node)) {
         if (name === "#text") {
