@@ -3,6 +3,7 @@ import { XMLBuilder } from "fast-xml-parser";
 import { createHash, randomBytes } from "node:crypto";
 import { IncomingMessage, Server, ServerResponse } from "node:http";
 import * as path from "node:path";
+import { Readable } from "node:stream";
 import { CredentialStore } from "./credentials";
 import { decide } from "./iam";
 import { LocalRegistry, S3CorsRule, wildcardMatch } from "./registry";
@@ -107,11 +108,11 @@ function checksumHeaders(checksum: StoredChecksum | undefined): Record<string, s
     return checksum ? { [`x-amz-checksum-${checksum.algorithm.toLowerCase()}`]: checksum.value, "x-amz-checksum-type": "FULL_OBJECT" } : {};
 }
 
-/** A response the front sends: status, headers and body. */
+/** A response the front sends: status, headers and body (object bytes stream from the store). */
 interface S3Response {
     status: number;
     headers?: Record<string, string>;
-    body?: Buffer | string;
+    body?: Buffer | string | Readable;
 }
 
 export interface S3FrontOptions {
@@ -229,6 +230,14 @@ export class LocalS3 {
     }
 
     private send(res: ServerResponse, response: S3Response): void {
+        if (response.body instanceof Readable) {
+            const stream = response.body;
+            res.writeHead(response.status, response.headers ?? {});
+            stream.on("error", () => res.destroy());
+            res.on("close", () => stream.destroy());
+            stream.pipe(res);
+            return;
+        }
         const body = response.body === undefined ? undefined : typeof response.body === "string" ? Buffer.from(response.body) : response.body;
         const headers: Record<string, string> = { ...(response.headers ?? {}) };
         if (!("content-length" in headers) && response.status !== 204 && response.status !== 304) headers["content-length"] = String(body?.length ?? 0);
@@ -363,11 +372,11 @@ export class LocalS3 {
                 if (range) {
                     headers["content-range"] = `bytes ${range.start}-${range.end}/${object.size}`;
                     headers["content-length"] = String(range.end - range.start + 1);
-                    return { status: 206, headers, body: operation.name === "HeadObject" ? undefined : store.read(operation.bucket, object, range) };
+                    return { status: 206, headers, body: operation.name === "HeadObject" ? undefined : store.stream(operation.bucket, object, range) };
                 }
                 if (operation.checksumMode) Object.assign(headers, checksumHeaders(object.checksum));
                 headers["content-length"] = String(object.size);
-                return { status: 200, headers, body: operation.name === "HeadObject" ? undefined : store.read(operation.bucket, object) };
+                return { status: 200, headers, body: operation.name === "HeadObject" ? undefined : store.stream(operation.bucket, object) };
             }
             case "PutObject": {
                 const existing = store.head(operation.bucket, operation.key);

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, appendFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import type { Readable } from "node:stream";
 
 /** What S3 keeps beside an object's bytes and sends back as headers. */
 export interface ObjectAttributes {
@@ -159,24 +160,14 @@ export class ObjectStore {
         return this.bucket(bucket).objects.get(key);
     }
 
-    /** The object's bytes, or the inclusive byte range `[start, end]` of them. */
-    read(bucket: string, object: StoredObject, range?: { start: number; end: number }): Buffer {
-        const file = path.join(this.bucket(bucket).dir, "data", object.file);
-        if (!range) return readFileSync(file);
-        const length = range.end - range.start + 1;
-        const buffer = Buffer.alloc(length);
-        const fd = openSync(file, "r");
-        try {
-            let read = 0;
-            while (read < length) {
-                const n = readSync(fd, buffer, read, length - read, range.start + read);
-                if (n === 0) break;
-                read += n;
-            }
-        } finally {
-            closeSync(fd);
-        }
-        return buffer;
+    /**
+     * The object's bytes (or the inclusive range `[start, end]` of them) as a stream. The
+     * file is opened before this returns, so a write that replaces the object afterwards does not
+     * cut the answer short.
+     */
+    stream(bucket: string, object: StoredObject, range?: { start: number; end: number }): Readable {
+        const fd = openSync(path.join(this.bucket(bucket).dir, "data", object.file), "r");
+        return createReadStream("", { fd, start: range?.start, end: range?.end, autoClose: true });
     }
 
     put(bucket: string, key: string, body: Buffer, attributes: ObjectAttributes, checksum?: StoredChecksum): StoredObject {
