@@ -2,17 +2,17 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFo
 import * as pulumi from "@pulumi/pulumi";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { Server } from "node:http";
-import { AddressInfo } from "node:net";
 import * as path from "node:path";
 import type { Materialized, Materializer, RecordedResource } from "../engine/mocks";
 import { MOCK_ACCOUNT_ID, ProgramRun, readStackConfig, runProgram, toPlain } from "../engine/program";
-import { COGNITO_LOCAL_JWK, LocalUserPools, startUserPools } from "./cognito";
+import { LocalUserPools, startUserPools } from "./cognito";
 import { CredentialStore } from "./credentials";
-import { LocalDynamoFront } from "./dynamofront";
+import { LocalDynalite, LocalDynamoFront } from "./dynamofront";
 import { LocalFunction } from "./functions";
 import { LocalGateway } from "./gateway";
 import { LocalIdentityService } from "./identity";
+import { adminCredentials, signingKey, SigningKeyPair } from "./keys";
+import { acquireLock, LOCK_FILE, releaseLock } from "./lock";
 import { LocalApi, LocalRegistry } from "./registry";
 import { LocalS3 } from "./s3front";
 
@@ -57,8 +57,6 @@ export const LOCAL_CONFIG_OVERRIDES: Record<string, { value: string; why: string
     },
 };
 
-const LOCK_FILE = "local-cloud.pid";
-
 /** Types that are recorded without a local counterpart: nothing they control is reachable locally. */
 const ACCEPTED_WITHOUT_EFFECT: Record<string, string> = {
     "aws:cloudwatch/logGroup:LogGroup": "function logs print to this console",
@@ -87,9 +85,10 @@ export class LocalCloud {
     private userPools?: LocalUserPools;
     private identity?: LocalIdentityService;
     private s3?: LocalS3;
-    private dynamo?: Server;
+    private dynamo?: LocalDynalite;
     private dynamoFront?: LocalDynamoFront;
-    /** dynalite itself: unauthenticated, for creating tables and inspecting data. */
+    private key?: SigningKeyPair;
+    /** dynalite for operators: unauthenticated, for creating tables and inspecting data. */
     private dynamoEndpoint = "";
     /** What the functions call: signature and IAM check, then dynalite. */
     private dynamoFrontEndpoint = "";
@@ -116,10 +115,17 @@ export class LocalCloud {
     /** Starts the emulators and runs the program against them; returns the outputs. */
     async start(): Promise<LocalOutputs> {
         const { dataDir } = this.options;
-        this.lock();
+        // Owner-only when the local cloud creates it: it holds the signing key, the admin key, issued
+        // credentials and cognito-local's user records.
+        mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+        // One local cloud per data directory: a second one would find the databases locked, and
+        // `--reset` would wipe the first one's data from under it.
+        this.locked = acquireLock(dataDir);
         if (this.options.reset) {
             for (const entry of readdirSync(dataDir)) if (entry !== LOCK_FILE) rmSync(path.join(dataDir, entry), { recursive: true, force: true });
         }
+        this.key = await signingKey(dataDir);
+        const admin = adminCredentials(dataDir);
         // Whoever waits for outputs.json must not pick up the previous run's ports.
         rmSync(path.join(dataDir, "outputs.json"), { force: true });
         if (existsSync(this.stateFile)) Object.assign(this.state, JSON.parse(readFileSync(this.stateFile, "utf8")));
@@ -130,13 +136,24 @@ export class LocalCloud {
         // resource waits for them before it is provisioned.
         this.emulators = Promise.all([
             this.startDynamo(),
-            startUserPools({ dataDir, port: this.port(3), onCode: this.print }),
+            startUserPools({
+                dataDir,
+                port: this.port(3),
+                region: this.registry.region,
+                accountId: this.registry.accountId,
+                signingKey: this.key,
+                admin,
+                store: this.store,
+                registry: this.registry,
+                onCode: this.print,
+                log: this.options.log,
+            }),
             (this.s3 = new LocalS3({ dataDir, registry: this.registry, store: this.store, log: this.options.log })).listen(this.port(1)),
         ]).then(async ([dynamoPort, userPools, s3Port]) => {
             this.userPools = userPools;
             this.dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
             this.s3Endpoint = `http://127.0.0.1:${s3Port}`;
-            this.dynamoFront = new LocalDynamoFront({ backend: this.dynamoEndpoint, registry: this.registry, store: this.store, log: this.options.log });
+            this.dynamoFront = new LocalDynamoFront({ backend: this.dynamo!.backend, registry: this.registry, store: this.store, log: this.options.log });
             this.dynamoFrontEndpoint = `http://127.0.0.1:${await this.dynamoFront.listen(this.port(5))}`;
         });
         const configOverrides = Object.fromEntries(Object.entries(LOCAL_CONFIG_OVERRIDES).map(([key, { value }]) => [key, value]));
@@ -164,28 +181,6 @@ export class LocalCloud {
         return this.outputs;
     }
 
-    /**
-     * One local cloud per data directory: a second one would find the databases locked, and
-     * `--reset` would wipe the first one's data from under it.
-     */
-    private lock(): void {
-        const file = path.join(this.options.dataDir, LOCK_FILE);
-        mkdirSync(this.options.dataDir, { recursive: true });
-        if (existsSync(file)) {
-            const pid = Number(readFileSync(file, "utf8"));
-            let alive = false;
-            try {
-                process.kill(pid, 0);
-                alive = pid !== process.pid;
-            } catch {
-                alive = false;
-            }
-            if (alive) throw new Error(`Another local cloud (pid ${pid}) is using ${this.options.dataDir}; stop it, or pass another --data-dir.`);
-        }
-        writeFileSync(file, String(process.pid));
-        this.locked = file;
-    }
-
     /** Writes `<data-dir>/outputs.json` (after the ready line: readers may act on it at once). */
     writeOutputs(): string {
         const file = path.join(this.options.dataDir, "outputs.json");
@@ -195,15 +190,10 @@ export class LocalCloud {
     }
 
     private async startDynamo(): Promise<number> {
-        const dynalite = require("dynalite");
         const dir = path.join(this.options.dataDir, "dynamodb");
         mkdirSync(dir, { recursive: true });
-        this.dynamo = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
-        await new Promise<void>((resolve, reject) => {
-            this.dynamo!.once("error", reject);
-            this.dynamo!.listen(this.port(4), "127.0.0.1", () => resolve());
-        });
-        return (this.dynamo.address() as AddressInfo).port;
+        this.dynamo = new LocalDynalite(dir, this.options.log);
+        return this.dynamo.listen(this.port(4));
     }
 
     private async identityService(): Promise<LocalIdentityService> {
@@ -214,7 +204,7 @@ export class LocalCloud {
                 store: this.store,
                 registry: this.registry,
                 userPoolIssuer: this.userPools!.endpoint,
-                signingKey: COGNITO_LOCAL_JWK,
+                signingKey: this.key!.publicJwk,
                 file: path.join(this.options.dataDir, "identity.json"),
             });
             this.identityEndpoint = `http://127.0.0.1:${await this.identity.listen(this.port(2))}`;
@@ -491,19 +481,15 @@ export class LocalCloud {
         this.registry.functions.set(fnName, fn);
     }
 
-    /** Stops every server and worker; data is on disk already (LevelDB, s3rver files, JSON state). */
+    /** Stops every server and worker; data is on disk already (LevelDB, object store, JSON state). */
     async stop(): Promise<void> {
         await Promise.all([...this.registry.functions.values()].map((fn) => fn.stop()));
         await Promise.all([...this.gateways.values()].map(({ gateway }) => gateway.close()));
         await Promise.all([this.identity?.close(), this.s3?.close(), this.userPools?.close(), this.dynamoFront?.close()]);
-        if (this.dynamo) {
-            const server = this.dynamo;
-            this.dynamo = undefined;
-            server.closeAllConnections?.();
-            await new Promise<void>((resolve) => server.close(() => resolve()));
-        }
+        await this.dynamo?.close();
+        this.dynamo = undefined;
         this.store?.save();
-        if (this.locked) rmSync(this.locked, { force: true });
+        if (this.locked) releaseLock(this.locked);
         this.locked = undefined;
     }
 }

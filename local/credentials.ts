@@ -92,7 +92,8 @@ export class CredentialStore {
         if (!this.file) return;
         const horizon = Date.now() - FORGET_AFTER_MS;
         const live = [...this.sessions.values()].filter((session) => session.expiration > horizon);
-        writeFileSync(`${this.file}.tmp`, JSON.stringify(live));
+        // Secrets of live sessions: readable by this user only.
+        writeFileSync(`${this.file}.tmp`, JSON.stringify(live), { mode: 0o600 });
         renameSync(`${this.file}.tmp`, this.file);
     }
 }

@@ -35,28 +35,44 @@ export function newPassword(): string {
     return `Nt-${randomBytes(9).toString("base64url")}!a9Z`;
 }
 
+export interface NotesClientOptions {
+    /**
+     * Credentials for the User Pool's admin actions (AdminConfirmSignUp, AdminDeleteUser). Locally:
+     * the data directory's admin key (`readAdminCredentials(dataDir)` from `local/keys.ts`); against
+     * AWS: omit, and the SDK's default credential chain (the operator's) is used.
+     */
+    adminCredentials?: ClientCredentials;
+}
+
 /**
  * The client side of the product, as a web app uses it: Cognito sign-up and sign-in, Identity
  * Pool credentials, SigV4-signed API calls and S3 access with the caller's own credentials.
- * Locally it signs in with USER_PASSWORD_AUTH and confirms with AdminConfirmSignUp; against AWS
- * it uses SRP (amazon-cognito-identity-js) and AdminConfirmSignUp with the operator's credentials.
+ * Locally it signs in with USER_PASSWORD_AUTH and confirms with AdminConfirmSignUp signed with the
+ * local admin key; against AWS it uses SRP (amazon-cognito-identity-js) and AdminConfirmSignUp
+ * with the operator's credentials.
  */
 export class NotesClient {
     private readonly idp: CognitoIdentityProviderClient;
     private readonly identity: CognitoIdentityClient;
     readonly local: boolean;
 
-    constructor(readonly target: FlowTarget) {
+    constructor(
+        readonly target: FlowTarget,
+        options: NotesClientOptions = {},
+    ) {
         this.local = target.endpoints !== undefined;
-        // cognito-local checks no credentials; the SDK still wants some to sign admin calls.
-        const localCredentials = { accessKeyId: "local", secretAccessKey: "local" };
+        if (this.local && !options.adminCredentials) {
+            throw new Error("A local target needs the local admin credentials (readAdminCredentials(<data-dir>) from local/keys.ts): the local User Pools refuse unsigned admin actions.");
+        }
         this.idp = new CognitoIdentityProviderClient({
             region: target.region,
-            ...(this.local ? { endpoint: target.endpoints!.cognitoIdp, credentials: localCredentials } : {}),
+            ...(this.local ? { endpoint: target.endpoints!.cognitoIdp } : {}),
+            ...(options.adminCredentials ? { credentials: options.adminCredentials } : {}),
         });
+        // GetId and GetCredentialsForIdentity are unsigned operations; the SDK signs nothing for them.
         this.identity = new CognitoIdentityClient({
             region: target.region,
-            ...(this.local ? { endpoint: target.endpoints!.cognitoIdentity, credentials: localCredentials } : {}),
+            ...(this.local ? { endpoint: target.endpoints!.cognitoIdentity } : {}),
         });
     }
 
@@ -148,8 +164,8 @@ export interface FlowStep {
  * The whole user flow the smoke command runs and the e2e tests reuse. Calls `onStep` after each
  * step with its duration; throws FlowFailure (or the SDK's error) at the first step that fails.
  */
-export async function runUserFlow(target: FlowTarget, onStep: (step: FlowStep) => void = () => undefined): Promise<{ user: FlowUser; steps: FlowStep[] }> {
-    const client = new NotesClient(target);
+export async function runUserFlow(target: FlowTarget, options: NotesClientOptions = {}, onStep: (step: FlowStep) => void = () => undefined): Promise<{ user: FlowUser; steps: FlowStep[] }> {
+    const client = new NotesClient(target, options);
     const steps: FlowStep[] = [];
     const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
         const started = process.hrtime.bigint();

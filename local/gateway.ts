@@ -1,11 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
+import { IncomingMessage, Server, ServerResponse } from "node:http";
 import { CredentialStore, SessionCredentials } from "./credentials";
 import { FunctionError } from "./functions";
 import { decide } from "./iam";
 import { ApiCors, LocalApi, LocalRegistry, LocalRoute } from "./registry";
 import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "./sigv4";
-import { closeServer, listenOn } from "./server";
+import { closeServer, decodeComponent, isLoopbackHost, listenOn, MalformedRequest, safeServer } from "./server";
+
+/** HTTP APIs' payload limit (10 MB). */
+const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
 /** API Gateway's 403 bodies for each way a SigV4 request can fail. */
 const FORBIDDEN_MESSAGES: Record<VerifyFailure, (detail: string) => string> = {
@@ -147,11 +150,11 @@ export class LocalGateway {
     }
 
     async listen(port = 0, host = "127.0.0.1"): Promise<number> {
-        this.server = createServer((req, res) => {
-            this.handle(req, res).catch((error) => {
-                this.log({ level: "error", source: "gateway", message: String(error?.stack ?? error) });
-                if (!res.headersSent) this.send(res, 500, { message: "Internal Server Error" });
-            });
+        this.server = safeServer((req, res) => this.handle(req, res), {
+            onError: (res, error) => {
+                this.log({ level: "error", source: "gateway", message: String((error as Error)?.stack ?? error) });
+                this.send(res, 500, { message: "Internal Server Error" });
+            },
         });
         return listenOn(this.server, port, host);
     }
@@ -175,11 +178,32 @@ export class LocalGateway {
 
     async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
         const { api } = this.options;
-        const request = await readRequest(req);
         const requestId = randomBytes(10).toString("base64").replace(/[+/=]/g, "A");
+        // DNS rebinding: a page re-pointed at 127.0.0.1 still sends its own host name.
+        if (!isLoopbackHost(req.headers.host)) {
+            req.resume();
+            this.log({ level: "info", source: "gateway", requestId, status: 403, reason: "host", host: req.headers.host });
+            this.send(res, 403, { message: "Forbidden" }, {}, requestId);
+            return;
+        }
+        let request: ReceivedRequest;
+        let decodedPath: string;
+        try {
+            request = await readRequest(req, { maxBodyBytes: MAX_PAYLOAD_BYTES });
+            decodedPath = decodeComponent(request.path);
+        } catch (error) {
+            if (!(error instanceof MalformedRequest)) throw error;
+            if (error.code === "IncompleteBody" || !res.socket || res.socket.destroyed) {
+                res.destroy();
+                return;
+            }
+            const cors = corsResponseHeaders(api.cors, req.headers.origin);
+            if (error.status === 413) this.send(res, 413, { message: "Request Entity Too Large" }, cors, requestId);
+            else this.send(res, 400, { message: "Bad Request" }, cors, requestId);
+            return;
+        }
         const origin = request.headers.origin;
         const cors = corsResponseHeaders(api.cors, origin);
-        const decodedPath = decodeURIComponent(request.path);
 
         // Preflight: answered by the API itself, unsigned (browsers sign nothing in a preflight).
         const preflightMethod = request.headers["access-control-request-method"];
@@ -292,7 +316,7 @@ export class LocalGateway {
         return {
             version: "2.0",
             routeKey: matched.route.routeKey,
-            rawPath: decodeURIComponent(rawUrl),
+            rawPath: decodeComponent(rawUrl),
             rawQueryString: new URLSearchParams(Object.entries(request.query).flatMap(([k, v]): [string, string][] => (Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v]]))).toString(),
             cookies,
             headers,
@@ -306,7 +330,7 @@ export class LocalGateway {
                 domainPrefix: (headers.host ?? "").split(".")[0],
                 http: {
                     method: request.method,
-                    path: decodeURIComponent(rawUrl),
+                    path: decodeComponent(rawUrl),
                     protocol: "HTTP/1.1",
                     sourceIp: "127.0.0.1",
                     userAgent: headers["user-agent"] ?? "",

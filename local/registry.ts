@@ -10,6 +10,15 @@ export interface ApiCors {
     allowCredentials?: boolean;
 }
 
+/** S3 CORS rule (`aws:s3/bucketCorsConfiguration:BucketCorsConfiguration` `corsRules[]`). */
+export interface S3CorsRule {
+    allowedHeaders?: string[];
+    allowedMethods: string[];
+    allowedOrigins: string[];
+    exposeHeaders?: string[];
+    maxAgeSeconds?: number;
+}
+
 export interface LocalRoute {
     routeKey: string;
     authorizationType: string;
@@ -61,6 +70,8 @@ export class LocalRegistry {
     /** Bucket name -> bucket policy document. */
     readonly bucketPolicies = new Map<string, string>();
     readonly buckets = new Set<string>();
+    /** Bucket name -> CORS rules. */
+    readonly bucketCors = new Map<string, S3CorsRule[]>();
 
     constructor(
         readonly region: string,
@@ -82,6 +93,19 @@ export class LocalRegistry {
             .map((arn) => this.managedPolicies.get(arn))
             .filter((doc): doc is string => doc !== undefined);
         return [...inline, ...attached];
+    }
+
+    /**
+     * The origins the stack lets browsers use: every API's `corsConfiguration.allowOrigins` and
+     * every bucket's CORS `allowedOrigins` (both fed by the `corsAllowedOrigins` stack setting).
+     * Servers without CORS settings of their own (the identity service, the User Pools) answer
+     * these and no others.
+     */
+    stackOrigins(): string[] {
+        const origins = new Set<string>();
+        for (const api of this.apis.values()) for (const origin of api.cors?.allowOrigins ?? []) origins.add(origin);
+        for (const rules of this.bucketCors.values()) for (const rule of rules) for (const origin of rule.allowedOrigins) origins.add(origin);
+        return [...origins];
     }
 
     functionByRef(ref: string): LocalFunction | undefined {

@@ -1,5 +1,6 @@
-import { request as httpRequest, RequestOptions, Server, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, IncomingMessage, request as httpRequest, RequestOptions, Server, ServerResponse, STATUS_CODES } from "node:http";
+import { isIP, type AddressInfo, type Socket } from "node:net";
+import { wildcardMatch } from "./registry";
 
 /** Listens on loopback (port 0 = a free one) and resolves with the bound port. */
 export async function listenOn(server: Server, port = 0, host = "127.0.0.1"): Promise<number> {
@@ -17,11 +18,142 @@ export async function closeServer(server: Server | undefined): Promise<void> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
+/**
+ * A request the server cannot even parse (malformed percent-encoding, a body that is not the JSON
+ * or XML it must be, a body over the service's limit, a body the client aborted). Each server
+ * answers it with a 4xx in its own service's error format; it never reaches a handler.
+ */
+export class MalformedRequest extends Error {
+    constructor(
+        message: string,
+        readonly status = 400,
+        /** The service's error code for it, when it has a specific one (`EntityTooLarge` …). */
+        readonly code?: string,
+    ) {
+        super(message);
+    }
+}
+
+/** The request's body as one buffer, refused above `limit` bytes and when the client aborts it. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+    const declared = Number(req.headers["content-length"] ?? 0);
+    if (declared > limit) {
+        req.resume();
+        throw new MalformedRequest(`The request body is larger than ${limit} bytes.`, 413, "EntityTooLarge");
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+        for await (const chunk of req) {
+            size += (chunk as Buffer).length;
+            if (size > limit) throw new MalformedRequest(`The request body is larger than ${limit} bytes.`, 413, "EntityTooLarge");
+            chunks.push(chunk as Buffer);
+        }
+    } catch (error) {
+        if (error instanceof MalformedRequest) throw error;
+        throw new MalformedRequest("The request body was not received completely.", 400, "IncompleteBody");
+    }
+    // An aborted upload can also end the stream quietly, short of its Content-Length.
+    if (req.headers["content-length"] !== undefined && size !== declared) {
+        throw new MalformedRequest("The request body was not received completely.", 400, "IncompleteBody");
+    }
+    return Buffer.concat(chunks);
+}
+
+/** `decodeURIComponent` that reports malformed escapes and invalid UTF-8 as a bad request. */
+export function decodeComponent(text: string, what = "the request path"): string {
+    try {
+        return decodeURIComponent(text);
+    } catch {
+        throw new MalformedRequest(`${what} is not valid percent-encoded UTF-8.`);
+    }
+}
+
+/**
+ * True when a `Host` header names this machine: `localhost`, a `*.localhost` name, an address in
+ * 127.0.0.0/8 or `[::1]`, with any port. Every local server refuses other names: a page whose
+ * host name an attacker re-points at 127.0.0.1 (DNS rebinding) still sends its own name.
+ */
+export function isLoopbackHost(host: string | undefined): boolean {
+    if (!host) return false;
+    const name = hostName(host);
+    if (name === undefined) return false;
+    if (name === "localhost" || name.endsWith(".localhost")) return /^[a-z0-9.-]+$/.test(name);
+    if (name === "[::1]") return true;
+    return isIP(name) === 4 && name.startsWith("127.");
+}
+
+/** The host name of a `Host` header, lowercased and without its port; undefined when malformed. */
+export function hostName(host: string): string | undefined {
+    const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(host.trim());
+    if (!match) return undefined;
+    return match[1].toLowerCase().replace(/\.$/, "");
+}
+
+/** True when `origin` is one of the stack's allowed origins (`*` wildcards as the stack writes them). */
+export function originAllowed(origins: readonly string[], origin: string | undefined): boolean {
+    if (!origin) return false;
+    return origins.some((allowed) => allowed === "*" || wildcardMatch(allowed.toLowerCase(), origin.toLowerCase()));
+}
+
+export interface ServeOptions {
+    /** Answers a request that failed in a way the handler did not answer (last resort). */
+    onError(res: ServerResponse, error: unknown): void;
+}
+
+/**
+ * An HTTP server whose handler failures never escape: a rejected or throwing handler is answered
+ * by `onError` (or the connection is dropped when the answer had already begun), so no request can
+ * stop the process. Node's own parser answers malformed HTTP and oversized headers with 400/431.
+ */
+export function safeServer(handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>, options: ServeOptions): Server {
+    const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
+        // A client that resets the connection makes these emit "error"; without a listener that
+        // would be an uncaught exception.
+        req.on("error", () => undefined);
+        res.on("error", () => undefined);
+        let settled: Promise<void>;
+        try {
+            settled = handler(req, res);
+        } catch (error) {
+            settled = Promise.reject(error);
+        }
+        settled.catch((error) => {
+            if (res.headersSent || res.destroyed) {
+                res.destroy();
+                return;
+            }
+            try {
+                options.onError(res, error);
+            } catch {
+                res.destroy();
+            }
+        });
+    });
+    // Malformed HTTP (bad framing, oversized headers): answer 400/431 and close gracefully. Node's
+    // default destroys the socket at once, and a client still sending then gets a reset instead
+    // of the answer.
+    server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
+        if (!socket.writable || error.code === "ECONNRESET") {
+            socket.destroy();
+            return;
+        }
+        const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+        socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+        socket.resume();
+        setTimeout(() => socket.destroy(), 1000).unref();
+    });
+    // Slow or stalled clients are dropped rather than holding the server open.
+    server.requestTimeout = 120_000;
+    server.headersTimeout = 20_000;
+    return server;
+}
+
 /** Sends a buffered request upstream and streams the answer back to the client as it comes. */
-export function forward(options: RequestOptions, body: Buffer, res: ServerResponse): Promise<void> {
+export function forward(options: RequestOptions, body: Buffer, res: ServerResponse, transformHeaders: (headers: Record<string, string | string[] | undefined>) => Record<string, string | string[] | undefined> = (h) => h): Promise<void> {
     return new Promise((resolve, reject) => {
         const upstream = httpRequest(options, (response) => {
-            res.writeHead(response.statusCode ?? 500, response.headers);
+            res.writeHead(response.statusCode ?? 502, transformHeaders({ ...response.headers }));
             response.pipe(res);
             response.on("end", resolve);
             response.on("error", reject);

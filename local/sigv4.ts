@@ -1,8 +1,9 @@
-import { Sha256 } from "@aws-crypto/sha256-js";
+import { Sha256 } from "@aws-sdk/checksums/sha";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { CredentialStore, SessionCredentials } from "./credentials";
+import type { SessionCredentials } from "./credentials";
+import { decodeComponent, MalformedRequest, readBody } from "./server";
 
 /** A request as it arrived, with what SigV4 covers. */
 export interface ReceivedRequest {
@@ -11,6 +12,8 @@ export interface ReceivedRequest {
     path: string;
     /** Query parameters, decoded; repeated keys become arrays. */
     query: Record<string, string | string[]>;
+    /** The same parameters in order, one pair per occurrence. */
+    params: [string, string][];
     /** Header names lowercased; repeated headers joined with ",". */
     headers: Record<string, string>;
     body: Buffer;
@@ -28,14 +31,24 @@ export type VerifyFailure =
     | "UnsupportedPayload"
     | "SignatureDoesNotMatch";
 
-export type VerifyResult =
-    | { ok: true; session: SessionCredentials; signedBy: "header" | "query" }
+/** What a signature is checked against: an access key's secret, and its session token when it has one. */
+export interface SigningKey {
+    secretAccessKey: string;
+    /** Temporary credentials only: a request signed with them must carry this token. */
+    sessionToken?: string;
+    /** Epoch milliseconds; long-term keys (no value) never expire. */
+    expiration?: number;
+}
+
+export type VerifyResult<K extends SigningKey = SessionCredentials> =
+    | { ok: true; session: K; signedBy: "header" | "query" }
     | { ok: false; failure: VerifyFailure; detail: string };
 
-export interface VerifyOptions {
-    service: "execute-api" | "s3" | "dynamodb";
+export interface VerifyOptions<K extends SigningKey = SessionCredentials> {
+    service: "execute-api" | "s3" | "dynamodb" | "cognito-idp";
     region: string;
-    store: CredentialStore;
+    /** The keys the local cloud issued (a `CredentialStore`, or the local admin key). */
+    store: { get(accessKeyId: string): K | undefined };
     /** Clock (epoch ms) for the expiry checks; tests move it. */
     now?: number;
 }
@@ -44,24 +57,51 @@ export interface VerifyOptions {
 const MAX_SKEW_MS = 15 * 60 * 1000;
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-/** Reads a Node request into a `ReceivedRequest` (body buffered). */
-export async function readRequest(req: IncomingMessage): Promise<ReceivedRequest> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+/** Most query parameters one request may carry (S3's operations take at most a dozen). */
+export const MAX_QUERY_PARAMETERS = 100;
+
+/**
+ * Parses a query string strictly: `+` is a space (as S3 and API Gateway read it), every escape
+ * must be valid percent-encoded UTF-8, and more than MAX_QUERY_PARAMETERS parameters are refused.
+ */
+export function parseQuery(search: string): [string, string][] {
+    if (search === "") return [];
+    const parts = search.split("&");
+    if (parts.length > MAX_QUERY_PARAMETERS) throw new MalformedRequest(`The request has more than ${MAX_QUERY_PARAMETERS} query parameters.`);
+    const pairs: [string, string][] = [];
+    for (const part of parts) {
+        if (part === "") continue;
+        const eq = part.indexOf("=");
+        const name = eq < 0 ? part : part.slice(0, eq);
+        const value = eq < 0 ? "" : part.slice(eq + 1);
+        pairs.push([decodeComponent(name.replace(/\+/g, " "), "A query parameter name"), decodeComponent(value.replace(/\+/g, " "), "A query parameter value")]);
+    }
+    return pairs;
+}
+
+export interface ReadOptions {
+    /** Largest body accepted (the service's own limit); larger ones are answered 413. */
+    maxBodyBytes: number;
+}
+
+/** Reads a Node request into a `ReceivedRequest` (body buffered); MalformedRequest when it cannot. */
+export async function readRequest(req: IncomingMessage, options: ReadOptions): Promise<ReceivedRequest> {
     const url = req.url ?? "/";
+    if (!url.startsWith("/")) throw new MalformedRequest("The request target must be a path.");
     const q = url.indexOf("?");
-    const query: Record<string, string | string[]> = {};
-    if (q >= 0) {
-        for (const [key, value] of new URLSearchParams(url.slice(q + 1))) {
-            const existing = query[key];
-            query[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
-        }
+    const params = q >= 0 ? parseQuery(url.slice(q + 1)) : [];
+    // No prototype: a parameter named `__proto__` is a parameter like any other.
+    const query: Record<string, string | string[]> = Object.create(null);
+    for (const [key, value] of params) {
+        const existing = query[key];
+        query[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
     }
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(",") : value;
     }
-    return { method: req.method ?? "GET", path: q >= 0 ? url.slice(0, q) : url, query, headers, body: Buffer.concat(chunks) };
+    const body = await readBody(req, options.maxBodyBytes);
+    return { method: req.method ?? "GET", path: q >= 0 ? url.slice(0, q) : url, query, params, headers, body };
 }
 
 /** `20240102T030405Z` -> Date. */
@@ -86,7 +126,7 @@ interface ParsedAuth {
     expiresIn?: number;
 }
 
-function parseAuthorization(request: ReceivedRequest): ParsedAuth | VerifyResult | undefined {
+function parseAuthorization(request: ReceivedRequest): ParsedAuth | { ok: false; failure: VerifyFailure; detail: string } | undefined {
     const header = request.headers.authorization;
     const q = (key: string) => {
         const value = request.query[key];
@@ -174,7 +214,7 @@ function sameSignature(a: string, b: string): boolean {
  * session token matches, the credentials and the signature date are current, the scope names this
  * region and service, the payload hash matches the body, and the signature matches.
  */
-export async function verifySigV4(request: ReceivedRequest, options: VerifyOptions): Promise<VerifyResult> {
+export async function verifySigV4<K extends SigningKey = SessionCredentials>(request: ReceivedRequest, options: VerifyOptions<K>): Promise<VerifyResult<K>> {
     const parsed = parseAuthorization(request);
     if (parsed === undefined) return { ok: false, failure: "MissingAuthentication", detail: "Missing Authentication Token" };
     if ("ok" in parsed) return parsed;
@@ -182,10 +222,10 @@ export async function verifySigV4(request: ReceivedRequest, options: VerifyOptio
 
     const session = options.store.get(parsed.accessKeyId);
     if (!session) return { ok: false, failure: "InvalidAccessKey", detail: `unknown access key ${parsed.accessKeyId}` };
-    if (parsed.sessionToken === undefined || !sameSignature(parsed.sessionToken, session.sessionToken)) {
+    if (session.sessionToken !== undefined ? parsed.sessionToken === undefined || !sameSignature(parsed.sessionToken, session.sessionToken) : parsed.sessionToken !== undefined) {
         return { ok: false, failure: "InvalidToken", detail: "the session token is missing or does not belong to the access key" };
     }
-    if (session.expiration <= now) return { ok: false, failure: "ExpiredToken", detail: "the credentials have expired" };
+    if (session.expiration !== undefined && session.expiration <= now) return { ok: false, failure: "ExpiredToken", detail: "the credentials have expired" };
 
     const signedAt = parseAmzDate(parsed.amzDate);
     if (!signedAt) return { ok: false, failure: "IncompleteSignature", detail: `Invalid X-Amz-Date ${parsed.amzDate}` };
@@ -230,35 +270,40 @@ export async function verifySigV4(request: ReceivedRequest, options: VerifyOptio
     for (const name of signed) if (request.headers[name] !== undefined) headers[name] = request.headers[name];
     const query = { ...request.query };
     if (parsed.expiresIn !== undefined) delete query["X-Amz-Signature"];
-    const signer = new SignatureV4({
-        credentials: { accessKeyId: parsed.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: parsed.sessionToken },
-        region: parsed.scopeRegion,
-        service: parsed.scopeService,
-        sha256: Sha256,
-        uriEscapePath: options.service !== "s3",
-        applyChecksum: false,
-    });
-    const host = request.headers.host ?? "";
-    const base = { method: request.method, protocol: "http:", hostname: host, path: request.path, query, headers, body: request.body.length ? request.body : undefined };
     let expected: string;
-    if (parsed.expiresIn !== undefined) {
-        for (const key of ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Security-Token"]) delete query[key];
-        const presigned = await signer.presign(
-            { ...base, headers: { ...headers, "x-amz-content-sha256": options.service === "s3" ? "UNSIGNED-PAYLOAD" : sha256Hex(request.body) } },
-            {
-                signingDate: signedAt,
-                expiresIn: parsed.expiresIn,
-                signableHeaders: signed,
-                // Presigned S3 URLs sign UNSIGNED-PAYLOAD; the header only feeds the payload hash.
-                unsignableHeaders: new Set(["x-amz-content-sha256"]),
-                unhoistableHeaders: new Set(["x-amz-content-sha256"]),
-            },
-        );
-        expected = String(presigned.query?.["X-Amz-Signature"] ?? "");
-    } else {
-        const unsignable = new Set(["x-amz-date", "x-amz-security-token", "x-amz-content-sha256"].filter((name) => !signed.has(name)));
-        const result = await signer.sign(base, { signingDate: signedAt, signableHeaders: signed, unsignableHeaders: unsignable });
-        expected = /Signature=([0-9a-f]+)/.exec(String(result.headers.authorization))?.[1] ?? "";
+    try {
+        const signer = new SignatureV4({
+            credentials: { accessKeyId: parsed.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: parsed.sessionToken },
+            region: parsed.scopeRegion,
+            service: parsed.scopeService,
+            sha256: Sha256,
+            uriEscapePath: options.service !== "s3",
+            applyChecksum: false,
+        });
+        const host = request.headers.host ?? "";
+        const base = { method: request.method, protocol: "http:", hostname: host, path: request.path, query, headers, body: request.body.length ? request.body : undefined };
+        if (parsed.expiresIn !== undefined) {
+            for (const key of ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Security-Token"]) delete query[key];
+            const presigned = await signer.presign(
+                { ...base, headers: { ...headers, "x-amz-content-sha256": options.service === "s3" ? "UNSIGNED-PAYLOAD" : sha256Hex(request.body) } },
+                {
+                    signingDate: signedAt,
+                    expiresIn: parsed.expiresIn,
+                    signableHeaders: signed,
+                    // Presigned S3 URLs sign UNSIGNED-PAYLOAD; the header only feeds the payload hash.
+                    unsignableHeaders: new Set(["x-amz-content-sha256"]),
+                    unhoistableHeaders: new Set(["x-amz-content-sha256"]),
+                },
+            );
+            expected = String(presigned.query?.["X-Amz-Signature"] ?? "");
+        } else {
+            const unsignable = new Set(["x-amz-date", "x-amz-security-token", "x-amz-content-sha256"].filter((name) => !signed.has(name)));
+            const result = await signer.sign(base, { signingDate: signedAt, signableHeaders: signed, unsignableHeaders: unsignable });
+            expected = /Signature=([0-9a-f]+)/.exec(String(result.headers.authorization))?.[1] ?? "";
+        }
+    } catch {
+        // Something in the request the signer cannot canonicalize: it cannot match any signature.
+        return { ok: false, failure: "SignatureDoesNotMatch", detail: "the request cannot be canonicalized" };
     }
     if (!sameSignature(expected, parsed.signature)) {
         return { ok: false, failure: "SignatureDoesNotMatch", detail: "signature mismatch" };

@@ -136,7 +136,7 @@ async function main(): Promise<number> {
             if (host !== "127.0.0.1" && host !== "localhost") throw new Error(`refusing to load a non-loopback endpoint ${url}`);
         }
         print(`test:load: local cloud ready in ${cloud.readySeconds.toFixed(1)} s at ${cloud.outputs.apiUrl}; signing up ${clients} users`);
-        const client = new NotesClient(cloud.outputs);
+        const client = new NotesClient(cloud.outputs, { adminCredentials: cloud.adminCredentials });
         const users: FlowUser[] = [];
         for (let i = 0; i < clients; i += 10) {
             users.push(...(await Promise.all(Array.from({ length: Math.min(10, clients - i) }, (_, j) => client.newUser(`load${i + j}`)))));

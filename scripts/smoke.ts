@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { FlowTarget, runUserFlow } from "../local/flow";
+import { readAdminCredentials } from "../local/keys";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -20,10 +21,14 @@ function loadTarget(stack: string | undefined, dataDir: string): FlowTarget {
 
 async function main(): Promise<void> {
     const { values } = parseArgs({ options: { stack: { type: "string" }, "data-dir": { type: "string", default: ".local" } }, strict: true });
-    const target = loadTarget(values.stack, path.resolve(values["data-dir"]!));
+    const dataDir = path.resolve(values["data-dir"]!);
+    const target = loadTarget(values.stack, dataDir);
     process.stdout.write(`smoke: ${values.stack ? `stack ${values.stack}` : "local cloud"} at ${target.apiUrl}\n`);
     const started = Date.now();
-    await runUserFlow(target, ({ name, ms }) => process.stdout.write(`  ok  ${ms.toFixed(0).padStart(5)} ms  ${name}\n`));
+    // Locally, the User Pool's admin actions are signed with the data directory's admin key;
+    // against AWS, with the operator's credentials from the SDK's default chain.
+    const adminCredentials = values.stack ? undefined : readAdminCredentials(dataDir);
+    await runUserFlow(target, { adminCredentials }, ({ name, ms }) => process.stdout.write(`  ok  ${ms.toFixed(0).padStart(5)} ms  ${name}\n`));
     process.stdout.write(`smoke: passed in ${((Date.now() - started) / 1000).toFixed(2)} s\n`);
 }
 

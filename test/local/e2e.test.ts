@@ -17,7 +17,6 @@ import { startLocalCloudProcess, LocalCloudProcess } from "../support/local-clou
 import { sendTamperedPost } from "../support/sigv4";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-const LOCAL = { accessKeyId: "local", secretAccessKey: "local" };
 
 /** Signs up and signs in a user in any local pool; returns the id token. */
 async function tokenFrom(idp: CognitoIdentityProviderClient, userPoolId: string, clientId: string): Promise<string> {
@@ -38,7 +37,7 @@ describe("local cloud end to end (npm start in a child process)", function () {
     before(async () => {
         dataDir = mkdtempSync(path.join(tmpdir(), "notes-local-"));
         cloud = await startLocalCloudProcess(dataDir);
-        client = new NotesClient(cloud.outputs);
+        client = new NotesClient(cloud.outputs, { adminCredentials: cloud.adminCredentials });
     });
 
     after(async () => {
@@ -61,7 +60,7 @@ describe("local cloud end to end (npm start in a child process)", function () {
     });
 
     it("runs the whole user flow: sign-up to delete, every route signed, attachment in the caller's prefix", async () => {
-        const { steps } = await runUserFlow(cloud.outputs);
+        const { steps } = await runUserFlow(cloud.outputs, { adminCredentials: cloud.adminCredentials });
         assert.ok(steps.length >= 14, `only ${steps.length} steps ran`);
     });
 
@@ -137,8 +136,8 @@ describe("local cloud end to end (npm start in a child process)", function () {
 
     it("refuses at GetId a token from another user pool or from another app client", async () => {
         const { endpoints, region, userPoolId, userPoolClientId, identityPoolId } = cloud.outputs;
-        const idp = new CognitoIdentityProviderClient({ region, endpoint: endpoints.cognitoIdp, credentials: LOCAL });
-        const identity = new CognitoIdentityClient({ region, endpoint: endpoints.cognitoIdentity, credentials: LOCAL });
+        const idp = new CognitoIdentityProviderClient({ region, endpoint: endpoints.cognitoIdp, credentials: cloud.adminCredentials });
+        const identity = new CognitoIdentityClient({ region, endpoint: endpoints.cognitoIdentity });
         const realKey = `cognito-idp.${region}.amazonaws.com/${userPoolId}`;
 
         const otherPool = (await idp.send(new CreateUserPoolCommand({ PoolName: "intruders", UsernameAttributes: ["email"] }))).UserPool!.Id!;
@@ -181,7 +180,7 @@ describe("local cloud end to end (npm start in a child process)", function () {
         assert.equal(await cloud.stop("SIGTERM"), 0, "the local cloud stops cleanly on SIGTERM");
         assert.match(cloud.output(), /stopped; data is in place/);
         cloud = await startLocalCloudProcess(dataDir);
-        client = new NotesClient(cloud.outputs);
+        client = new NotesClient(cloud.outputs, { adminCredentials: cloud.adminCredentials });
         for (const key of ["userPoolId", "userPoolClientId", "identityPoolId", "bucketName", "tableName"] as const) {
             assert.equal(cloud.outputs[key], before[key], `${key} changed across the restart`);
         }

@@ -1,9 +1,13 @@
 import { CognitoIdentityClient, GetCredentialsForIdentityCommand, GetIdCommand } from "@aws-sdk/client-cognito-identity";
 import { strict as assert } from "node:assert";
+import { mkdtempSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { importJWK, SignJWT } from "jose";
-import { COGNITO_LOCAL_JWK } from "../../local/cognito";
 import { CredentialStore } from "../../local/credentials";
 import { LocalIdentityService } from "../../local/identity";
+import { signingKey, SigningKeyPair } from "../../local/keys";
 import { LocalRegistry } from "../../local/registry";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -34,11 +38,14 @@ function trustPolicy(poolId: string): string {
     });
 }
 
-/** An id token as cognito-local issues it, signed with its key, with claims a test overrides. */
-async function token(claims: Record<string, unknown> = {}, expiresIn = "1h"): Promise<string> {
-    const key = await importJWK(require("cognito-local/lib/keys/cognitoLocal.private.json").jwk, "RS256");
+const keyDir = mkdtempSync(path.join(tmpdir(), "identity-key-"));
+let KEY: SigningKeyPair;
+
+/** An id token as the local User Pools issue it, signed with the data directory's key (or another), with claims a test overrides. */
+async function token(claims: Record<string, unknown> = {}, expiresIn = "1h", privateJwk: Record<string, unknown> = KEY.privateJwk as Record<string, unknown>): Promise<string> {
+    const key = await importJWK(privateJwk as Parameters<typeof importJWK>[0], "RS256");
     return new SignJWT({ token_use: "id", email: "a@example.com", ...claims })
-        .setProtectedHeader({ alg: "RS256", kid: "CognitoLocal" })
+        .setProtectedHeader({ alg: "RS256", kid: String(privateJwk.kid ?? "CognitoLocal") })
         .setSubject(String(claims.sub ?? "5e6f7a8b-0000-4000-8000-000000000001"))
         .setIssuer(String(claims.iss ?? `${ISSUER}/${USER_POOL}`))
         .setAudience(String(claims.aud ?? CLIENT_ID))
@@ -53,18 +60,25 @@ describe("local identity service (GetId, GetCredentialsForIdentity)", () => {
     let registry: LocalRegistry;
     let client: CognitoIdentityClient;
 
+    let port: number;
+
     before(async () => {
+        KEY = await signingKey(keyDir);
         store = new CredentialStore();
         registry = new LocalRegistry(REGION, ACCOUNT);
         registry.roles.set("notes-auth-authenticated", { name: "notes-auth-authenticated", arn: ROLE_ARN, assumeRolePolicy: trustPolicy(POOL_ID) });
-        service = new LocalIdentityService({ region: REGION, accountId: ACCOUNT, store, registry, userPoolIssuer: ISSUER, signingKey: COGNITO_LOCAL_JWK });
+        registry.apis.set("api", { id: "api", name: "api", cors: { allowOrigins: ["http://localhost:5173"] }, routes: new Map(), integrations: new Map(), stages: new Set() });
+        service = new LocalIdentityService({ region: REGION, accountId: ACCOUNT, store, registry, userPoolIssuer: ISSUER, signingKey: KEY.publicJwk as Record<string, unknown> });
         service.putPool({ id: POOL_ID, name: "notes", allowUnauthenticatedIdentities: false, providers: [{ providerName: PROVIDER, clientId: CLIENT_ID }], roles: {} });
         service.setRoles(POOL_ID, { authenticated: ROLE_ARN });
-        const port = await service.listen(0);
+        port = await service.listen(0);
         client = new CognitoIdentityClient({ region: REGION, endpoint: `http://127.0.0.1:${port}`, credentials: { accessKeyId: "x", secretAccessKey: "x" } });
     });
 
-    after(() => service.close());
+    after(async () => {
+        await service.close();
+        rmSync(keyDir, { recursive: true, force: true });
+    });
 
     const getId = async (idToken: string, provider = PROVIDER) => client.send(new GetIdCommand({ IdentityPoolId: POOL_ID, Logins: { [provider]: idToken } }));
     const notAuthorized = (pattern: RegExp) => (error: any) => error.name === "NotAuthorizedException" && pattern.test(error.message);
@@ -131,6 +145,40 @@ describe("local identity service (GetId, GetCredentialsForIdentity)", () => {
             );
         } finally {
             registry.roles.set("notes-auth-authenticated", { name: "notes-auth-authenticated", arn: ROLE_ARN, assumeRolePolicy: trustPolicy(POOL_ID) });
+        }
+    });
+
+    it("refuses a token minted with the private key published in the cognito-local package", async () => {
+        const published = require("cognito-local/lib/keys/cognitoLocal.private.json").jwk;
+        await assert.rejects(getId(await token({}, "1h", { ...published, kid: "CognitoLocal" })), notAuthorized(/Couldn't verify signed token/));
+    });
+
+    it("answers CORS for the stack's origins only, and refuses a Host that is not loopback", async () => {
+        const preflight = (origin: string) => fetch(`http://127.0.0.1:${port}/`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type,x-amz-target" } });
+        const own = await preflight("http://localhost:5173");
+        assert.equal(own.headers.get("access-control-allow-origin"), "http://localhost:5173");
+        const foreign = await preflight("https://evil.example");
+        assert.equal(foreign.headers.get("access-control-allow-origin"), null);
+        const rebound = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+            const request = httpRequest({ host: "127.0.0.1", port, method: "POST", path: "/", headers: { host: "attacker.example", "x-amz-target": "AWSCognitoIdentityService.GetId", "content-type": "application/x-amz-json-1.1" } }, (response) => {
+                let text = "";
+                response.on("data", (chunk) => (text += chunk));
+                response.on("end", () => resolve({ status: response.statusCode!, text }));
+            });
+            request.on("error", reject);
+            request.end("{}");
+        });
+        assert.equal(rebound.status, 403);
+        assert.equal(JSON.parse(rebound.text).__type, "AccessDeniedException");
+    });
+
+    it("answers malformed JSON and wrongly typed members with 400 SerializationException", async () => {
+        const post = (body: string) =>
+            fetch(`http://127.0.0.1:${port}/`, { method: "POST", headers: { "x-amz-target": "AWSCognitoIdentityService.GetId", "content-type": "application/x-amz-json-1.1" }, body });
+        for (const body of ["{", "[]", "null", '"x"', JSON.stringify({ IdentityPoolId: 5 }), JSON.stringify({ IdentityPoolId: POOL_ID, Logins: { [PROVIDER]: 7 } })]) {
+            const response = await post(body);
+            assert.equal(response.status, 400, body);
+            assert.equal(((await response.json()) as { __type: string }).__type, "SerializationException", body);
         }
     });
 });

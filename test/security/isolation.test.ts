@@ -71,7 +71,7 @@ describe("a second user attacking the first user's data through the local cloud"
     before(async () => {
         dataDir = mkdtempSync(path.join(tmpdir(), "notes-isolation-"));
         cloud = await startLocalCloudProcess(dataDir);
-        client = new NotesClient(cloud.outputs);
+        client = new NotesClient(cloud.outputs, { adminCredentials: cloud.adminCredentials });
         bucket = cloud.outputs.bucketName;
         [alice, bob] = await Promise.all([client.newUser("alice"), client.newUser("bob")]);
         aliceS3 = client.s3(alice);

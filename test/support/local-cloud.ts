@@ -2,12 +2,15 @@ import { ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import type { LocalOutputs } from "../../local/cloud";
+import { AdminCredentials, readAdminCredentials } from "../../local/keys";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 /** A local cloud running as `npm start` runs it, in a child process. */
 export interface LocalCloudProcess {
     outputs: LocalOutputs;
+    /** The data directory's admin key, for the User Pools' admin actions. */
+    adminCredentials: AdminCredentials;
     /** Everything the process printed so far (stdout and stderr). */
     output(): string;
     /** Seconds from spawn to `outputs.json`. */
@@ -50,6 +53,7 @@ export async function startLocalCloudProcess(dataDir: string, extraArgs: string[
     }
     return {
         outputs: JSON.parse(readFileSync(outputsFile, "utf8")),
+        adminCredentials: readAdminCredentials(dataDir),
         output: () => text,
         readySeconds: (Date.now() - started) / 1000,
         async stop(signal = "SIGINT") {
