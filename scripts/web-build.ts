@@ -7,21 +7,29 @@ import { parseArgs } from "node:util";
 import { buildWebClient } from "../web/build";
 import { AUTH_FLOW_TYPES, parseClientConfig } from "../web/src/config";
 
-class UsageError extends Error {}
+/** Bad flags or outputs: exit 2. */
+export class UsageError extends Error {}
 
-async function main(): Promise<void> {
-    const { values } = parseArgs({
-        options: {
+/** The command without the process around it: returns what it prints; throws UsageError for bad input. */
+export async function webBuild(args: string[], readInput: (file: string) => string = (file) => readFileSync(file === "-" ? 0 : file, "utf8")): Promise<string> {
+    let values;
+    try {
+        ({ values } = parseArgs({
+            args,
+            options: {
             outputs: { type: "string" },
             out: { type: "string", default: path.join("web", "dist") },
-            "auth-flow": { type: "string", default: "USER_SRP_AUTH" },
-        },
-        strict: true,
-    });
+                "auth-flow": { type: "string", default: "USER_SRP_AUTH" },
+            },
+            strict: true,
+        }));
+    } catch (error) {
+        throw new UsageError((error as Error).message);
+    }
     if (!values.outputs) throw new UsageError("--outputs <file> is required: save `pulumi stack output --json` to a file (or pass - and pipe it in)");
     let outputs: Record<string, unknown>;
     try {
-        outputs = JSON.parse(readFileSync(values.outputs === "-" ? 0 : values.outputs, "utf8"));
+        outputs = JSON.parse(readInput(values.outputs));
     } catch (error) {
         throw new UsageError(`cannot read stack outputs from ${values.outputs}: ${(error as Error).message}`);
     }
@@ -36,11 +44,18 @@ async function main(): Promise<void> {
         throw new UsageError(`${(error as Error).message}${/authFlowType/.test((error as Error).message) ? ` (--auth-flow: ${AUTH_FLOW_TYPES.join(" or ")})` : ""}`);
     }
     const files = await buildWebClient(values.out!, config);
-    process.stdout.write(`built the web client for ${config.apiUrl} (${config.authFlowType}) in ${values.out}: ${files.join(", ")}\n`);
-    process.stdout.write(`serve that directory from an origin listed in the stack's corsAllowedOrigins.\n`);
+    return (
+        `built the web client for ${config.apiUrl} (${config.authFlowType}) in ${values.out}: ${files.join(", ")}\n` +
+        `serve that directory from an origin listed in the stack's corsAllowedOrigins.\n`
+    );
 }
 
-main().catch((error) => {
-    process.stderr.write(`web:build: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? 2 : 1);
-});
+if (require.main === module) {
+    webBuild(process.argv.slice(2)).then(
+        (text) => process.stdout.write(text),
+        (error) => {
+            process.stderr.write(`web:build: ${error instanceof Error ? error.message : String(error)}\n`);
+            process.exit(error instanceof UsageError ? 2 : 1);
+        },
+    );
+}
