@@ -309,6 +309,12 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
         /** The note showing `text` now, followed by its id (its text changes while it is edited). */
         const note = async (text: string) => page.locator(`li.note[data-note-id="${await notes().filter({ hasText: text }).getAttribute("data-note-id")}"]`);
         const message = (text: RegExp) => page.locator("#message", { hasText: text }).waitFor();
+        /** Which of the page's views a person sees. */
+        const visibleViews = async () => {
+            const shown: string[] = [];
+            for (const view of ["#loading", "#sign-in", "#sign-up", "#confirm", "#notes"]) if (await page.locator(view).isVisible()) shown.push(view);
+            return shown;
+        };
 
         before(async () => {
             forwardedBefore = tls.forwarded;
@@ -333,6 +339,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
         it("loads configured from the local outputs, with its service worker relaying the bucket's host name", async () => {
             await page.goto(`${CLIENT_ORIGIN}/`);
             await page.getByRole("heading", { name: "Sign in" }).waitFor();
+            assert.deepEqual(await visibleViews(), ["#sign-in"]);
             const worker = await page.evaluate(() => (globalThis as any).navigator.serviceWorker.controller?.scriptURL as string | undefined);
             assert.ok(worker, "no service worker controls the page");
             assert.equal(new URL(worker).searchParams.get("host"), bucketHost(config));
@@ -354,6 +361,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             await form.getByLabel("Password").fill(password);
             await form.getByRole("button", { name: "Create account" }).click();
             await page.getByRole("heading", { name: "Confirm your email" }).waitFor();
+            assert.deepEqual(await visibleViews(), ["#confirm"]);
             await page.getByLabel("Code").fill("000000");
             await page.getByRole("button", { name: "Confirm" }).click();
             await message(/That code is not the one we emailed/);
@@ -366,6 +374,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             await page.getByRole("button", { name: "Confirm" }).click();
             await page.getByLabel("New note").waitFor();
             assert.equal(await page.locator("#who").textContent(), email);
+            assert.deepEqual(await visibleViews(), ["#notes"]);
         });
 
         it("creates notes, edits one, and lists them again after a reload", async () => {
@@ -445,6 +454,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             await page.getByRole("button", { name: "Add note" }).click();
             await message(/Your session has expired\. Sign in again\./);
             await page.getByRole("heading", { name: "Sign in" }).waitFor();
+            assert.deepEqual(await visibleViews(), ["#sign-in"]);
         });
 
         it("signs in again, then signs out", async () => {

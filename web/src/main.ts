@@ -109,7 +109,7 @@ function renderNote(note: Note): HTMLLIElement {
         const attachment = document.createElement("div");
         attachment.className = "attachment";
         const name = document.createElement("span");
-        name.textContent = `📎 ${fileNameOf(path)}`;
+        name.textContent = `File: ${fileNameOf(path)}`;
         attachment.append(
             name,
             button("Download", () =>
