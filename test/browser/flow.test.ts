@@ -66,11 +66,16 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
     let tls: TlsForwarder;
     let pageServer: WebServer;
     let config: WebClientConfig;
+    /** Where npm start serves the reference client (the browser knows it as localhost:5173). */
+    let webPort: number;
 
     before(async () => {
         dataDir = mkdtempSync(path.join(tmpdir(), "notes-browser-"));
         tls = new TlsForwarder();
-        const [webPort, pagePort, tlsPort, pageFiles] = await Promise.all([freePort(), freePort(), tls.listen(), bundleTestPage()]);
+        let pagePort: number;
+        let tlsPort: number;
+        let pageFiles: Map<string, Uint8Array>;
+        [webPort, pagePort, tlsPort, pageFiles] = await Promise.all([freePort(), freePort(), tls.listen(), bundleTestPage()]);
         pageServer = new WebServer({ files: pageFiles });
         await pageServer.listen(pagePort);
         // Chromium starts while the local cloud does. Inside it, the two origins are the local
@@ -340,6 +345,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             await page.goto(`${CLIENT_ORIGIN}/`);
             await page.getByRole("heading", { name: "Sign in" }).waitFor();
             assert.deepEqual(await visibleViews(), ["#sign-in"]);
+            assert.match(cloud.output(), new RegExp(`^READY in .* dynamodb=\\S+ web=http://localhost:${webPort}/$`, "m"));
             const worker = await page.evaluate(() => (globalThis as any).navigator.serviceWorker.controller?.scriptURL as string | undefined);
             assert.ok(worker, "no service worker controls the page");
             assert.equal(new URL(worker).searchParams.get("host"), bucketHost(config));
