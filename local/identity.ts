@@ -201,22 +201,31 @@ export class LocalIdentityService {
         return pool;
     }
 
-    /** Verifies every login against the pool's providers; returns the (provider, sub) pairs. */
+    /**
+     * Verifies every login against the pool's providers; returns the (provider, sub) pairs, each
+     * under the provider's name as the pool declares it.
+     *
+     * A login key is accepted when it names a provider of the pool and is the verified token's
+     * issuer without its scheme, as on AWS (`cognito-idp.<region>.amazonaws.com/<poolId>`, which
+     * Amplify derives from `iss`). Locally the User Pool's issuer is `http://127.0.0.1:<port>/<poolId>`,
+     * so `127.0.0.1:<port>/<poolId>` is accepted, and so is the provider's name itself, which stands
+     * for that issuer here as it does on AWS.
+     */
     private async verifyLogins(pool: LocalIdentityPool, logins: unknown): Promise<{ providerName: string; sub: string }[]> {
         if (logins === undefined || logins === null || typeof logins !== "object" || Object.keys(logins).length === 0) {
             if (!pool.allowUnauthenticatedIdentities) throw new CognitoIdentityError("NotAuthorizedException", "Unauthenticated access is not supported for this identity pool.");
             throw new CognitoIdentityError("NotAuthorizedException", "The local cloud does not issue unauthenticated identities.");
         }
         const verified: { providerName: string; sub: string }[] = [];
-        for (const [providerName, token] of Object.entries(logins as Record<string, unknown>)) {
-            const provider = pool.providers.find((p) => p.providerName === providerName);
+        for (const [loginKey, token] of Object.entries(logins as Record<string, unknown>)) {
+            const provider = pool.providers.find((p) => loginKey === p.providerName || loginKey === this.userPoolIssuer(p.providerName).replace(/^[a-z]+:\/\//, ""));
             if (!provider) throw new CognitoIdentityError("NotAuthorizedException", "Invalid login token. Token is not from a supported provider of this identity pool.");
-            const userPoolId = providerName.slice(providerName.indexOf("/") + 1);
+            const providerName = provider.providerName;
             let payload: JWTPayload;
             try {
                 ({ payload } = await jwtVerify(String(token), this.key!, {
                     algorithms: ["RS256"],
-                    issuer: `${this.options.userPoolIssuer}/${userPoolId}`,
+                    issuer: this.userPoolIssuer(providerName),
                     audience: provider.clientId,
                 }));
             } catch (error) {
@@ -236,6 +245,11 @@ export class LocalIdentityService {
             verified.push({ providerName, sub: payload.sub });
         }
         return verified;
+    }
+
+    /** The `iss` of the local pool behind a provider name `cognito-idp.<region>.amazonaws.com/<poolId>`. */
+    private userPoolIssuer(providerName: string): string {
+        return `${this.options.userPoolIssuer}/${providerName.slice(providerName.indexOf("/") + 1)}`;
     }
 
     async getId(input: { IdentityPoolId?: string; Logins?: Record<string, string>; AccountId?: string }) {

@@ -1,9 +1,13 @@
 // `npm start`: the whole backend on embedded emulators, driven by the real index.ts.
 // Flags: --reset (wipe the data dir), --stack <name> (default dev), --data-dir <dir> (default
-// .local), --port <n> (base port; free ports when omitted).
+// .local), --port <n> (base port; free ports when omitted), --web-port <n> (the reference web
+// client, default 5173).
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { LOCAL_CONFIG_OVERRIDES, LocalCloud } from "../local/cloud";
+import { bundleWebClient } from "../web/build";
+import { DEFAULT_WEB_PORT, LocalWebClient, serveLocalClient } from "../web/local";
+import { PortInUse } from "../web/server";
 
 // cognito-local bundles AWS SDK v2, which prints an end-of-support notice on load; the v3 SDK
 // warns that future versions need Node 22. Neither concerns a local run.
@@ -17,6 +21,7 @@ async function main(): Promise<void> {
             stack: { type: "string", default: "dev" },
             "data-dir": { type: "string", default: ".local" },
             port: { type: "string" },
+            "web-port": { type: "string", default: String(DEFAULT_WEB_PORT) },
         },
         strict: true,
     });
@@ -24,6 +29,8 @@ async function main(): Promise<void> {
     if (basePort !== undefined && (!Number.isInteger(basePort) || basePort < 1 || basePort > 65530)) {
         throw new Error(`--port must be a port number (the base of five consecutive ports), got ${values.port}`);
     }
+    const webPort = Number(values["web-port"]);
+    if (!Number.isInteger(webPort) || webPort < 1 || webPort > 65535) throw new Error(`--web-port must be a port number, got ${values["web-port"]}`);
     const dataDir = path.resolve(values["data-dir"]!);
     const print = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -31,6 +38,7 @@ async function main(): Promise<void> {
     for (const [key, { value, why }] of Object.entries(LOCAL_CONFIG_OVERRIDES)) print(`  override ${key}=${value}: ${why}`);
 
     const cloud = new LocalCloud({ dataDir, stack: values.stack, basePort, reset: values.reset, print });
+    let web: LocalWebClient | undefined;
     let stopping = false;
     const stop = async (signal: string) => {
         if (stopping) return;
@@ -40,19 +48,32 @@ async function main(): Promise<void> {
             process.stderr.write("the local cloud did not stop within 10 s; exiting anyway\n");
             process.exit(1);
         }, 10_000).unref();
-        await cloud.stop();
+        await Promise.all([cloud.stop(), web?.server.close()]);
         print("stopped; data is in place for the next start");
         process.exit(0);
     };
     process.on("SIGINT", () => void stop("SIGINT"));
     process.on("SIGTERM", () => void stop("SIGTERM"));
 
+    // The client's bundle holds no stack settings: esbuild builds it while the cloud starts.
+    const bundle = bundleWebClient({ serviceWorker: true });
+    bundle.catch(() => undefined);
     let outputs;
     try {
         outputs = await cloud.start();
     } catch (error) {
         await cloud.stop().catch(() => undefined);
         throw error;
+    }
+    try {
+        web = await serveLocalClient(await bundle, outputs, webPort);
+    } catch (error) {
+        // The backend is usable without it; say why the client is missing and how to get it.
+        const hint =
+            error instanceof PortInUse
+                ? " Free it, or pass --web-port <n>: the API and the bucket accept only the origins in corsAllowedOrigins (http://localhost:3000 and http://localhost:5173 by default)."
+                : "";
+        print(`  ! reference web client not served: ${error instanceof Error ? error.message : String(error)}.${hint}`);
     }
     if (cloud.notEmulated.length > 0) {
         print("  not emulated locally (recorded, no local effect):");
@@ -70,7 +91,7 @@ async function main(): Promise<void> {
     print(
         `READY in ${seconds.toFixed(2)} s: ${Object.entries(stackOutputs)
             .map(([key, value]) => `${key}=${value}`)
-            .join(" ")} cognitoIdp=${endpoints.cognitoIdp} cognitoIdentity=${endpoints.cognitoIdentity} s3=${endpoints.s3} dynamodb=${endpoints.dynamodb}`,
+            .join(" ")} cognitoIdp=${endpoints.cognitoIdp} cognitoIdentity=${endpoints.cognitoIdentity} s3=${endpoints.s3} dynamodb=${endpoints.dynamodb}${web ? ` web=${web.url}` : ""}`,
     );
     const file = cloud.writeOutputs();
     print(`outputs written to ${path.relative(process.cwd(), file)}; sign-up codes print here; Ctrl+C stops`);

@@ -117,6 +117,26 @@ describe("local identity service (GetId, GetCredentialsForIdentity)", () => {
         await assert.rejects(getId(good, `cognito-idp.${REGION}.amazonaws.com/us-east-1_Other0000`), notAuthorized(/not from a supported provider/));
     });
 
+    it("accepts the login key Amplify builds from the token's issuer (iss without its scheme) as the same login", async () => {
+        const issuerKey = `${ISSUER.replace(/^http:\/\//, "")}/${USER_POOL}`;
+        const idToken = await token({ sub: "5e6f7a8b-0000-4000-8000-0000000000a1" });
+        const { IdentityId } = await getId(idToken, issuerKey);
+        assert.equal((await getId(idToken, PROVIDER)).IdentityId, IdentityId, "the two keys of one login gave two identities");
+        const { Credentials } = await client.send(new GetCredentialsForIdentityCommand({ IdentityId, Logins: { [issuerKey]: idToken } }));
+        // amr names the provider as the pool declares it, whichever key the client sent.
+        assert.deepEqual(store.get(Credentials!.AccessKeyId!)!.amr?.slice(0, 2), ["authenticated", PROVIDER]);
+    });
+
+    it("refuses a login key that is not the token's issuer without its scheme, or names no provider of the pool", async () => {
+        const idToken = await token();
+        const issuerHost = ISSUER.replace(/^http:\/\//, "");
+        for (const key of [`${ISSUER}/${USER_POOL}`, `127.0.0.1:9998/${USER_POOL}`, `localhost:9999/${USER_POOL}`, `${issuerHost}/${USER_POOL}/`, `${issuerHost}/us-east-1_Other0000`, USER_POOL]) {
+            await assert.rejects(getId(idToken, key), notAuthorized(/not from a supported provider/), key);
+        }
+        // The issuer key of this pool with a token another pool issued: the issuer must match too.
+        await assert.rejects(getId(await token({ iss: `${ISSUER}/us-east-1_Other0000` }), `${issuerHost}/${USER_POOL}`), notAuthorized(/Issuer doesn't match providerName/));
+    });
+
     it("answers an unknown identity pool with ResourceNotFoundException", async () => {
         await assert.rejects(
             client.send(new GetIdCommand({ IdentityPoolId: `${REGION}:00000000-0000-4000-8000-000000000000`, Logins: { [PROVIDER]: await token() } })),

@@ -1,0 +1,179 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { connect, createServer as createNetServer, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { createServer as createTlsServer, Server as TlsServer } from "node:tls";
+import { chromium, Browser, CDPSession, Page } from "playwright-core";
+
+/** Debian's chromium (`.ci/run` installs it); no browser is downloaded. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/**
+ * Starts headless Chromium with the flags this machine needs (root: no sandbox; closed network:
+ * no background requests to Google's hosts) and host-resolver rules that send the given
+ * `host[:port]` names to local ports. Certificates are not checked: the only TLS peer is the
+ * test's own S3 endpoint with a throwaway certificate.
+ */
+export async function launchChromium(map: Record<string, string>): Promise<Browser> {
+    const rules = Object.entries(map)
+        .map(([from, to]) => `MAP ${from} ${to}`)
+        .join(", ");
+    return chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--ignore-certificate-errors",
+            `--host-resolver-rules=${rules}`,
+        ],
+    });
+}
+
+/** A free TCP port on 127.0.0.1 (bound then released). */
+export async function freePort(): Promise<number> {
+    const server = createNetServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+}
+
+/**
+ * A TLS endpoint with a certificate made now (openssl: one day, P-256) that forwards the decrypted
+ * bytes unchanged to a local port, so the Host header and the SigV4 signature arrive as the
+ * browser sent them to S3's real host name. Only connections for the one host name set with
+ * `forward` (TLS SNI) are forwarded; others are closed.
+ */
+export class TlsForwarder {
+    private server?: TlsServer;
+    private readonly sockets = new Set<Socket>();
+    private route?: { host: string; port: number };
+    /** Connections forwarded so far. */
+    forwarded = 0;
+    /** Connections closed because they named another host. */
+    refused: string[] = [];
+
+    forward(host: string, port: number): void {
+        this.route = { host, port };
+    }
+
+    async listen(): Promise<number> {
+        const dir = mkdtempSync(path.join(tmpdir(), "notes-tls-"));
+        let key: Buffer;
+        let cert: Buffer;
+        try {
+            execFileSync(
+                "openssl",
+                ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=notes-infra browser test",
+                 "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")],
+                { stdio: "pipe" },
+            );
+            key = readFileSync(path.join(dir, "key.pem"));
+            cert = readFileSync(path.join(dir, "cert.pem"));
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+        this.server = createTlsServer({ key, cert }, (socket) => {
+            this.sockets.add(socket);
+            socket.on("close", () => this.sockets.delete(socket));
+            socket.on("error", () => undefined);
+            const route = this.route;
+            if (!route || socket.servername !== route.host) {
+                this.refused.push(String(socket.servername));
+                socket.destroy();
+                return;
+            }
+            this.forwarded++;
+            const upstream = connect(route.port, "127.0.0.1");
+            this.sockets.add(upstream);
+            upstream.on("close", () => this.sockets.delete(upstream));
+            socket.on("error", () => upstream.destroy());
+            upstream.on("error", () => socket.destroy());
+            socket.pipe(upstream).pipe(socket);
+        });
+        await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+        return (this.server!.address() as { port: number }).port;
+    }
+
+    async close(): Promise<void> {
+        for (const socket of this.sockets) socket.destroy();
+        await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    }
+}
+
+export interface Preflight {
+    url: string;
+    method: string;
+    headers: string;
+    origin: string;
+    status?: number;
+    error?: string;
+}
+
+/**
+ * Records the CORS preflights Chromium sends for a page (DevTools network events) and every
+ * request that failed because of CORS.
+ */
+export class PreflightRecorder {
+    readonly preflights: Preflight[] = [];
+    readonly corsFailures: string[] = [];
+    private readonly byId = new Map<string, Preflight>();
+    private readonly urls = new Map<string, string>();
+
+    static async attach(page: Page): Promise<PreflightRecorder> {
+        const recorder = new PreflightRecorder();
+        const cdp = await page.context().newCDPSession(page);
+        await recorder.listen(cdp);
+        return recorder;
+    }
+
+    private async listen(cdp: CDPSession): Promise<void> {
+        cdp.on("Network.requestWillBeSent", (event) => {
+            this.urls.set(event.requestId, event.request.url);
+            const headers = Object.fromEntries(Object.entries(event.request.headers as Record<string, string>).map(([name, value]) => [name.toLowerCase(), value]));
+            // A preflight: OPTIONS with Access-Control-Request-Method (DevTools types it "Preflight" or "Other").
+            if (event.request.method !== "OPTIONS" || !headers["access-control-request-method"]) return;
+            const preflight: Preflight = {
+                url: event.request.url,
+                method: headers["access-control-request-method"],
+                headers: headers["access-control-request-headers"] ?? "",
+                origin: headers.origin ?? "",
+            };
+            this.byId.set(event.requestId, preflight);
+            this.preflights.push(preflight);
+        });
+        cdp.on("Network.responseReceived", (event) => {
+            const preflight = this.byId.get(event.requestId);
+            if (preflight) preflight.status = event.response.status;
+        });
+        cdp.on("Network.loadingFailed", (event) => {
+            const preflight = this.byId.get(event.requestId);
+            if (preflight) preflight.error = event.corsErrorStatus?.corsError ?? event.errorText;
+            if (event.corsErrorStatus) this.corsFailures.push(`${this.urls.get(event.requestId) ?? event.requestId}: ${event.corsErrorStatus.corsError} ${event.corsErrorStatus.failedParameter ?? ""}`.trim());
+        });
+        await cdp.send("Network.enable");
+    }
+
+    /** Preflights that did not get a 2xx, and requests refused for CORS reasons. */
+    failures(): string[] {
+        return [
+            ...this.preflights.filter((p) => p.error || (p.status !== undefined && (p.status < 200 || p.status > 299))).map((p) => `preflight ${p.method} ${p.url} [${p.headers}]: ${p.error ?? p.status}`),
+            ...this.corsFailures,
+        ];
+    }
+}
+
+/** The confirmation code the local cloud printed for `email` (the last one, after a resend). */
+export function confirmationCode(output: string, email: string): string | undefined {
+    const escaped = email.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    // `[cognito] confirmation code for <username> (<email>): <code>`; the username is a uuid when users sign in with their email.
+    const matches = [...output.matchAll(new RegExp(`\\[cognito\\] confirmation code for \\S+ \\(${escaped}\\): (\\d+)`, "g"))];
+    return matches.at(-1)?.[1];
+}

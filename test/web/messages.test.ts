@@ -1,0 +1,68 @@
+import { strict as assert } from "node:assert";
+import { explain } from "../../web/src/messages";
+
+/** Errors as Amplify JS v6 raises them: Auth errors carry Cognito's exception name, Storage errors S3's code. */
+const authError = (name: string, message = "") => Object.assign(new Error(message), { name });
+const storageError = (name: string, status: number) => Object.assign(new Error(name), { name, metadata: { httpStatusCode: status } });
+const apiFailure = (status: number, message = "", errorType?: string) => Object.assign(new Error(message), { name: "ApiFailure", status, errorType });
+
+describe("reference client's messages (web/src/messages.ts)", () => {
+    it("says a confirmation code is wrong or expired", () => {
+        assert.deepEqual(explain(authError("CodeMismatchException", "Invalid verification code provided, please try again."), { action: "confirm" }), {
+            problem: "wrong-code",
+            text: "That code is not the one we emailed. Check the latest email and type the code again.",
+        });
+        assert.equal(explain(authError("ExpiredCodeException")).problem, "expired-code");
+    });
+
+    it("asks for a stronger password at sign-up, naming the rule Cognito reports", () => {
+        const weak = explain(authError("InvalidPasswordException", "Password did not conform with policy: Password not long enough"), { action: "sign-up" });
+        assert.equal(weak.problem, "weak-password");
+        assert.equal(weak.text, "Choose a stronger password (Password not long enough): longer, with upper- and lower-case letters, digits and symbols.");
+    });
+
+    it("says 'incorrect email or password' for a wrong password at sign-in, whichever exception the pool answers with", () => {
+        for (const error of [authError("NotAuthorizedException", "Incorrect username or password."), authError("InvalidPasswordException", "Invalid password"), authError("UserNotFoundException")]) {
+            assert.deepEqual(explain(error, { action: "sign-in" }), { problem: "wrong-password", text: "Incorrect email or password." });
+        }
+    });
+
+    it("says the session has expired for every way Amplify and the API report it", () => {
+        for (const error of [
+            authError("NotAuthorizedException", "Refresh Token has expired"),
+            authError("UserUnAuthenticatedException"),
+            authError("SessionExpired"),
+            storageError("NoCredentials", 0),
+            storageError("ExpiredToken", 400),
+            apiFailure(403, "The security token included in the request is expired", "ExpiredTokenException"),
+        ]) {
+            assert.deepEqual(explain(error), { problem: "session-expired", text: "Your session has expired. Sign in again." }, error.name);
+        }
+    });
+
+    it("explains a 412 from the API as a change made elsewhere", () => {
+        const conflict = explain(apiFailure(412, "The note has changed since the given If-Match version; fetch it again"), { action: "notes" });
+        assert.equal(conflict.problem, "conflict");
+        assert.match(conflict.text, /changed elsewhere since you opened it\. Your edit was not saved/);
+    });
+
+    it("says a file sent twice was kept by overwrite protection, naming the file", () => {
+        assert.deepEqual(explain(storageError("PreconditionFailed", 412), { action: "files", file: "report.pdf" }), {
+            problem: "file-exists",
+            text: "“report.pdf” is already stored for this note. Overwrite protection kept the stored file; remove it first to replace it.",
+        });
+    });
+
+    it("passes the API's own message on for a 400, and names access denied, a missing note and a busy service", () => {
+        assert.deepEqual(explain(apiFailure(400, "content must be at most 65536 bytes")), { problem: "invalid", text: "content must be at most 65536 bytes" });
+        assert.equal(explain(storageError("AccessDenied", 403)).problem, "denied");
+        assert.equal(explain(apiFailure(404)).problem, "not-found");
+        assert.equal(explain(apiFailure(503)).problem, "unavailable");
+        assert.equal(explain(new TypeError("Failed to fetch")).problem, "offline");
+    });
+
+    it("falls back to the error's own message", () => {
+        assert.deepEqual(explain(new Error("something odd")), { problem: "unknown", text: "something odd" });
+        assert.deepEqual(explain("a string"), { problem: "unknown", text: "a string" });
+    });
+});

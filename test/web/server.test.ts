@@ -1,0 +1,130 @@
+import { strict as assert } from "node:assert";
+import { createServer, IncomingMessage, request, Server } from "node:http";
+import { AddressInfo } from "node:net";
+import { isLoopbackHost, PortInUse, WebServer } from "../../web/server";
+
+const BUCKET_HOST = "notes-storage-uploads-z1z7jw4.s3.us-east-1.amazonaws.com";
+
+/** One raw HTTP request (node:http, so the Host header is whatever the test says). */
+function send(port: number, options: { method?: string; path?: string; host?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+    return new Promise((resolve, reject) => {
+        const req = request({ host: "127.0.0.1", port, method: options.method ?? "GET", path: options.path ?? "/", headers: { host: options.host ?? `localhost:${port}`, ...options.headers } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c) => chunks.push(c));
+            res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        });
+        req.on("error", reject);
+        req.end(options.body);
+    });
+}
+
+describe("web server of the reference client (web/server.ts)", () => {
+    describe("isLoopbackHost", () => {
+        it("accepts the loopback names with any port", () => {
+            for (const host of ["localhost", "localhost:5173", "LOCALHOST:5173", "127.0.0.1:5173", "127.1.2.3", "[::1]:5173", "[::1]", "app.localhost:3000"]) assert.ok(isLoopbackHost(host), host);
+        });
+
+        it("refuses every other name, so a rebound DNS name cannot read the server", () => {
+            for (const host of [undefined, "", "evil.example", "evil.example:5173", "localhost.evil.example", "127.0.0.1.nip.io", "128.0.0.1", "[::2]:5173", "0.0.0.0:5173", "10.0.0.1"]) assert.ok(!isLoopbackHost(host), String(host));
+        });
+    });
+
+    describe("serving and relaying", () => {
+        let upstream: Server;
+        let received: { method?: string; url?: string; headers: IncomingMessage["headers"]; body: string }[];
+        let server: WebServer;
+        let port: number;
+
+        before(async () => {
+            received = [];
+            upstream = createServer((req, res) => {
+                const chunks: Buffer[] = [];
+                req.on("data", (c) => chunks.push(c));
+                req.on("end", () => {
+                    received.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() });
+                    res.writeHead(412, { "content-type": "application/xml", etag: '"abc"' });
+                    res.end("<Error><Code>PreconditionFailed</Code></Error>");
+                });
+            });
+            await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+            server = new WebServer({
+                files: new Map([
+                    ["index.html", Buffer.from("<!doctype html><title>notes</title>")],
+                    ["app.js", Buffer.from("console.log(1)")],
+                ]),
+                relay: { path: "/s3-relay/", host: BUCKET_HOST, target: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` },
+            });
+            port = await server.listen(0);
+        });
+
+        after(async () => {
+            await server.close();
+            upstream.closeAllConnections();
+            await new Promise<void>((resolve) => upstream.close(() => resolve()));
+        });
+
+        it("serves index.html at / and the bundle with its content type", async () => {
+            const index = await send(port, {});
+            assert.equal(index.status, 200);
+            assert.match(String(index.headers["content-type"]), /^text\/html/);
+            assert.equal(index.body, "<!doctype html><title>notes</title>");
+            const app = await send(port, { path: "/app.js", host: `127.0.0.1:${port}` });
+            assert.equal(app.status, 200);
+            assert.match(String(app.headers["content-type"]), /^text\/javascript/);
+        });
+
+        it("answers 403 with a message to a request for another host name (DNS rebinding)", async () => {
+            const refused = await send(port, { host: "attacker.example:5173" });
+            assert.equal(refused.status, 403);
+            assert.match(refused.body, /only requests for localhost, 127\.0\.0\.1 or \[::1\].*DNS rebinding/);
+            const relayRefused = await send(port, { method: "PUT", path: "/s3-relay/private/x", host: "attacker.example", body: "x" });
+            assert.equal(relayRefused.status, 403);
+            assert.equal(received.length, 0, "a refused request reached the S3 relay");
+        });
+
+        it("answers 404 for unknown files and paths outside the client, 405 for writes", async () => {
+            assert.equal((await send(port, { path: "/missing.js" })).status, 404);
+            assert.equal((await send(port, { path: "/../package.json" })).status, 404);
+            assert.equal((await send(port, { path: "/%2e%2e/package.json" })).status, 404);
+            const write = await send(port, { method: "PUT", path: "/app.js", body: "x" });
+            assert.equal(write.status, 405);
+            assert.equal(write.headers.allow, "GET, HEAD");
+        });
+
+        it("relays a request under its relay path to the local S3 unchanged, with the bucket's host name as Host", async () => {
+            const answer = await send(port, {
+                method: "PUT",
+                path: "/s3-relay/private/us-east-1%3Aabc/a%20b.txt?x-id=PutObject",
+                headers: { authorization: "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20260101/us-east-1/s3/aws4_request", "x-amz-date": "20260101T000000Z", "if-none-match": "*", "content-type": "text/plain" },
+                body: "hello",
+            });
+            assert.equal(answer.status, 412);
+            assert.equal(answer.headers.etag, '"abc"');
+            assert.equal(answer.body, "<Error><Code>PreconditionFailed</Code></Error>");
+            const [seen] = received;
+            assert.equal(seen.method, "PUT");
+            assert.equal(seen.url, "/private/us-east-1%3Aabc/a%20b.txt?x-id=PutObject");
+            assert.equal(seen.headers.host, BUCKET_HOST);
+            assert.equal(seen.headers.authorization, "AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20260101/us-east-1/s3/aws4_request");
+            assert.equal(seen.headers["if-none-match"], "*");
+            assert.equal(seen.body, "hello");
+        });
+
+        it("answers 502 with a message when the local S3 does not answer", async () => {
+            const down = new WebServer({ files: new Map(), relay: { path: "/s3-relay/", host: BUCKET_HOST, target: "http://127.0.0.1:1" } });
+            const downPort = await down.listen(0);
+            try {
+                const answer = await send(downPort, { path: "/s3-relay/private/x" });
+                assert.equal(answer.status, 502);
+                assert.match(answer.body, /The local S3 at http:\/\/127\.0\.0\.1:1 did not answer/);
+            } finally {
+                await down.close();
+            }
+        });
+
+        it("reports a taken port as PortInUse with the port in the message", async () => {
+            const second = new WebServer({ files: new Map() });
+            await assert.rejects(second.listen(port), (error: unknown) => error instanceof PortInUse && error.port === port && new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`).test(error.message));
+        });
+    });
+});

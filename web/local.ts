@@ -1,0 +1,45 @@
+import type { LocalOutputs } from "../local/cloud";
+import { ClientFiles, withConfig } from "./build";
+import { bucketHost, WebClientConfig } from "./src/config";
+import { WebServer } from "./server";
+
+/** Where `npm start` serves the client: one of the stack's default `corsAllowedOrigins`. */
+export const DEFAULT_WEB_PORT = 5173;
+/** The web server's path for relayed S3 requests (see `web/src/s3-relay-sw.ts`). */
+export const S3_RELAY_PATH = "/s3-relay/";
+
+/**
+ * The client configuration for the local cloud: its outputs, its Cognito endpoints, the S3 relay,
+ * and USER_PASSWORD_AUTH, which the local cloud turns on because cognito-local has no SRP.
+ */
+export function localClientConfig(outputs: LocalOutputs): WebClientConfig {
+    return {
+        region: outputs.region,
+        userPoolId: outputs.userPoolId,
+        userPoolClientId: outputs.userPoolClientId,
+        identityPoolId: outputs.identityPoolId,
+        apiUrl: outputs.apiUrl,
+        bucketName: outputs.bucketName,
+        authFlowType: "USER_PASSWORD_AUTH",
+        endpoints: { cognitoIdp: outputs.endpoints.cognitoIdp, cognitoIdentity: outputs.endpoints.cognitoIdentity },
+        s3Relay: S3_RELAY_PATH,
+    };
+}
+
+export interface LocalWebClient {
+    /** `http://localhost:<port>/` */
+    url: string;
+    port: number;
+    server: WebServer;
+}
+
+/** Serves the bundled client for the local cloud on 127.0.0.1:`port`, relaying the bucket's S3 host to the local S3. */
+export async function serveLocalClient(bundle: ClientFiles, outputs: LocalOutputs, port = DEFAULT_WEB_PORT): Promise<LocalWebClient> {
+    const config = localClientConfig(outputs);
+    const server = new WebServer({
+        files: withConfig(bundle, config),
+        relay: { path: S3_RELAY_PATH, host: bucketHost(config), target: outputs.endpoints.s3 },
+    });
+    const bound = await server.listen(port);
+    return { url: `http://localhost:${bound}/`, port: bound, server };
+}

@@ -1,0 +1,74 @@
+/**
+ * What the reference client knows about a stack: `config.json` beside `index.html`, written by
+ * `npm run web:build` from `pulumi stack output --json`, or by `npm start` from the local outputs.
+ * No Amplify import here: the Node build reads this module too.
+ */
+
+/** How `signIn` proves the password: SRP on AWS; USER_PASSWORD_AUTH on the local cloud (cognito-local has no SRP). */
+export type AuthFlowType = "USER_SRP_AUTH" | "USER_PASSWORD_AUTH";
+export const AUTH_FLOW_TYPES: readonly AuthFlowType[] = ["USER_SRP_AUTH", "USER_PASSWORD_AUTH"];
+
+export interface WebClientConfig {
+    region: string;
+    userPoolId: string;
+    userPoolClientId: string;
+    identityPoolId: string;
+    /** The HTTP API's invoke URL (stack output `apiUrl`). */
+    apiUrl: string;
+    /** The uploads bucket (stack output `bucketName`); files go under `private/<identity id>/`. */
+    bucketName: string;
+    authFlowType: AuthFlowType;
+    /** Local cloud only: where its User Pools and Identity Pools answer. Absent for AWS. */
+    endpoints?: { cognitoIdp: string; cognitoIdentity: string };
+    /**
+     * Local cloud only: the path under which the web server relays requests for the bucket's S3
+     * host name (`<bucket>.s3.<region>.amazonaws.com`) to the local S3; a service worker sends them
+     * there. Absent for AWS.
+     */
+    s3Relay?: string;
+}
+
+const STACK_OUTPUTS = ["region", "userPoolId", "userPoolClientId", "identityPoolId", "apiUrl", "bucketName"] as const;
+
+/** The S3 host name Amplify Storage sends requests to (virtual-hosted style, as it builds it). */
+export function bucketHost(config: Pick<WebClientConfig, "bucketName" | "region">): string {
+    const suffix = config.region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+    return `${config.bucketName}.s3.${config.region}.${suffix}`;
+}
+
+/**
+ * Checks a parsed `config.json` (or stack outputs plus the client settings) and returns it typed;
+ * throws one message naming every missing or malformed field.
+ */
+export function parseClientConfig(value: unknown): WebClientConfig {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("the client configuration must be a JSON object");
+    const input = value as Record<string, unknown>;
+    const problems: string[] = [];
+    for (const key of STACK_OUTPUTS) {
+        if (typeof input[key] !== "string" || input[key] === "") problems.push(`${key} (a stack output) is missing`);
+    }
+    if (typeof input.apiUrl === "string" && !/^https?:\/\/[^/]+/.test(input.apiUrl)) problems.push(`apiUrl must be an http(s) URL, got ${JSON.stringify(input.apiUrl)}`);
+    if (!AUTH_FLOW_TYPES.includes(input.authFlowType as AuthFlowType)) {
+        problems.push(`authFlowType must be one of ${AUTH_FLOW_TYPES.join(", ")}, got ${JSON.stringify(input.authFlowType)}`);
+    }
+    const endpoints = input.endpoints as Record<string, unknown> | undefined;
+    if (endpoints !== undefined && (typeof endpoints !== "object" || endpoints === null || typeof endpoints.cognitoIdp !== "string" || typeof endpoints.cognitoIdentity !== "string")) {
+        problems.push("endpoints must have cognitoIdp and cognitoIdentity URLs");
+    }
+    if (input.s3Relay !== undefined && (typeof input.s3Relay !== "string" || !/^\/[\w-]+\/$/.test(input.s3Relay))) {
+        problems.push(`s3Relay must be a path like /s3-relay/, got ${JSON.stringify(input.s3Relay)}`);
+    }
+    if (problems.length > 0) throw new Error(`invalid client configuration: ${problems.join("; ")}`);
+    const config: WebClientConfig = {
+        region: input.region as string,
+        userPoolId: input.userPoolId as string,
+        userPoolClientId: input.userPoolClientId as string,
+        identityPoolId: input.identityPoolId as string,
+        apiUrl: input.apiUrl as string,
+        bucketName: input.bucketName as string,
+        authFlowType: input.authFlowType as AuthFlowType,
+    };
+    if (endpoints) config.endpoints = { cognitoIdp: endpoints.cognitoIdp as string, cognitoIdentity: endpoints.cognitoIdentity as string };
+    if (input.s3Relay !== undefined) config.s3Relay = input.s3Relay as string;
+    return config;
+}

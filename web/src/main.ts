@@ -1,0 +1,379 @@
+/**
+ * The reference web client: sign up, confirm the emailed code, sign in, then notes (list, create,
+ * edit with If-Match, delete) and one attachment per note (upload with overwrite protection,
+ * download, remove). Plain DOM; every AWS call goes through Amplify JS v6.
+ */
+import { Amplify } from "aws-amplify";
+import { confirmSignUp, getCurrentUser, resendSignUpCode, signIn, signOut, signUp } from "aws-amplify/auth";
+import { amplifyConfig } from "./amplify";
+import { bucketHost, parseClientConfig, WebClientConfig } from "./config";
+import { downloadAttachment, fileNameOf, removeAttachment, uploadAttachment } from "./files";
+import { ErrorContext, explain } from "./messages";
+import { createNote, deleteNote, getNote, listNotes, Note, updateNote } from "./notes";
+
+const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
+const views = ["#loading", "#sign-in", "#sign-up", "#confirm", "#notes"] as const;
+
+let config: WebClientConfig;
+/** ETag of each note at the version this page last read or wrote (sent back as If-Match). */
+const etags = new Map<string, string>();
+let cursor: string | undefined;
+/** Kept in memory between sign-up and confirmation, to sign in right after. */
+let pending: { email: string; password: string } | undefined;
+
+function show(view: (typeof views)[number]): void {
+    for (const v of views) $(v).hidden = v !== view;
+    $("#sign-out").hidden = view !== "#notes";
+    if (view !== "#notes") $("#who").textContent = "";
+}
+
+function say(text: string, kind: "info" | "error" = "info"): void {
+    const message = $("#message");
+    message.textContent = text;
+    message.className = kind;
+    message.setAttribute("role", kind === "error" ? "alert" : "status");
+    message.hidden = false;
+}
+
+function quiet(): void {
+    $("#message").hidden = true;
+}
+
+/** Shows what went wrong; an expired session goes back to the sign-in form. */
+function fail(error: unknown, context: ErrorContext = {}): void {
+    const { problem, text } = explain(error, context);
+    if (problem === "unknown") console.error(error);
+    say(text, "error");
+    if (problem === "session-expired") {
+        etags.clear();
+        show("#sign-in");
+    }
+}
+
+/** Disables the form's buttons while `work` runs. */
+async function busy(element: HTMLElement, work: () => Promise<void>): Promise<void> {
+    const buttons = [...element.querySelectorAll("button")];
+    buttons.forEach((b) => (b.disabled = true));
+    try {
+        await work();
+    } finally {
+        buttons.forEach((b) => (b.disabled = false));
+    }
+}
+
+function field(form: HTMLFormElement, name: string): string {
+    return (form.elements.namedItem(name) as HTMLInputElement).value;
+}
+
+async function enterNotes(email: string): Promise<void> {
+    $("#who").textContent = email;
+    show("#notes");
+    $("#note-list").replaceChildren();
+    cursor = undefined;
+    await loadMore();
+}
+
+async function loadMore(): Promise<void> {
+    const page = await listNotes(cursor);
+    cursor = page.cursor;
+    for (const note of page.notes) $("#note-list").append(renderNote(note));
+    $("#more").hidden = !cursor;
+}
+
+function button(text: string, onClick: () => Promise<void>, className = ""): HTMLButtonElement {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = text;
+    b.className = className;
+    b.addEventListener("click", () => void onClick());
+    return b;
+}
+
+function renderNote(note: Note): HTMLLIElement {
+    const item = document.createElement("li");
+    item.className = "note";
+    item.dataset.noteId = note.noteId;
+    const replace = (next: Note) => item.replaceWith(renderNote(next));
+    const run = (work: () => Promise<void>, context: ErrorContext = { action: "notes" }) => busy(item, () => work().catch((error) => fail(error, context)));
+
+    const content = document.createElement("p");
+    content.className = "content";
+    content.textContent = note.content;
+    const meta = document.createElement("div");
+    meta.className = "meta";
+    meta.textContent = `Updated ${new Date(note.updatedAt).toLocaleString()} · version ${note.version}`;
+    item.append(content, meta);
+
+    if (note.attachment) {
+        const path = note.attachment;
+        const attachment = document.createElement("div");
+        attachment.className = "attachment";
+        const name = document.createElement("span");
+        name.textContent = `File: ${fileNameOf(path)}`;
+        attachment.append(
+            name,
+            button("Download", () =>
+                run(async () => {
+                    const blob = await downloadAttachment(path);
+                    const link = document.createElement("a");
+                    link.href = URL.createObjectURL(blob);
+                    link.download = fileNameOf(path);
+                    link.click();
+                    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+                    say(`Downloaded ${fileNameOf(path)} (${blob.size.toLocaleString()} bytes).`);
+                }, { action: "files" }),
+            ),
+            button("Remove file", () =>
+                run(async () => {
+                    const { etag } = await current(note.noteId);
+                    const updated = await updateNote(note.noteId, { attachment: null }, etag);
+                    etags.set(note.noteId, updated.etag);
+                    await removeAttachment(path);
+                    say(`Removed ${fileNameOf(path)}.`);
+                    replace(updated.note);
+                }),
+            ),
+        );
+        item.append(attachment);
+    }
+
+    const actions = document.createElement("div");
+    actions.className = "actions";
+    const upload = document.createElement("label");
+    upload.className = "file-button";
+    upload.textContent = note.attachment ? "Replace file" : "Attach file";
+    const input = document.createElement("input");
+    input.type = "file";
+    input.addEventListener("change", () => {
+        const file = input.files?.[0];
+        input.value = "";
+        if (file) void run(() => attach(note, file, replace), { action: "files", file: file.name });
+    });
+    upload.append(input);
+    actions.append(
+        button("Edit", () => run(() => edit(item, note.noteId, replace))),
+        upload,
+        button(
+            "Delete",
+            () =>
+                run(async () => {
+                    const { etag } = await current(note.noteId);
+                    await deleteNote(note.noteId, etag);
+                    etags.delete(note.noteId);
+                    item.remove();
+                    say("Note deleted.");
+                }),
+            "danger",
+        ),
+    );
+    item.append(actions);
+    return item;
+}
+
+/** The ETag this page holds for the note, or the current one (GET) when it has none yet. */
+async function current(noteId: string): Promise<{ etag: string }> {
+    const known = etags.get(noteId);
+    if (known) return { etag: known };
+    const { etag } = await getNote(noteId);
+    etags.set(noteId, etag);
+    return { etag };
+}
+
+/** Opens the note (GET: content and ETag), then saves with If-Match: a change made elsewhere meanwhile answers 412. */
+async function edit(item: HTMLLIElement, noteId: string, replace: (note: Note) => void): Promise<void> {
+    const { note, etag } = await getNote(noteId);
+    etags.set(noteId, etag);
+    const editor = document.createElement("form");
+    editor.className = "editor";
+    const text = document.createElement("textarea");
+    text.name = "content";
+    text.rows = 4;
+    text.value = note.content;
+    const save = document.createElement("button");
+    save.type = "submit";
+    save.textContent = "Save";
+    editor.append(text, save, button("Cancel", async () => replace(note)));
+    editor.addEventListener("submit", (event) => {
+        event.preventDefault();
+        void busy(editor, async () => {
+            try {
+                const updated = await updateNote(noteId, { content: text.value }, etags.get(noteId));
+                etags.set(noteId, updated.etag);
+                quiet();
+                replace(updated.note);
+            } catch (error) {
+                fail(error, { action: "notes" });
+                if (explain(error).problem === "conflict") {
+                    etags.delete(noteId);
+                    editor.append(button("Reload the note", async () => replace((await getNote(noteId)).note)));
+                }
+            }
+        });
+    });
+    item.querySelector(".content")!.replaceWith(editor);
+    text.focus();
+}
+
+/** Uploads the file (never over an existing one), then points the note at it; the old file goes after. */
+async function attach(note: Note, file: File, replace: (note: Note) => void): Promise<void> {
+    const path = await uploadAttachment(note.noteId, file, (fraction) => say(`Uploading ${file.name}: ${Math.round(fraction * 100)}%`));
+    let updated;
+    try {
+        updated = await updateNote(note.noteId, { attachment: path }, (await current(note.noteId)).etag);
+    } catch (error) {
+        await removeAttachment(path).catch(() => undefined);
+        throw error;
+    }
+    etags.set(note.noteId, updated.etag);
+    if (note.attachment && note.attachment !== path) await removeAttachment(note.attachment);
+    say(`Attached ${file.name}.`);
+    replace(updated.note);
+}
+
+function wireForms(): void {
+    for (const link of document.querySelectorAll<HTMLAnchorElement>("[data-show]")) {
+        link.addEventListener("click", (event) => {
+            event.preventDefault();
+            quiet();
+            show(`#${link.dataset.show}` as (typeof views)[number]);
+        });
+    }
+
+    const signInForm = $<HTMLFormElement>("#sign-in");
+    signInForm.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const email = field(signInForm, "email");
+        const password = field(signInForm, "password");
+        void busy(signInForm, async () => {
+            try {
+                const { isSignedIn, nextStep } = await signIn({ username: email, password, options: { authFlowType: config.authFlowType } });
+                if (!isSignedIn && nextStep.signInStep === "CONFIRM_SIGN_UP") {
+                    pending = { email, password };
+                    await resendSignUpCode({ username: email });
+                    $("#confirm-email").textContent = email;
+                    say("Your account is not confirmed yet: we emailed you a new code.");
+                    show("#confirm");
+                    return;
+                }
+                if (!isSignedIn) throw new Error(`Sign-in needs a step this client does not offer: ${nextStep.signInStep}`);
+                quiet();
+                signInForm.reset();
+                await enterNotes(email);
+            } catch (error) {
+                fail(error, { action: "sign-in" });
+            }
+        });
+    });
+
+    const signUpForm = $<HTMLFormElement>("#sign-up");
+    signUpForm.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const email = field(signUpForm, "email");
+        const password = field(signUpForm, "password");
+        void busy(signUpForm, async () => {
+            try {
+                await signUp({ username: email, password, options: { userAttributes: { email } } });
+                pending = { email, password };
+                signUpForm.reset();
+                $("#confirm-email").textContent = email;
+                quiet();
+                show("#confirm");
+            } catch (error) {
+                fail(error, { action: "sign-up" });
+            }
+        });
+    });
+
+    const confirmForm = $<HTMLFormElement>("#confirm");
+    confirmForm.addEventListener("submit", (event) => {
+        event.preventDefault();
+        void busy(confirmForm, async () => {
+            try {
+                await confirmSignUp({ username: pending!.email, confirmationCode: field(confirmForm, "code").trim() });
+                confirmForm.reset();
+                const { email, password } = pending!;
+                pending = undefined;
+                await signIn({ username: email, password, options: { authFlowType: config.authFlowType } });
+                say("Email confirmed. Welcome!");
+                await enterNotes(email);
+            } catch (error) {
+                fail(error, { action: "confirm" });
+            }
+        });
+    });
+    $("#resend").addEventListener("click", () =>
+        void busy(confirmForm, async () => {
+            await resendSignUpCode({ username: pending!.email }).then(
+                () => say("We emailed you a new code."),
+                (error) => fail(error, { action: "confirm" }),
+            );
+        }),
+    );
+
+    const newNote = $<HTMLFormElement>("#new-note");
+    newNote.addEventListener("submit", (event) => {
+        event.preventDefault();
+        void busy(newNote, async () => {
+            try {
+                const { note, etag } = await createNote(field(newNote, "content"));
+                etags.set(note.noteId, etag);
+                newNote.reset();
+                quiet();
+                $("#note-list").prepend(renderNote(note));
+            } catch (error) {
+                fail(error, { action: "notes" });
+            }
+        });
+    });
+    $("#more").addEventListener("click", () => void busy($("#notes"), () => loadMore().catch((error) => fail(error, { action: "notes" }))));
+
+    $("#sign-out").addEventListener("click", () =>
+        void (async () => {
+            await signOut();
+            etags.clear();
+            say("Signed out.");
+            show("#sign-in");
+        })().catch((error) => fail(error)),
+    );
+}
+
+/**
+ * Locally, requests for the bucket's S3 host name must reach the local S3: a service worker
+ * relays them through the web server. The page waits until the worker controls it, or Storage's
+ * first request would go to the real host.
+ */
+async function relayS3(config: WebClientConfig): Promise<void> {
+    if (!config.s3Relay) return;
+    if (!("serviceWorker" in navigator)) throw new Error("This browser offers no service worker here; the local client needs one to reach the local S3.");
+    const query = new URLSearchParams({ host: bucketHost(config), relay: config.s3Relay });
+    await navigator.serviceWorker.register(`s3-relay-sw.js?${query}`, { scope: "./" });
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+        await new Promise((resolve) => navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true }));
+    }
+}
+
+async function main(): Promise<void> {
+    wireForms();
+    try {
+        const response = await fetch("config.json", { cache: "no-store" });
+        if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
+        config = parseClientConfig(await response.json());
+        await relayS3(config);
+        Amplify.configure(amplifyConfig(config));
+    } catch (error) {
+        show("#loading");
+        say(`This client is not configured: ${(error as Error).message}`, "error");
+        return;
+    }
+    let user;
+    try {
+        user = await getCurrentUser();
+    } catch {
+        show("#sign-in");
+        return;
+    }
+    await enterNotes(user.signInDetails?.loginId ?? user.username).catch((error) => fail(error, { action: "notes" }));
+}
+
+void main();

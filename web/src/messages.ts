@@ -1,0 +1,106 @@
+/**
+ * What a person reads when something fails. Amplify's Auth errors carry Cognito's exception name,
+ * Storage errors S3's error code and HTTP status, the notes API calls an `ApiFailure` (status and
+ * the API's message). No imports: the Node tests call this with recorded error shapes.
+ */
+
+export type Problem =
+    | "wrong-code"
+    | "expired-code"
+    | "weak-password"
+    | "account-exists"
+    | "wrong-password"
+    | "not-confirmed"
+    | "session-expired"
+    | "conflict"
+    | "file-exists"
+    | "not-found"
+    | "denied"
+    | "invalid"
+    | "unavailable"
+    | "offline"
+    | "unknown";
+
+export interface Explained {
+    problem: Problem;
+    text: string;
+}
+
+interface ErrorShape {
+    name?: string;
+    message?: string;
+    status?: number;
+    errorType?: string;
+    /** Storage errors (S3). */
+    metadata?: { httpStatusCode?: number };
+    $metadata?: { httpStatusCode?: number };
+}
+
+export interface ErrorContext {
+    /** What the person was doing: the same Cognito error means different things at sign-up and sign-in. */
+    action?: "sign-up" | "confirm" | "sign-in" | "notes" | "files";
+    /** The file, when the failed action was an upload. */
+    file?: string;
+}
+
+export function explain(error: unknown, context: ErrorContext = {}): Explained {
+    const e = (typeof error === "object" && error !== null ? error : { message: String(error) }) as ErrorShape;
+    const name = e.name ?? "";
+    const message = e.message ?? "";
+    const status = e.status ?? e.metadata?.httpStatusCode ?? e.$metadata?.httpStatusCode;
+    const say = (problem: Problem, text: string): Explained => ({ problem, text });
+
+    switch (name) {
+        case "CodeMismatchException":
+            return say("wrong-code", "That code is not the one we emailed. Check the latest email and type the code again.");
+        case "ExpiredCodeException":
+            return say("expired-code", "That code has expired. Ask for a new code and use the latest one.");
+        case "InvalidPasswordException": {
+            // At sign-in it can only mean a wrong password (cognito-local answers a wrong password so).
+            if (context.action === "sign-in") return say("wrong-password", "Incorrect email or password.");
+            // Cognito names the rule that failed: "Password did not conform with policy: Password not long enough".
+            const rule = /policy: (.+?)\.?$/.exec(message)?.[1];
+            return say("weak-password", `Choose a stronger password${rule ? ` (${rule})` : ""}: longer, with upper- and lower-case letters, digits and symbols.`);
+        }
+        case "UsernameExistsException":
+            return say("account-exists", "An account with this email already exists. Sign in instead.");
+        case "UserNotConfirmedException":
+            return say("not-confirmed", "This account is not confirmed yet. Enter the code we emailed you.");
+        case "UserNotFoundException":
+            return say("wrong-password", "Incorrect email or password.");
+        case "NotAuthorizedException":
+            if (/expired|revoked/i.test(message)) return say("session-expired", "Your session has expired. Sign in again.");
+            return say("wrong-password", "Incorrect email or password.");
+        case "SessionExpired":
+        case "UserUnAuthenticatedException":
+        case "NoCredentials":
+        case "ExpiredToken":
+        case "ExpiredTokenException":
+            return say("session-expired", "Your session has expired. Sign in again.");
+        case "PreconditionFailed":
+            return say(
+                "file-exists",
+                `${context.file ? `“${context.file}”` : "This file"} is already stored for this note. Overwrite protection kept the stored file; remove it first to replace it.`,
+            );
+        case "NoSuchKey":
+        case "NotFound":
+            return say("not-found", "That file is no longer there.");
+        case "AccessDenied":
+            return say("denied", "Access denied: you can only use your own files.");
+        case "LimitExceededException":
+        case "TooManyRequestsException":
+            return say("unavailable", "Too many attempts. Wait a minute and try again.");
+        case "NetworkError":
+            return say("offline", "Cannot reach the service. Check your connection and try again.");
+    }
+    if (name === "ApiFailure") {
+        if (status === 412) return say("conflict", "This note was changed elsewhere since you opened it. Your edit was not saved: reload the note to see the latest version.");
+        if (status === 404) return say("not-found", "This note no longer exists.");
+        if (status === 403 && e.errorType === "ExpiredTokenException") return say("session-expired", "Your session has expired. Sign in again.");
+        if (status === 403) return say("denied", "The API refused the request.");
+        if (status === 400) return say("invalid", message);
+        if (status === 503 || status === 429) return say("unavailable", "The service is busy. Try again in a moment.");
+    }
+    if (error instanceof TypeError && /fetch|network/i.test(message)) return say("offline", "Cannot reach the service. Check your connection and try again.");
+    return say("unknown", message || "Something went wrong.");
+}
