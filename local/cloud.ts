@@ -353,9 +353,13 @@ export class LocalCloud {
             case "aws:cognito/userPoolClient:UserPoolClient": {
                 let id: string | undefined = this.state.ids[urn];
                 const existing = id ? await this.userPools!.call("DescribeUserPoolClient", { UserPoolId: inputs.userPoolId, ClientId: id }).catch(() => undefined) : undefined;
-                if (!existing) {
+                const settings = { ExplicitAuthFlows: inputs.explicitAuthFlows, PreventUserExistenceErrors: inputs.preventUserExistenceErrors ?? "LEGACY" };
+                if (existing) {
+                    // As an update would: the client keeps its id and takes the program's settings.
+                    await this.userPools!.call("UpdateUserPoolClient", { UserPoolId: inputs.userPoolId, ClientId: id, ...settings });
+                } else {
                     if (inputs.generateSecret) throw new Error(`UserPoolClient ${name}: clients with a secret are not emulated locally.`);
-                    const client = await this.userPools!.call("CreateUserPoolClient", { UserPoolId: inputs.userPoolId, ClientName: inputs.name ?? name, ExplicitAuthFlows: inputs.explicitAuthFlows });
+                    const client = await this.userPools!.call("CreateUserPoolClient", { UserPoolId: inputs.userPoolId, ClientName: inputs.name ?? name, ...settings });
                     id = client.UserPoolClient.ClientId as string;
                     this.state.ids[urn] = id;
                     this.saveState();

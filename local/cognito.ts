@@ -3,6 +3,7 @@ import { IncomingMessage, Server, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { decodeJwt, importJWK, jwtVerify, SignJWT, type CryptoKey } from "jose";
+import { CognitoIdpError, userPoolRules } from "./cognito-rules";
 import type { CredentialStore, SessionCredentials } from "./credentials";
 import { decide, isKnownAction } from "./iam";
 import type { AdminCredentials, SigningKeyPair } from "./keys";
@@ -23,6 +24,7 @@ function cognitoLocal() {
         CryptoService: require("cognito-local/lib/services/crypto").CryptoService,
         StormDBDataStoreFactory: require("cognito-local/lib/services/dataStore/stormDb").StormDBDataStoreFactory,
         MessageDeliveryService: require("cognito-local/lib/services/messageDelivery/messageDelivery").MessageDeliveryService,
+        selectAppropriateDeliveryMethod: require("cognito-local/lib/services/messageDelivery/deliveryMethod").selectAppropriateDeliveryMethod,
         otp: require("cognito-local/lib/services/otp").otp,
         JwtTokenGenerator: require("cognito-local/lib/services/tokenGenerator").JwtTokenGenerator,
         UserPoolServiceFactoryImpl: require("cognito-local/lib/services/userPoolService").UserPoolServiceFactoryImpl,
@@ -87,17 +89,6 @@ function memberOk(type: (typeof MEMBER_TYPES)[string], value: unknown): boolean 
             return value !== null && typeof value === "object" && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string");
         case "attributes":
             return Array.isArray(value) && value.every((a) => a !== null && typeof a === "object" && typeof a.Name === "string" && (a.Value === undefined || typeof a.Value === "string"));
-    }
-}
-
-/** A Cognito IdP error in the AWS JSON 1.1 format. */
-class CognitoIdpError extends Error {
-    constructor(
-        readonly type: string,
-        message: string,
-        readonly status = 400,
-    ) {
-        super(message);
     }
 }
 
@@ -170,7 +161,7 @@ function serialize(value: unknown): string {
  * - validates request members' types and answers every failure in the service's JSON error format.
  */
 export async function startUserPools(options: UserPoolsOptions): Promise<LocalUserPools> {
-    const { loadConfig, Router, services, errors, CognitoServiceFactoryImpl, CryptoService, StormDBDataStoreFactory, MessageDeliveryService, otp, JwtTokenGenerator, UserPoolServiceFactoryImpl } =
+    const { loadConfig, Router, services, errors, CognitoServiceFactoryImpl, CryptoService, StormDBDataStoreFactory, MessageDeliveryService, selectAppropriateDeliveryMethod, otp, JwtTokenGenerator, UserPoolServiceFactoryImpl } =
         cognitoLocal();
     const log = options.log ?? ((line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`));
     const dir = path.join(options.dataDir, "cognito");
@@ -219,7 +210,9 @@ export async function startUserPools(options: UserPoolsOptions): Promise<LocalUs
             return { AccessToken: await resign(tokens.AccessToken), IdToken: await resign(tokens.IdToken), RefreshToken: await resign(tokens.RefreshToken) };
         },
     };
-    const router = Router({ clock, cognito, config, messages: new services.MessagesService(triggers, new MessageDeliveryService(sender)), otp, tokenGenerator, triggers });
+    const messages = new services.MessagesService(triggers, new MessageDeliveryService(sender));
+    const router = Router({ clock, cognito, config, messages, otp, tokenGenerator, triggers });
+    const rules = userPoolRules({ cognito, messages, otp, clock, selectAppropriateDeliveryMethod }, ctx);
 
     const adminKey: SigningKey = { secretAccessKey: options.admin.secretAccessKey };
     const keys = {
@@ -344,10 +337,12 @@ export async function startUserPools(options: UserPoolsOptions): Promise<LocalUs
             }
             let output: unknown;
             try {
-                output = await router(operation)(ctx, members);
+                const answered = await rules.before(operation, members);
+                output = answered ? answered.output : await router(operation)(ctx, members);
             } catch (error) {
+                if (error instanceof CognitoIdpError) throw error;
                 if (error instanceof errors.UnsupportedError) throw new CognitoIdpError("UnsupportedOperationException", `The local User Pools (cognito-local) do not support ${operation}.`);
-                if (error instanceof errors.CognitoError) throw new CognitoIdpError((error as { code: string }).code, (error as Error).message);
+                if (error instanceof errors.CognitoError) throw rules.translate(operation, error as unknown as { code: string; message: string });
                 throw error;
             }
             reply(res, 200, output ?? {}, cors);

@@ -1,12 +1,17 @@
 import {
     AdminConfirmSignUpCommand,
     AdminGetUserCommand,
+    ChangePasswordCommand,
     CognitoIdentityProviderClient,
+    ConfirmForgotPasswordCommand,
+    ConfirmSignUpCommand,
     CreateUserPoolClientCommand,
     CreateUserPoolCommand,
+    ForgotPasswordCommand,
     GetUserCommand,
     InitiateAuthCommand,
     ListUsersCommand,
+    ResendConfirmationCodeCommand,
     SignUpCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { strict as assert } from "node:assert";
@@ -16,6 +21,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { createLocalJWKSet, decodeProtectedHeader, importJWK, jwtVerify, SignJWT } from "jose";
 import { LocalUserPools, startUserPools } from "../../local/cognito";
+import { passwordPolicyFailure } from "../../local/cognito-rules";
 import { CredentialStore } from "../../local/credentials";
 import { adminCredentials, AdminCredentials, signingKey, SigningKeyPair } from "../../local/keys";
 import { LocalRegistry } from "../../local/registry";
@@ -159,6 +165,133 @@ describe("local User Pools (cognito-local behind the local front)", () => {
             request.end();
         });
         assert.equal(status, 403);
+    });
+
+    describe("what a person meets signing up and in, answered as Cognito answers", () => {
+        /** A client of the same pool with PreventUserExistenceErrors ENABLED, as this program's app client. */
+        let guardedClientId: string;
+        /** A pool whose policy is not the default one: 10 characters, no symbols required. */
+        let relaxedClientId: string;
+        const password = "Passw0rd!Passw0rd";
+        const failure = (type: string, message?: string | RegExp) => (e: any) => {
+            assert.equal(e.name, type, e.message);
+            if (typeof message === "string") assert.equal(e.message, message);
+            else if (message) assert.match(e.message, message);
+            return true;
+        };
+        const codeFor = (username: string) => codes.filter((line) => line.includes(`(${username}): `)).at(-1)?.match(/: (\d{6})$/)?.[1];
+        const signUp = (username: string, pass = password, client = clientId) =>
+            idp().send(new SignUpCommand({ ClientId: client, Username: username, Password: pass, UserAttributes: [{ Name: "email", Value: username }] }));
+        const signIn = (username: string, pass: string, client = clientId) =>
+            idp().send(new InitiateAuthCommand({ ClientId: client, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: username, PASSWORD: pass } }));
+
+        before(async () => {
+            guardedClientId = (await pools.call("CreateUserPoolClient", { UserPoolId: poolId, ClientName: "guarded", ExplicitAuthFlows: ["USER_PASSWORD_AUTH"], PreventUserExistenceErrors: "ENABLED" })).UserPoolClient.ClientId;
+            const relaxed = (await pools.call("CreateUserPool", {
+                PoolName: "relaxed",
+                UsernameAttributes: ["email"],
+                AutoVerifiedAttributes: ["email"],
+                Policies: { PasswordPolicy: { MinimumLength: 10, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: false } },
+            })).UserPool.Id;
+            relaxedClientId = (await pools.call("CreateUserPoolClient", { UserPoolId: relaxed, ClientName: "app" })).UserPoolClient.ClientId;
+        });
+
+        it("names the first rule a password breaks, in Cognito's order and words", () => {
+            const strict = { MinimumLength: 8, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true };
+            const cases: [string, string | undefined][] = [
+                ["Ab1!", "Password not long enough"],
+                ["12341234", "Password must have lowercase characters"],
+                ["password", "Password must have uppercase characters"],
+                ["TestTest", "Password must have numeric characters"],
+                ["Passw0rdPassw0rd", "Password must have symbol characters"],
+                ["Passw0rd Passw0rd", undefined],
+                ["Passw0rd=Passw0rd", undefined],
+                ["Pässw0rd€Pässw0rd", "Password must have symbol characters"],
+            ];
+            for (const [candidate, expected] of cases) assert.equal(passwordPolicyFailure(strict, candidate), expected, candidate);
+            assert.equal(passwordPolicyFailure({ MinimumLength: 6 }, "abcdef"), undefined, "only the rules the policy sets");
+        });
+
+        it("SignUp refuses a password the pool's policy does not allow (InvalidPasswordException), and creates no user", async () => {
+            const username = email();
+            await assert.rejects(signUp(username, "password"), failure("InvalidPasswordException", "Password did not conform with policy: Password must have uppercase characters"));
+            await assert.rejects(signUp(username, "Passw0rd"), failure("InvalidPasswordException", "Password did not conform with policy: Password must have symbol characters"));
+            await assert.rejects(signUp(username, "Sh0rt!"), failure("InvalidPasswordException", "Password did not conform with policy: Password not long enough"));
+            await assert.rejects(idp(admin).send(new AdminGetUserCommand({ UserPoolId: poolId, Username: username })), failure("UserNotFoundException"));
+            assert.equal(codeFor(username), undefined, "a code was sent for a refused sign-up");
+            // Each pool's own policy: 10 characters, no symbol needed.
+            await assert.rejects(signUp(email(), "Passw0rd!", relaxedClientId), failure("InvalidPasswordException", "Password did not conform with policy: Password not long enough"));
+            await signUp(email(), "Passw0rdXY", relaxedClientId);
+        });
+
+        it("SignUp with an email that has an account: UsernameExistsException with Cognito's message", async () => {
+            const username = email();
+            await signUp(username);
+            await assert.rejects(signUp(username), failure("UsernameExistsException", "An account with the given email already exists."));
+        });
+
+        it("ChangePassword and ConfirmForgotPassword hold the new password to the policy; a wrong old password is NotAuthorizedException", async () => {
+            const { username, accessToken } = await signedIn();
+            await assert.rejects(idp().send(new ChangePasswordCommand({ AccessToken: accessToken, PreviousPassword: password, ProposedPassword: "short" })), failure("InvalidPasswordException", "Password does not conform to policy: Password not long enough"));
+            await assert.rejects(idp().send(new ChangePasswordCommand({ AccessToken: accessToken, PreviousPassword: "Wr0ng!Passw0rd", ProposedPassword: "N3w!Passw0rd" })), failure("NotAuthorizedException", "Incorrect username or password."));
+            await idp().send(new ForgotPasswordCommand({ ClientId: clientId, Username: username }));
+            const code = codeFor(username)!;
+            await assert.rejects(
+                idp().send(new ConfirmForgotPasswordCommand({ ClientId: clientId, Username: username, ConfirmationCode: code, Password: "nouppercase1!" })),
+                failure("InvalidPasswordException", "Password does not conform to policy: Password must have uppercase characters"),
+            );
+            await signIn(username, password);
+        });
+
+        it("a wrong password at sign-in: NotAuthorizedException \"Incorrect username or password.\"", async () => {
+            const { username } = await signedIn();
+            for (const client of [clientId, guardedClientId]) await assert.rejects(signIn(username, "Wr0ng!Passw0rd", client), failure("NotAuthorizedException", "Incorrect username or password."));
+        });
+
+        it("a user that does not exist: the same answer with PreventUserExistenceErrors ENABLED, UserNotFoundException without", async () => {
+            const nobody = email();
+            await assert.rejects(signIn(nobody, password, guardedClientId), failure("NotAuthorizedException", "Incorrect username or password."));
+            await assert.rejects(signIn(nobody, password, clientId), failure("UserNotFoundException", "User does not exist."));
+            for (const command of [new ResendConfirmationCodeCommand({ ClientId: guardedClientId, Username: nobody }), new ForgotPasswordCommand({ ClientId: guardedClientId, Username: nobody })]) {
+                const answer = await idp().send(command as any);
+                assert.deepEqual((answer as any).CodeDeliveryDetails, { AttributeName: "email", DeliveryMedium: "EMAIL", Destination: nobody });
+            }
+            assert.equal(codeFor(nobody), undefined, "a code was sent to nobody");
+            await assert.rejects(idp().send(new ResendConfirmationCodeCommand({ ClientId: clientId, Username: nobody })), failure("UserNotFoundException", "Username/client id combination not found."));
+            await assert.rejects(idp().send(new ConfirmSignUpCommand({ ClientId: guardedClientId, Username: nobody, ConfirmationCode: "123456" })), failure("CodeMismatchException"));
+        });
+
+        it("an unconfirmed user's sign-in: UserNotConfirmedException whatever the password", async () => {
+            const username = email();
+            await signUp(username);
+            for (const attempt of [password, "Wr0ng!Passw0rd"]) await assert.rejects(signIn(username, attempt, guardedClientId), failure("UserNotConfirmedException", "User is not confirmed."));
+        });
+
+        it("ResendConfirmationCode sends a new code: it confirms the account, the first one no longer does", async () => {
+            const username = email();
+            await signUp(username);
+            const first = codeFor(username)!;
+            const resent = await idp().send(new ResendConfirmationCodeCommand({ ClientId: guardedClientId, Username: username }));
+            assert.deepEqual(resent.CodeDeliveryDetails, { AttributeName: "email", DeliveryMedium: "EMAIL", Destination: username });
+            const second = codeFor(username)!;
+            assert.match(second, /^\d{6}$/);
+            if (second !== first) {
+                await assert.rejects(idp().send(new ConfirmSignUpCommand({ ClientId: clientId, Username: username, ConfirmationCode: first })), failure("CodeMismatchException", "Invalid verification code provided, please try again."));
+            }
+            await idp().send(new ConfirmSignUpCommand({ ClientId: clientId, Username: username, ConfirmationCode: second }));
+            await signIn(username, password);
+            await assert.rejects(idp().send(new ResendConfirmationCodeCommand({ ClientId: clientId, Username: username })), failure("InvalidParameterException", "User is already confirmed."));
+        });
+
+        it("ConfirmSignUp: a wrong code and a second confirmation get Cognito's errors", async () => {
+            const username = email();
+            await signUp(username);
+            const code = codeFor(username)!;
+            const wrong = code === "000000" ? "111111" : "000000";
+            await assert.rejects(idp().send(new ConfirmSignUpCommand({ ClientId: clientId, Username: username, ConfirmationCode: wrong })), failure("CodeMismatchException", "Invalid verification code provided, please try again."));
+            await idp().send(new ConfirmSignUpCommand({ ClientId: clientId, Username: username, ConfirmationCode: code }));
+            await assert.rejects(idp().send(new ConfirmSignUpCommand({ ClientId: clientId, Username: username, ConfirmationCode: code })), failure("NotAuthorizedException", "User cannot be confirmed. Current status is CONFIRMED"));
+        });
     });
 
     it("creates pools and clients over HTTP for the admin, as the SDK calls them", async () => {

@@ -6,6 +6,7 @@ import {
     CreateUserPoolCommand,
     InitiateAuthCommand,
     SignUpCommand,
+    UpdateUserPoolClientCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { strict as assert } from "node:assert";
@@ -159,6 +160,17 @@ describe("local cloud end to end (npm start in a child process)", function () {
         assert.equal((await getId({ [realKey]: goodToken })).IdentityId, IdentityId, "the identity id is stable per user");
     });
 
+    /** A sign-in for an email with no account, as the stack's app client answers it. */
+    const signInNobody = () =>
+        new CognitoIdentityProviderClient({ region: cloud.outputs.region, endpoint: cloud.outputs.endpoints.cognitoIdp }).send(
+            new InitiateAuthCommand({ AuthFlow: "USER_PASSWORD_AUTH", ClientId: cloud.outputs.userPoolClientId, AuthParameters: { USERNAME: `nobody-${Date.now()}@example.com`, PASSWORD: newPassword() } }),
+        );
+    const incorrect = (error: any) => error.name === "NotAuthorizedException" && error.message === "Incorrect username or password.";
+
+    it("answers a sign-in for an unknown email as the stack's app client is set (PreventUserExistenceErrors: ENABLED)", async () => {
+        await assert.rejects(signInNobody(), incorrect);
+    });
+
     it("refuses a second local cloud on the same data directory and leaves the first one serving", async () => {
         await assert.rejects(startLocalCloudProcess(dataDir, [], 20_000, false), /Another local cloud \(pid \d+\) is using/);
         const list = await client.api(await client.newUser("still"), "GET", "/notes");
@@ -175,6 +187,11 @@ describe("local cloud end to end (npm start in a child process)", function () {
         assert.equal(created.status, 201, created.text);
         const key = `private/${user.identityId}/kept.txt`;
         await client.s3(user).send(new PutObjectCommand({ Bucket: cloud.outputs.bucketName, Key: key, Body: "kept" }));
+
+        // A client whose settings drifted (as one made before the program set them) takes the program's again at start.
+        const admin = new CognitoIdentityProviderClient({ region: cloud.outputs.region, endpoint: cloud.outputs.endpoints.cognitoIdp, credentials: cloud.adminCredentials });
+        await admin.send(new UpdateUserPoolClientCommand({ UserPoolId: cloud.outputs.userPoolId, ClientId: cloud.outputs.userPoolClientId, PreventUserExistenceErrors: "LEGACY" }));
+        await assert.rejects(signInNobody(), (error: any) => error.name === "UserNotFoundException");
 
         const before = cloud.outputs;
         assert.equal(await cloud.stop("SIGTERM"), 0, "the local cloud stops cleanly on SIGTERM");
@@ -193,5 +210,6 @@ describe("local cloud end to end (npm start in a child process)", function () {
         assert.equal(note.json().content, "survives restarts");
         const file = await client.s3(back).send(new GetObjectCommand({ Bucket: cloud.outputs.bucketName, Key: key }));
         assert.equal(await file.Body!.transformToString(), "kept");
+        await assert.rejects(signInNobody(), incorrect);
     });
 });
