@@ -12,31 +12,12 @@ import { localClientConfig } from "../../web/local";
 import { WebServer } from "../../web/server";
 import { LocalCloudProcess, startLocalCloudProcess } from "../support/local-cloud";
 import { DEPLOYED_STACK_OUTPUTS } from "../support/stack-outputs";
-import { confirmationCode, freePort, launchChromium, PreflightRecorder, TlsForwarder } from "./support";
+import { confirmationCode, confirmationCodes, freePort, launchChromium, PreflightRecorder, TlsForwarder } from "./support";
 
 /** The origins the page and the reference client run at: the stack's default corsAllowedOrigins. */
 const PAGE_ORIGIN = "http://localhost:3000";
 const CLIENT_ORIGIN = "http://localhost:5173";
 const MiB = 1024 * 1024;
-
-/**
- * Steps that need local-cloud behaviour from other work can be left out by group, so that the rest
- * runs meanwhile: NOTES_BROWSER_LEAVE_OUT=s3,password-policy. `s3`: Storage against the local S3
- * front (virtual-hosted addressing of `<bucket>.s3.<region>.amazonaws.com`, `response-*` parameters,
- * `If-None-Match: *`, and `If-None-Match` among the bucket's CORS allowed headers).
- * `password-policy`: the local User Pool refusing a password its policy does not allow. The run
- * prints every step it left out.
- */
-const GROUPS = ["s3", "password-policy"] as const;
-const LEAVE_OUT = new Set((process.env.NOTES_BROWSER_LEAVE_OUT ?? "").split(",").map((g) => g.trim()).filter(Boolean));
-for (const group of LEAVE_OUT) if (!(GROUPS as readonly string[]).includes(group)) throw new Error(`NOTES_BROWSER_LEAVE_OUT: unknown group ${group}; groups: ${GROUPS.join(", ")}`);
-const leftOut: string[] = [];
-/** `it` for a step of `group`, or a note that it was left out. */
-function step(group: (typeof GROUPS)[number]): (title: string, fn: Mocha.Func | Mocha.AsyncFunc) => void {
-    return (title, fn) => (LEAVE_OUT.has(group) ? leftOut.push(`[${group}] ${title}`) : it(title, fn));
-}
-const s3Step = step("s3");
-const passwordPolicyStep = step("password-policy");
 
 /** The test page: Amplify's public APIs and the README's configuration on `globalThis.notes`. */
 async function bundleTestPage(): Promise<Map<string, Uint8Array>> {
@@ -95,7 +76,6 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
         await Promise.all([cloud?.stop(), tls?.close(), pageServer?.close()]);
         rmSync(dataDir, { recursive: true, force: true });
         process.stdout.write(`\n      browser suite: ${((Date.now() - started) / 1000).toFixed(1)} s wall time, Chromium and the local cloud's start included\n`);
-        if (leftOut.length > 0) process.stdout.write(`      left out (NOTES_BROWSER_LEAVE_OUT=${[...LEAVE_OUT].join(",")}): ${leftOut.length} steps\n${leftOut.map((t) => `        ${t}\n`).join("")}`);
     });
 
     describe("a page using Amplify's public APIs with the README's configuration", () => {
@@ -205,12 +185,12 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             assert.equal(unsigned?.status, 403);
         });
 
-        s3Step("uploadData: a single-part upload to private/<identity id>/", async () => {
+        it("uploadData: a single-part upload to private/<identity id>/", async () => {
             const result = await evaluate(async (n, text) => n.storage.uploadData({ path: ({ identityId }: { identityId: string }) => `private/${identityId}/hello.txt`, data: text, options: { contentType: "text/plain" } }).result, small);
             assert.equal(result.path, `private/${identityId}/hello.txt`);
         });
 
-        s3Step("uploadData: a 12 MiB multipart upload, with progress", async () => {
+        it("uploadData: a 12 MiB multipart upload, with progress", async () => {
             const result = await evaluate(async (n, size) => {
                 const bytes = new Uint8Array(size);
                 for (let i = 0; i < size; i += 65536) crypto.getRandomValues(bytes.subarray(i, Math.min(i + 65536, size)));
@@ -224,7 +204,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             bigHash = result.hash;
         });
 
-        s3Step("uploadData with preventOverwrite refuses an existing key (412 PreconditionFailed) and accepts a new one", async () => {
+        it("uploadData with preventOverwrite refuses an existing key (412 PreconditionFailed) and accepts a new one", async () => {
             const refused = await evaluate(async (n) => n.failure(n.storage.uploadData({ path: ({ identityId }: { identityId: string }) => `private/${identityId}/hello.txt`, data: "overwrite", options: { preventOverwrite: true } }).result), null);
             assert.equal(refused?.name, "PreconditionFailed");
             assert.equal(refused?.status, 412);
@@ -232,12 +212,12 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             assert.equal(fresh, `private/${identityId}/fresh.txt`);
         });
 
-        s3Step("list shows the caller's files with their sizes", async () => {
+        it("list shows the caller's files with their sizes", async () => {
             const items = await evaluate(async (n) => (await n.storage.list({ path: ({ identityId }: { identityId: string }) => `private/${identityId}/` })).items.map((i: { path: string; size?: number }) => [i.path, i.size]), null);
             assert.deepEqual(new Map(items), new Map([[`private/${identityId}/big.bin`, 12 * MiB], [`private/${identityId}/fresh.txt`, 3], [`private/${identityId}/hello.txt`, small.length]]));
         });
 
-        s3Step("getUrl gives a presigned URL the page can fetch", async () => {
+        it("getUrl gives a presigned URL the page can fetch", async () => {
             const fetched = await evaluate(async (n) => {
                 const { url } = await n.storage.getUrl({ path: ({ identityId }: { identityId: string }) => `private/${identityId}/hello.txt`, options: { validateObjectExistence: true } });
                 const response = await fetch(url);
@@ -246,7 +226,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             assert.deepEqual(fetched, { host: bucketHost(config), status: 200, text: small });
         });
 
-        s3Step("downloadData returns the bytes that were uploaded (both files)", async () => {
+        it("downloadData returns the bytes that were uploaded (both files)", async () => {
             const downloaded = await evaluate(async (n) => {
                 const text = await (await n.storage.downloadData({ path: ({ identityId }: { identityId: string }) => `private/${identityId}/hello.txt` }).result).body.text();
                 const big = await (await n.storage.downloadData({ path: ({ identityId }: { identityId: string }) => `private/${identityId}/big.bin` }).result).body.blob();
@@ -255,7 +235,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             assert.deepEqual(downloaded, { text: small, hash: bigHash });
         });
 
-        s3Step("getProperties reports size, content type and ETag", async () => {
+        it("getProperties reports size, content type and ETag", async () => {
             const properties = await evaluate(async (n) => {
                 const p = await n.storage.getProperties({ path: ({ identityId }: { identityId: string }) => `private/${identityId}/hello.txt` });
                 return { size: p.size, contentType: p.contentType, eTag: p.eTag };
@@ -265,19 +245,19 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             assert.match(properties.eTag ?? "", /^"[0-9a-f]{32}"$/);
         });
 
-        s3Step("remove deletes a file; getProperties then answers NotFound", async () => {
+        it("remove deletes a file; getProperties then answers NotFound", async () => {
             await evaluate(async (n) => n.storage.remove({ path: ({ identityId }: { identityId: string }) => `private/${identityId}/hello.txt` }), null);
             const gone = await evaluate(async (n) => n.failure(n.storage.getProperties({ path: ({ identityId }: { identityId: string }) => `private/${identityId}/hello.txt` })), null);
             assert.equal(gone?.name, "NotFound");
         });
 
-        s3Step("refuses an upload to another identity's prefix (403 AccessDenied)", async () => {
+        it("refuses an upload to another identity's prefix (403 AccessDenied)", async () => {
             const refused = await evaluate(async (n, other) => n.failure(n.storage.uploadData({ path: `private/${other}/intrusion.txt`, data: "x" }).result), `us-east-1:${randomUUID()}`);
             assert.equal(refused?.name, "AccessDenied");
             assert.equal(refused?.status, 403);
         });
 
-        s3Step("sent Storage's requests to the bucket's real host name, through the browser's CORS preflights", () => {
+        it("sent Storage's requests to the bucket's real host name, through the browser's CORS preflights", () => {
             assert.ok(tls.forwarded > 0, "no connection reached the S3 host name");
             assert.deepEqual(tls.refused, [], "connections to other AWS host names");
             const s3 = preflights.preflights.filter((p) => new URL(p.url).host === bucketHost(config));
@@ -351,7 +331,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             assert.equal(new URL(worker).searchParams.get("host"), bucketHost(config));
         });
 
-        passwordPolicyStep("refuses a weak password at sign-up with a clear message", async () => {
+        it("refuses a weak password at sign-up with a clear message", async () => {
             await page.getByRole("link", { name: "Create one" }).click();
             const form = page.locator("#sign-up");
             await form.getByLabel("Email").fill(email);
@@ -361,7 +341,6 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
         });
 
         it("signs up; a wrong code gets a clear message", async () => {
-            if (await page.getByRole("link", { name: "Create one" }).isVisible()) await page.getByRole("link", { name: "Create one" }).click();
             const form = page.locator("#sign-up");
             await form.getByLabel("Email").fill(email);
             await form.getByLabel("Password").fill(password);
@@ -373,11 +352,24 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             await message(/That code is not the one we emailed/);
         });
 
-        it("confirms with the emailed code and lands on the notes, signed in", async () => {
-            const code = confirmationCode(cloud.output(), email);
-            assert.ok(code, `no confirmation code for ${email}`);
-            await page.getByLabel("Code").fill(code);
+        it("comes back unconfirmed and mistypes the password: gets a new code, confirms, then is asked for the password again", async () => {
+            const codesBefore = confirmationCodes(cloud.output(), email).length;
+            await page.reload();
+            const form = page.locator("#sign-in");
+            await form.getByLabel("Email").fill(email);
+            await form.getByLabel("Password").fill("not-the-password-1A!");
+            await form.getByRole("button", { name: "Sign in" }).click();
+            await message(/Your account is not confirmed yet: we emailed you a new code/);
+            assert.deepEqual(await visibleViews(), ["#confirm"]);
+            const codes = confirmationCodes(cloud.output(), email);
+            assert.equal(codes.length, codesBefore + 1, "the local User Pool sent no new code");
+            await page.getByLabel("Code").fill(codes.at(-1)!);
             await page.getByRole("button", { name: "Confirm" }).click();
+            await message(/Your email is confirmed\. Incorrect email or password\./);
+            assert.deepEqual(await visibleViews(), ["#sign-in"]);
+            assert.equal(await form.getByLabel("Email").inputValue(), email);
+            await form.getByLabel("Password").fill(password);
+            await form.getByRole("button", { name: "Sign in" }).click();
             await page.getByLabel("New note").waitFor();
             assert.equal(await page.locator("#who").textContent(), email);
             assert.deepEqual(await visibleViews(), ["#notes"]);
@@ -399,7 +391,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             assert.equal(await notes().count(), 2);
         });
 
-        s3Step("attaches a file, and says so when the same file is sent again (overwrite protection)", async () => {
+        it("attaches a file, and says so when the same file is sent again (overwrite protection)", async () => {
             await (await note("Quarterly report")).locator("input[type=file]").setInputFiles(report);
             await message(/Attached report\.txt/);
             await notes().filter({ hasText: "Quarterly report" }).locator(".attachment", { hasText: "report.txt" }).waitFor();
@@ -408,7 +400,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             await message(/“report\.txt” is already stored for this note\. Overwrite protection kept the stored file/);
         });
 
-        s3Step("downloads the attachment", async () => {
+        it("downloads the attachment", async () => {
             const [download] = await Promise.all([page.waitForEvent("download"), notes().filter({ hasText: "Quarterly report" }).getByRole("button", { name: "Download" }).click()]);
             assert.equal(download.suggestedFilename(), "report.txt");
             const stream = await download.createReadStream();
@@ -437,7 +429,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             await other.close();
         });
 
-        s3Step("removes the file", async () => {
+        it("removes the file", async () => {
             await (await note("Quarterly report")).getByRole("button", { name: "Remove file" }).click();
             await message(/Removed report\.txt/);
             assert.equal(await notes().filter({ hasText: "Quarterly report" }).locator(".attachment").count(), 0);
@@ -477,7 +469,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             await page.getByRole("heading", { name: "Sign in" }).waitFor();
         });
 
-        s3Step("sent its S3 requests through the service worker and the web server's relay, never to the S3 host name", () => {
+        it("sent its S3 requests through the service worker and the web server's relay, never to the S3 host name", () => {
             assert.ok(s3Responses.length >= 4, `only ${s3Responses.length} S3 responses: ${JSON.stringify(s3Responses)}`);
             assert.deepEqual(s3Responses.filter((r) => !r.fromServiceWorker), [], "S3 answers that did not come from the service worker");
             assert.equal(tls.forwarded, forwardedBefore, "the reference client reached the S3 host name directly");

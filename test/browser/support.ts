@@ -170,10 +170,14 @@ export class PreflightRecorder {
     }
 }
 
-/** The confirmation code the local cloud printed for `email` (the last one, after a resend). */
-export function confirmationCode(output: string, email: string): string | undefined {
+/** Every confirmation code the local cloud printed for `email`, oldest first. */
+export function confirmationCodes(output: string, email: string): string[] {
     const escaped = email.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     // `[cognito] confirmation code for <username> (<email>): <code>`; the username is a uuid when users sign in with their email.
-    const matches = [...output.matchAll(new RegExp(`\\[cognito\\] confirmation code for \\S+ \\(${escaped}\\): (\\d+)`, "g"))];
-    return matches.at(-1)?.[1];
+    return [...output.matchAll(new RegExp(`\\[cognito\\] confirmation code for \\S+ \\(${escaped}\\): (\\d+)`, "g"))].map((m) => m[1]);
+}
+
+/** The confirmation code the local cloud printed for `email` (the last one, after a resend). */
+export function confirmationCode(output: string, email: string): string | undefined {
+    return confirmationCodes(output, email).at(-1);
 }

@@ -8,7 +8,7 @@ const apiFailure = (status: number, message = "", errorType?: string) => Object.
 
 describe("reference client's messages (web/src/messages.ts)", () => {
     it("says a confirmation code is wrong or expired", () => {
-        assert.deepEqual(explain(authError("CodeMismatchException", "Invalid verification code provided, please try again."), { action: "confirm" }), {
+        assert.deepEqual(explain(authError("CodeMismatchException", "Invalid verification code provided, please try again.")), {
             problem: "wrong-code",
             text: "That code is not the one we emailed. Check the latest email and type the code again.",
         });
@@ -16,14 +16,14 @@ describe("reference client's messages (web/src/messages.ts)", () => {
     });
 
     it("asks for a stronger password at sign-up, naming the rule Cognito reports", () => {
-        const weak = explain(authError("InvalidPasswordException", "Password did not conform with policy: Password not long enough"), { action: "sign-up" });
+        const weak = explain(authError("InvalidPasswordException", "Password did not conform with policy: Password not long enough"));
         assert.equal(weak.problem, "weak-password");
         assert.equal(weak.text, "Choose a stronger password (Password not long enough): longer, with upper- and lower-case letters, digits and symbols.");
     });
 
-    it("says 'incorrect email or password' for a wrong password at sign-in, whichever exception the pool answers with", () => {
-        for (const error of [authError("NotAuthorizedException", "Incorrect username or password."), authError("InvalidPasswordException", "Invalid password"), authError("UserNotFoundException")]) {
-            assert.deepEqual(explain(error, { action: "sign-in" }), { problem: "wrong-password", text: "Incorrect email or password." });
+    it("says 'incorrect email or password' for a wrong password or an unknown user at sign-in, with or without user existence errors", () => {
+        for (const error of [authError("NotAuthorizedException", "Incorrect username or password."), authError("UserNotFoundException", "User does not exist.")]) {
+            assert.deepEqual(explain(error), { problem: "wrong-password", text: "Incorrect email or password." });
         }
     });
 
@@ -41,13 +41,13 @@ describe("reference client's messages (web/src/messages.ts)", () => {
     });
 
     it("explains a 412 from the API as a change made elsewhere", () => {
-        const conflict = explain(apiFailure(412, "The note has changed since the given If-Match version; fetch it again"), { action: "notes" });
+        const conflict = explain(apiFailure(412, "The note has changed since the given If-Match version; fetch it again"));
         assert.equal(conflict.problem, "conflict");
         assert.match(conflict.text, /changed elsewhere since you opened it\. Your edit was not saved/);
     });
 
     it("says a file sent twice was kept by overwrite protection, naming the file", () => {
-        assert.deepEqual(explain(storageError("PreconditionFailed", 412), { action: "files", file: "report.pdf" }), {
+        assert.deepEqual(explain(storageError("PreconditionFailed", 412), { file: "report.pdf" }), {
             problem: "file-exists",
             text: "“report.pdf” is already stored for this note. Overwrite protection kept the stored file; remove it first to replace it.",
         });

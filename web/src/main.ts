@@ -94,7 +94,7 @@ function renderNote(note: Note): HTMLLIElement {
     item.className = "note";
     item.dataset.noteId = note.noteId;
     const replace = (next: Note) => item.replaceWith(renderNote(next));
-    const run = (work: () => Promise<void>, context: ErrorContext = { action: "notes" }) => busy(item, () => work().catch((error) => fail(error, context)));
+    const run = (work: () => Promise<void>, context: ErrorContext = {}) => busy(item, () => work().catch((error) => fail(error, context)));
 
     const content = document.createElement("p");
     content.className = "content";
@@ -121,7 +121,7 @@ function renderNote(note: Note): HTMLLIElement {
                     link.click();
                     setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
                     say(`Downloaded ${fileNameOf(path)} (${blob.size.toLocaleString()} bytes).`);
-                }, { action: "files" }),
+                }),
             ),
             button("Remove file", () =>
                 run(async () => {
@@ -147,7 +147,7 @@ function renderNote(note: Note): HTMLLIElement {
     input.addEventListener("change", () => {
         const file = input.files?.[0];
         input.value = "";
-        if (file) void run(() => attach(note, file, replace), { action: "files", file: file.name });
+        if (file) void run(() => attach(note, file, replace), { file: file.name });
     });
     upload.append(input);
     actions.append(
@@ -202,7 +202,7 @@ async function edit(item: HTMLLIElement, noteId: string, replace: (note: Note) =
                 quiet();
                 replace(updated.note);
             } catch (error) {
-                fail(error, { action: "notes" });
+                fail(error);
                 if (explain(error).problem === "conflict") {
                     etags.delete(noteId);
                     editor.append(button("Reload the note", async () => replace((await getNote(noteId)).note)));
@@ -260,7 +260,7 @@ function wireForms(): void {
                 signInForm.reset();
                 await enterNotes(email);
             } catch (error) {
-                fail(error, { action: "sign-in" });
+                fail(error);
             }
         });
     });
@@ -279,7 +279,7 @@ function wireForms(): void {
                 quiet();
                 show("#confirm");
             } catch (error) {
-                fail(error, { action: "sign-up" });
+                fail(error);
             }
         });
     });
@@ -288,24 +288,33 @@ function wireForms(): void {
     confirmForm.addEventListener("submit", (event) => {
         event.preventDefault();
         void busy(confirmForm, async () => {
+            const { email, password } = pending!;
             try {
-                await confirmSignUp({ username: pending!.email, confirmationCode: field(confirmForm, "code").trim() });
-                confirmForm.reset();
-                const { email, password } = pending!;
-                pending = undefined;
-                await signIn({ username: email, password, options: { authFlowType: config.authFlowType } });
-                say("Email confirmed. Welcome!");
-                await enterNotes(email);
+                await confirmSignUp({ username: email, confirmationCode: field(confirmForm, "code").trim() });
             } catch (error) {
-                fail(error, { action: "confirm" });
+                fail(error);
+                return;
             }
+            confirmForm.reset();
+            pending = undefined;
+            try {
+                await signIn({ username: email, password, options: { authFlowType: config.authFlowType } });
+            } catch (error) {
+                // Cognito sends an unconfirmed account here whatever password was typed at sign-in: a wrong one fails only now.
+                say(`Your email is confirmed. ${explain(error).text}`, "error");
+                (signInForm.elements.namedItem("email") as HTMLInputElement).value = email;
+                show("#sign-in");
+                return;
+            }
+            say("Email confirmed. Welcome!");
+            await enterNotes(email).catch((error) => fail(error));
         });
     });
     $("#resend").addEventListener("click", () =>
         void busy(confirmForm, async () => {
             await resendSignUpCode({ username: pending!.email }).then(
                 () => say("We emailed you a new code."),
-                (error) => fail(error, { action: "confirm" }),
+                (error) => fail(error),
             );
         }),
     );
@@ -321,11 +330,11 @@ function wireForms(): void {
                 quiet();
                 $("#note-list").prepend(renderNote(note));
             } catch (error) {
-                fail(error, { action: "notes" });
+                fail(error);
             }
         });
     });
-    $("#more").addEventListener("click", () => void busy($("#notes"), () => loadMore().catch((error) => fail(error, { action: "notes" }))));
+    $("#more").addEventListener("click", () => void busy($("#notes"), () => loadMore().catch((error) => fail(error))));
 
     $("#sign-out").addEventListener("click", () =>
         void (async () => {
@@ -373,7 +382,7 @@ async function main(): Promise<void> {
         show("#sign-in");
         return;
     }
-    await enterNotes(user.signInDetails?.loginId ?? user.username).catch((error) => fail(error, { action: "notes" }));
+    await enterNotes(user.signInDetails?.loginId ?? user.username).catch((error) => fail(error));
 }
 
 void main();

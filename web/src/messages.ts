@@ -37,8 +37,6 @@ interface ErrorShape {
 }
 
 export interface ErrorContext {
-    /** What the person was doing: the same Cognito error means different things at sign-up and sign-in. */
-    action?: "sign-up" | "confirm" | "sign-in" | "notes" | "files";
     /** The file, when the failed action was an upload. */
     file?: string;
 }
@@ -56,8 +54,6 @@ export function explain(error: unknown, context: ErrorContext = {}): Explained {
         case "ExpiredCodeException":
             return say("expired-code", "That code has expired. Ask for a new code and use the latest one.");
         case "InvalidPasswordException": {
-            // At sign-in it can only mean a wrong password (cognito-local answers a wrong password so).
-            if (context.action === "sign-in") return say("wrong-password", "Incorrect email or password.");
             // Cognito names the rule that failed: "Password did not conform with policy: Password not long enough".
             const rule = /policy: (.+?)\.?$/.exec(message)?.[1];
             return say("weak-password", `Choose a stronger password${rule ? ` (${rule})` : ""}: longer, with upper- and lower-case letters, digits and symbols.`);
