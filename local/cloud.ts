@@ -124,7 +124,8 @@ export class LocalCloud {
         if (this.options.reset) {
             for (const entry of readdirSync(dataDir)) if (entry !== LOCK_FILE) rmSync(path.join(dataDir, entry), { recursive: true, force: true });
         }
-        this.key = await signingKey(dataDir);
+        // Made on the thread pool on a first start, while the program loads.
+        const key = signingKey(dataDir).then((key) => (this.key = key));
         const admin = adminCredentials(dataDir);
         // Whoever waits for outputs.json must not pick up the previous run's ports.
         rmSync(path.join(dataDir, "outputs.json"), { force: true });
@@ -136,18 +137,20 @@ export class LocalCloud {
         // resource waits for them before it is provisioned.
         this.emulators = Promise.all([
             this.startDynamo(),
-            startUserPools({
-                dataDir,
-                port: this.port(3),
-                region: this.registry.region,
-                accountId: this.registry.accountId,
-                signingKey: this.key,
-                admin,
-                store: this.store,
-                registry: this.registry,
-                onCode: this.print,
-                log: this.options.log,
-            }),
+            key.then((signingKey) =>
+                startUserPools({
+                    dataDir,
+                    port: this.port(3),
+                    region: this.registry.region,
+                    accountId: this.registry.accountId,
+                    signingKey,
+                    admin,
+                    store: this.store,
+                    registry: this.registry,
+                    onCode: this.print,
+                    log: this.options.log,
+                }),
+            ),
             (this.s3 = new LocalS3({ dataDir, registry: this.registry, store: this.store, log: this.options.log })).listen(this.port(1)),
         ]).then(async ([dynamoPort, userPools, s3Port]) => {
             this.userPools = userPools;

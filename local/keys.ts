@@ -1,6 +1,7 @@
-import { generateKeyPairSync, randomBytes, type JsonWebKey } from "node:crypto";
+import { generateKeyPair, randomBytes, type JsonWebKey } from "node:crypto";
 import { chmodSync, lstatSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import { calculateJwkThumbprint } from "jose";
 
 /**
@@ -28,20 +29,16 @@ export interface SigningKeyPair {
 }
 
 /**
- * Reads a secret file of the data directory, or creates it with `create()` on first start. The
- * file must be a regular file (not a link someone planted); looser permissions are tightened.
+ * Reads a secret file of the data directory; undefined when it does not exist yet. The file must
+ * be a regular file (not a link someone planted); looser permissions are tightened.
  */
-function ownerOnly<T>(dataDir: string, name: string, create: () => T): T {
+function readOwnerOnly<T>(dataDir: string, name: string): T | undefined {
     const file = path.join(dataDir, name);
     let stat;
     try {
         stat = lstatSync(file);
     } catch {
-        const value = create();
-        const temporary = `${file}.${randomBytes(6).toString("hex")}.tmp`;
-        writeFileSync(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, flag: "wx" });
-        renameSync(temporary, file);
-        return value;
+        return undefined;
     }
     if (!stat.isFile()) throw new Error(`${file} is not a regular file; remove it (a new one is created on start).`);
     if (typeof process.getuid === "function" && stat.uid !== process.getuid()) throw new Error(`${file} belongs to another user; remove it (a new one is created on start).`);
@@ -49,12 +46,25 @@ function ownerOnly<T>(dataDir: string, name: string, create: () => T): T {
     return JSON.parse(readFileSync(file, "utf8")) as T;
 }
 
-/** The data directory's token signing key, created (RSA 2048) on first use. */
+/** Writes a new secret file of the data directory (0600; never over an existing file or link). */
+function writeOwnerOnly<T>(dataDir: string, name: string, value: T): T {
+    const file = path.join(dataDir, name);
+    const temporary = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+    writeFileSync(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, flag: "wx" });
+    renameSync(temporary, file);
+    return value;
+}
+
+/**
+ * The data directory's token signing key, created (RSA 2048) on first use. Generating it takes a
+ * second or more of CPU on a busy machine: it runs on libuv's thread pool, not the event loop.
+ */
 export async function signingKey(dataDir: string): Promise<SigningKeyPair> {
-    const saved = ownerOnly(dataDir, SIGNING_KEY_FILE, () => {
-        const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-        return { privateJwk: privateKey.export({ format: "jwk" }) };
-    });
+    let saved = readOwnerOnly<{ privateJwk: JsonWebKey }>(dataDir, SIGNING_KEY_FILE);
+    if (!saved) {
+        const { privateKey } = await promisify(generateKeyPair)("rsa", { modulusLength: 2048 });
+        saved = writeOwnerOnly(dataDir, SIGNING_KEY_FILE, { privateJwk: privateKey.export({ format: "jwk" }) });
+    }
     const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart } = saved.privateJwk;
     const kid = await calculateJwkThumbprint({ kty: "RSA", n: publicPart.n!, e: publicPart.e! });
     return {
@@ -68,12 +78,12 @@ const KEY_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /** The data directory's admin credentials, created on first use. */
 export function adminCredentials(dataDir: string): AdminCredentials {
-    return ownerOnly(dataDir, ADMIN_CREDENTIALS_FILE, () => {
-        const bytes = randomBytes(16);
-        return {
-            accessKeyId: `AKIA${Array.from(bytes, (b) => KEY_ID_ALPHABET[b % 32]).join("")}`,
-            secretAccessKey: randomBytes(30).toString("base64"),
-        };
+    const saved = readOwnerOnly<AdminCredentials>(dataDir, ADMIN_CREDENTIALS_FILE);
+    if (saved) return saved;
+    const bytes = randomBytes(16);
+    return writeOwnerOnly(dataDir, ADMIN_CREDENTIALS_FILE, {
+        accessKeyId: `AKIA${Array.from(bytes, (b) => KEY_ID_ALPHABET[b % 32]).join("")}`,
+        secretAccessKey: randomBytes(30).toString("base64"),
     });
 }
 

@@ -49,29 +49,32 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
     let config: WebClientConfig;
     /** Where npm start serves the reference client (the browser knows it as localhost:5173). */
     let webPort: number;
+    let settled: Promise<unknown> | undefined;
 
     before(async () => {
         dataDir = mkdtempSync(path.join(tmpdir(), "notes-browser-"));
         tls = new TlsForwarder();
         let pagePort: number;
         let tlsPort: number;
-        let pageFiles: Map<string, Uint8Array>;
-        [webPort, pagePort, tlsPort, pageFiles] = await Promise.all([freePort(), freePort(), tls.listen(), bundleTestPage()]);
-        pageServer = new WebServer({ files: pageFiles });
-        await pageServer.listen(pagePort);
-        // Chromium starts while the local cloud does. Inside it, the two origins are the local
-        // servers, and every *.amazonaws.com name on 443 is the TLS forwarder (which forwards only
-        // the bucket's host name), so nothing can reach AWS.
-        [cloud, browser] = await Promise.all([
-            startLocalCloudProcess(dataDir, ["--web-port", String(webPort)]),
-            launchChromium({ "localhost:3000": `127.0.0.1:${pagePort}`, "localhost:5173": `127.0.0.1:${webPort}`, "*.amazonaws.com:443": `127.0.0.1:${tlsPort}` }),
-        ]);
+        [webPort, pagePort, tlsPort] = await Promise.all([freePort(), freePort(), tls.listen()]);
+        // Chromium starts, and the test page is bundled, while the local cloud starts. Inside
+        // Chromium, the two origins are the local servers, and every *.amazonaws.com name on 443 is
+        // the TLS forwarder (which forwards only the bucket's host name), so nothing can reach AWS.
+        const starting = [
+            startLocalCloudProcess(dataDir, ["--web-port", String(webPort)]).then((local) => (cloud = local)),
+            launchChromium({ "localhost:3000": `127.0.0.1:${pagePort}`, "localhost:5173": `127.0.0.1:${webPort}`, "*.amazonaws.com:443": `127.0.0.1:${tlsPort}` }).then((launched) => (browser = launched)),
+            bundleTestPage().then((files) => (pageServer = new WebServer({ files })).listen(pagePort)),
+        ];
+        // If one fails, `after` still stops what the others started.
+        settled = Promise.allSettled(starting);
+        await Promise.all(starting);
         const { s3Relay, ...direct } = localClientConfig(cloud.outputs);
         config = direct;
         tls.forward(bucketHost(config), Number(new URL(cloud.outputs.endpoints.s3).port));
     });
 
     after(async () => {
+        await settled;
         await browser?.close();
         await Promise.all([cloud?.stop(), tls?.close(), pageServer?.close()]);
         rmSync(dataDir, { recursive: true, force: true });
