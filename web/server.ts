@@ -1,6 +1,7 @@
 import { createServer, IncomingMessage, request as httpRequest, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
+import { isLoopbackHost } from "../local/server";
 import type { ClientFiles } from "./build";
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -15,17 +16,6 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /** Hop-by-hop headers a proxy must not pass on (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"];
-
-/**
- * Whether a request's Host names this machine's loopback interface (`localhost`, `*.localhost`,
- * `127.x.x.x`, `[::1]`, any port). Anything else is refused: a page on another site whose name
- * was rebound to 127.0.0.1 (DNS rebinding) would otherwise read this server's answers.
- */
-export function isLoopbackHost(host: string | undefined): boolean {
-    if (!host) return false;
-    const name = (host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d+$/, "")).toLowerCase();
-    return name === "localhost" || name.endsWith(".localhost") || /^127(\.\d{1,3}){3}$/.test(name) || name === "[::1]";
-}
 
 /** `listen` found the port taken. */
 export class PortInUse extends Error {
@@ -86,6 +76,8 @@ export class WebServer {
     }
 
     private handle(req: IncomingMessage, res: ServerResponse): void {
+        // As every local server: a page on another site whose name was rebound to 127.0.0.1 (DNS
+        // rebinding) still sends its own name, and must not read this server's answers.
         if (!isLoopbackHost(req.headers.host)) {
             this.text(res, 403, `Refused: this server answers only requests for localhost, 127.0.0.1 or [::1], not for ${JSON.stringify(req.headers.host ?? "")} (DNS rebinding protection).`);
             return;
