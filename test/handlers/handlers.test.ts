@@ -1,12 +1,13 @@
 import * as assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { LocalDynamo, startDynalite } from "../support/dynalite";
+import { CredentialStore } from "../../local/credentials";
+import { LocalRegistry } from "../../local/registry";
+import { LocalS3 } from "../../local/s3front";
+import { LocalDynamo, LOCAL_REGION, startDynalite } from "../support/dynalite";
 import { httpEvent, HttpEventInput, newIdentityId } from "../support/events";
 import { forgetHandlerModules, LoadedHandlers, loadHandlers, localLambdaEnv } from "../support/handlers";
 import { captureLogs, CapturedLogs } from "../support/logs";
@@ -304,38 +305,50 @@ describe("Lambda handlers (payload 2.0 events against dynalite)", () => {
     });
 });
 
-describe("DELETE /notes/{id} with a real S3 API (s3rver)", () => {
+describe("DELETE /notes/{id} with a real S3 API (the local S3 front)", () => {
     const bucket = "notes-uploads-test";
+    const account = "123456789012";
+    /** The delete function's role, with the statement the program gives it (components/api.ts). */
+    const functionRole = `arn:aws:iam::${account}:role/notes-api-delete`;
+    /** A role for this test's own client, which stores the objects and looks for them. */
+    const testerRole = `arn:aws:iam::${account}:role/tester`;
     let db: LocalDynamo;
-    let s3rver: { run(): Promise<AddressInfo>; close(): Promise<void>; httpServer?: Server };
+    let front: LocalS3;
     let dir: string;
     let s3: S3Client;
     let lambdas: LoadedHandlers;
     let logs: CapturedLogs;
 
     before(async () => {
-        dir = mkdtempSync(path.join(tmpdir(), "notes-s3rver-"));
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const S3rver = require("s3rver");
-        s3rver = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: dir, configureBuckets: [{ name: bucket }] });
-        const { port } = await s3rver.run();
-        const endpoint = `http://127.0.0.1:${port}`;
-        // s3rver checks signatures against its fixed key; dynalite accepts any.
-        const credentials = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
-        s3 = new S3Client({ endpoint, region: "us-east-1", credentials, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED" });
+        dir = mkdtempSync(path.join(tmpdir(), "notes-s3-"));
+        const registry = new LocalRegistry(LOCAL_REGION, account);
+        const allow = (Action: string[], Resource: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action, Resource }] });
+        registry.roles.set("notes-api-delete", { name: "notes-api-delete", arn: functionRole, assumeRolePolicy: "{}" });
+        registry.inlinePolicies.set("notes-api-delete", new Map([["attachment-cleanup", allow(["s3:DeleteObject"], `arn:aws:s3:::${bucket}/private/*`)]]));
+        registry.roles.set("tester", { name: "tester", arn: testerRole, assumeRolePolicy: "{}" });
+        registry.inlinePolicies.set("tester", new Map([["objects", allow(["s3:PutObject", "s3:GetObject"], `arn:aws:s3:::${bucket}/*`)]]));
+        const store = new CredentialStore();
+        front = new LocalS3({ dataDir: dir, registry, store, log: () => undefined });
+        const endpoint = `http://127.0.0.1:${await front.listen(0)}`;
+        await front.createBucket(bucket);
+        // The local S3 verifies every signature against the sessions it issued and decides each action with IAM.
+        const tester = store.mint({ roleArn: testerRole, sessionName: "handlers-test" });
+        const credentials = { accessKeyId: tester.accessKeyId, secretAccessKey: tester.secretAccessKey, sessionToken: tester.sessionToken };
+        s3 = new S3Client({ endpoint, region: LOCAL_REGION, credentials, forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED" });
+        const fn = store.mint({ roleArn: functionRole, sessionName: "notes-api-delete" });
         db = await startDynalite();
         lambdas = loadHandlers({
             ...localLambdaEnv({ tableName: db.tableName, dynamoEndpoint: db.endpoint, bucketName: bucket, s3Endpoint: endpoint }),
-            AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-            AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+            AWS_ACCESS_KEY_ID: fn.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: fn.secretAccessKey,
+            AWS_SESSION_TOKEN: fn.sessionToken,
         });
     });
     after(async () => {
         lambdas?.restoreEnv();
         s3?.destroy();
         await db?.stop();
-        s3rver?.httpServer?.closeAllConnections();
-        await s3rver?.close();
+        await front?.close();
         rmSync(dir, { recursive: true, force: true });
     });
     beforeEach(() => {
