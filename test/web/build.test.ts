@@ -40,7 +40,10 @@ describe("web client configuration and npm run web:build", function () {
         assert.ok(!existsSync(path.join(out, "s3-relay-sw.js")), "a deployed client has no S3 relay worker");
         const { tableName, ...client } = STACK_OUTPUTS;
         assert.deepEqual(JSON.parse(readFileSync(path.join(out, "config.json"), "utf8")), { ...client, authFlowType: "USER_SRP_AUTH" });
-        assert.match(readFileSync(path.join(out, "index.html"), "utf8"), /<script type="module" src="app\.js"><\/script>/);
+        const index = readFileSync(path.join(out, "index.html"), "utf8");
+        assert.match(index, /<script type="module" src="app\.js"><\/script>/);
+        // An inline (empty) icon: browsers would otherwise ask for /favicon.ico, which the site lacks (a 404 on every load).
+        assert.match(index, /<link rel="icon" href="data:,">/);
         // The bundle carries no stack setting (those are config.json) and no path of this machine.
         const bundle = readFileSync(path.join(out, "app.js"), "utf8");
         assert.ok(!bundle.includes(STACK_OUTPUTS.userPoolId) && !bundle.includes(STACK_OUTPUTS.bucketName));
