@@ -46,7 +46,7 @@ function readOwnerOnly<T>(dataDir: string, name: string): T | undefined {
     return JSON.parse(readFileSync(file, "utf8")) as T;
 }
 
-/** Writes a new secret file of the data directory (0600; never over an existing file or link). */
+/** Writes a secret file of the data directory: a fresh temporary file (0600, `wx`), renamed into place. */
 function writeOwnerOnly<T>(dataDir: string, name: string, value: T): T {
     const file = path.join(dataDir, name);
     const temporary = `${file}.${randomBytes(6).toString("hex")}.tmp`;
@@ -56,8 +56,9 @@ function writeOwnerOnly<T>(dataDir: string, name: string, value: T): T {
 }
 
 /**
- * The data directory's token signing key, created (RSA 2048) on first use. Generating it takes a
- * second or more of CPU on a busy machine: it runs on libuv's thread pool, not the event loop.
+ * The data directory's token signing key, created (RSA 2048) on first use. Generating it takes
+ * 0.1 to over 1 s of CPU (a random prime search; longer on a busy machine), so it runs on libuv's
+ * thread pool, not the event loop.
  */
 export async function signingKey(dataDir: string): Promise<SigningKeyPair> {
     let saved = readOwnerOnly<{ privateJwk: JsonWebKey }>(dataDir, SIGNING_KEY_FILE);
