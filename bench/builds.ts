@@ -9,7 +9,7 @@ import * as esbuild from "esbuild";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
-import { BUNDLE_OPTIONS, HANDLERS_DIR } from "../lib/bundle";
+import { BUNDLE_FILE, BUNDLE_OPTIONS, bundleHandler, HANDLERS_DIR, SOURCE_MAP_FILE } from "../lib/bundle";
 
 export const HANDLER_NAMES = ["create", "get", "list", "update", "delete"] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
@@ -146,6 +146,8 @@ export interface LeverVariant extends BuiltModule {
     env: Record<string, string>;
     /** Extra environment of one unmeasured process run before the rounds (the code cache is made there). */
     prepareEnv?: Record<string, string>;
+    /** The status the request must answer, when not the handler's success. */
+    expectedStatus?: number;
 }
 
 const VARIANTS_SRC = path.join(__dirname, "variants");
@@ -180,6 +182,29 @@ function writeUnusedBytesVariant(variants: LeverVariant[]): void {
         env: {},
         ...built(dir, "index.js"),
     });
+}
+
+/**
+ * What the lazy source map costs where it is paid: a cold start whose first request fails with an
+ * unexpected error (the table does not exist), so its stack is logged. Once with the map beside
+ * the bundle (read and parsed for that stack), once without it (the stack stays unmapped).
+ */
+function writeFirstErrorVariants(variants: LeverVariant[]): void {
+    const { code, map } = bundleHandler("get");
+    for (const [name, withMap] of [["firstErrorMapped", true], ["firstErrorUnmapped", false]] as const) {
+        const dir = path.join(BENCH_TMP, "variants", name);
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(path.join(dir, BUNDLE_FILE), code);
+        if (withMap) writeFileSync(path.join(dir, SOURCE_MAP_FILE), map);
+        variants.push({
+            name,
+            handler: "get",
+            description: `the shipped bundle whose first request fails (no such table) and logs the stack, ${withMap ? "mapped through the source map" : "with no map to read"}`,
+            env: { TABLE_NAME: "no-such-table" },
+            expectedStatus: 500,
+            ...built(dir, BUNDLE_FILE),
+        });
+    }
 }
 
 /**
@@ -250,6 +275,7 @@ export function writeLeverVariants(): { variants: LeverVariant[]; targetNode22Sa
     add("credentialChainExternal", "get", "the default credential chain left external: a bundle as small as the shipped one that still loads the chain, from node_modules", { ...withChain, external: ["@aws-sdk/credential-provider-node"] });
     writeUnusedBytesVariant(variants);
     writeCodeCacheVariant(variants);
+    writeFirstErrorVariants(variants);
     add("s3ClientOnFirstUse", "delete", "S3 client created on the first attachment delete, not at init", shipped, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-client-on-first-use.ts"));
     add("s3ModuleOnFirstUse", "delete", "S3 client module loaded with import() on the first attachment delete", shipped, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-module-on-first-use.ts"));
 

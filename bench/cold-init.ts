@@ -44,6 +44,8 @@ export interface ColdCase {
     lambdaOnly?: boolean;
     /** Environment added for one unmeasured process before the rounds (the code-cache variant writes its cache there). */
     prepareEnv?: Record<string, string>;
+    /** The status the request must answer, when not the handler's success (the error-path cases). */
+    expectedStatus?: number;
 }
 
 export interface CaseResult {
@@ -126,7 +128,7 @@ export async function measureColdStarts(
         const env = { ...runtimeEnv, ...c.env, ...extraEnv };
         if (c.handler === undefined || c.module === undefined) return runChild(node, ["-e", ""], env);
         const { event, status } = requestFor(c.handler, identityId, () => (c.handler === "delete" ? toDelete.pop()! : shared));
-        return runChild(node, [child, c.module.module, c.module.exportName, JSON.stringify(event), String(status)], env);
+        return runChild(node, [child, c.module.module, c.module.exportName, JSON.stringify(event), String(c.expectedStatus ?? status)], env);
     };
     for (const c of cases.filter((c) => c.prepareEnv !== undefined)) await start(nodes[0], c, c.prepareEnv);
 
