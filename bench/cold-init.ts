@@ -27,6 +27,8 @@ export interface ColdInitBreakdown {
     bootMs: number;
     loadMs: number;
     requestMs: number;
+    /** CPU time (user + system) of the process until it reported: boot, load and the request. */
+    cpuMs: number;
     /** CommonJS files the process loaded (ES modules are not counted), and their bytes on disk. */
     modules: number;
     moduleBytes: number;
@@ -76,7 +78,7 @@ function runChild(node: NodeBinary, args: string[], env: Record<string, string>)
             if (/code cache rejected/.test(stderr)) return reject(new Error(`V8 rejected the code cache of ${args[1]} on ${node.version}`));
             // `node -e ""` (the floor) reports nothing; handler children always report before exit 0.
             const line = /^BENCH (.*)$/m.exec(stderr)?.[1];
-            resolve({ wallMs, breakdown: line ? JSON.parse(line) : { bootMs: 0, loadMs: 0, requestMs: 0, modules: 0, moduleBytes: 0 } });
+            resolve({ wallMs, breakdown: line ? JSON.parse(line) : { bootMs: 0, loadMs: 0, requestMs: 0, cpuMs: 0, modules: 0, moduleBytes: 0 } });
         });
     });
 }
@@ -101,6 +103,7 @@ const breakdownOf = (runs: ChildRun[]): ColdInitBreakdown => ({
     bootMs: round(median(runs.map((r) => r.breakdown.bootMs))),
     loadMs: round(median(runs.map((r) => r.breakdown.loadMs))),
     requestMs: round(median(runs.map((r) => r.breakdown.requestMs))),
+    cpuMs: round(median(runs.map((r) => r.breakdown.cpuMs))),
     modules: runs[0].breakdown.modules,
     moduleBytes: runs[0].breakdown.moduleBytes,
 });

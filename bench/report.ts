@@ -100,7 +100,9 @@ export interface LeverFigure {
     ms: number;
     loadMs: number;
     requestMs: number;
+    cpuMs: number;
     shippedMs: number;
+    shippedCpuMs: number;
 }
 
 function coldInitTable({ node, coldInit }: NodeColdInit): string[] {
@@ -118,9 +120,15 @@ export function toMarkdown(results: BenchResults, extra: { otherNodes?: NodeCold
     for (const other of extra.otherNodes ?? []) lines.push("", ...coldInitTable(other));
     if (extra.levers?.length) {
         lines.push("", `Levers (Node ${results.nodeVersion}), each the shipped bundle with one setting changed:`, "");
-        lines.push("| lever | handler | bundle KB | cold init ms | shipped ms | difference ms | load ms | first request ms |", "|---|---|---:|---:|---:|---:|---:|---:|");
+        lines.push(
+            "| lever | handler | bundle KB | cold init ms | vs shipped ms | CPU ms | vs shipped CPU ms | load ms | first request ms |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        );
+        const signed = (value: number) => `${value > 0 ? "+" : ""}${value.toFixed(1)}`;
         for (const l of extra.levers) {
-            lines.push(`| ${l.name}: ${l.description} | ${l.handler} | ${(l.bytes / 1024).toFixed(1)} | ${l.ms} | ${l.shippedMs} | ${(l.ms - l.shippedMs).toFixed(1)} | ${l.loadMs} | ${l.requestMs} |`);
+            lines.push(
+                `| ${l.name}: ${l.description} | ${l.handler} | ${(l.bytes / 1024).toFixed(1)} | ${l.ms} | ${signed(l.ms - l.shippedMs)} | ${l.cpuMs} | ${signed(l.cpuMs - l.shippedCpuMs)} | ${l.loadMs} | ${l.requestMs} |`,
+            );
         }
     }
     const rp = results.requestPath;

@@ -22,7 +22,7 @@ import { benchResultsSchema, checkTargets, FirstRequests, LeverFigure, toMarkdow
 import { deployedAuth, measureRequestPath, measureRequestPathOn } from "../bench/request-path";
 
 const FULL = {
-    coldInitSamples: 20,
+    coldInitSamples: 30,
     mockRuns: 3,
     requestPath: { requests: 3000, concurrency: 16, sequentialRequests: 500, warmup: 300 },
     list: { requests: 50, warmup: 10 },
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     const unbundled = compileUnbundled();
     const sst = writeSstBundles();
     const previous = writePreviousBundles();
-    const { variants, targetNode22SameBytes } = writeLeverVariants();
+    const { variants, targetNode22SameBytes, lazyInitModules } = writeLeverVariants();
     log(`wrote the deployed packages, the unbundled handlers, SST's bundles, the previous bundles and ${variants.length} lever variants in ${path.relative(process.cwd(), BENCH_TMP)}`);
 
     const db = await startBenchDynamo();
@@ -111,7 +111,9 @@ async function main(): Promise<void> {
                 ms: measured.ms,
                 loadMs: measured.breakdown.loadMs,
                 requestMs: measured.breakdown.requestMs,
+                cpuMs: measured.breakdown.cpuMs,
                 shippedMs: byNode[primary][variant.handler].bundledMs,
+                shippedCpuMs: resultOf("bundled", variant.handler).breakdown.cpuMs,
             };
         });
         const firstRequests: FirstRequests = Object.fromEntries(
@@ -162,6 +164,7 @@ async function main(): Promise<void> {
                 cases: cold.results,
                 levers,
                 targetNode22SameBytes,
+                lazyInitModules,
                 firstRequests,
                 sstBytes: Object.fromEntries(HANDLER_NAMES.map((name) => [name, { bytes: sst[name].bytes, gzipBytes: sst[name].gzipBytes }])),
             },
