@@ -9,7 +9,7 @@ import * as esbuild from "esbuild";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
-import { BUNDLE_FILE, BUNDLE_OPTIONS, bundleHandler, HANDLERS_DIR, SOURCE_MAP_FILE } from "../lib/bundle";
+import { BUNDLE_FILE, BUNDLE_OPTIONS, bundleHandler, HANDLERS_DIR, SOURCE_MAP_FILE, WITHOUT_EVENT_STREAMS } from "../lib/bundle";
 
 export const HANDLER_NAMES = ["create", "get", "list", "update", "delete"] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
@@ -152,8 +152,11 @@ export interface LeverVariant extends BuiltModule {
 
 const VARIANTS_SRC = path.join(__dirname, "variants");
 
+/** The options the get bundle (like every bundle without S3) is built with: the codec left out too. */
+const GET_OPTIONS: esbuild.BuildOptions = { ...BUNDLE_OPTIONS, alias: { ...BUNDLE_OPTIONS.alias, ...WITHOUT_EVENT_STREAMS } };
+
 function shippedGetBundle(): string {
-    return esbuild.buildSync({ ...BUNDLE_OPTIONS, absWorkingDir: REPO_ROOT, entryPoints: [path.join(HANDLERS_DIR, "get.ts")], outfile: "index.js", sourcemap: false, write: false, logLevel: "silent" }).outputFiles[0].text;
+    return esbuild.buildSync({ ...GET_OPTIONS, absWorkingDir: REPO_ROOT, entryPoints: [path.join(HANDLERS_DIR, "get.ts")], outfile: "index.js", sourcemap: false, write: false, logLevel: "silent" }).outputFiles[0].text;
 }
 
 /**
@@ -251,44 +254,44 @@ export function writeLeverVariants(): { variants: LeverVariant[]; targetNode22Sa
         writeOutputs(dir, result, dir, () => true);
         variants.push({ name, handler, description, env, ...built(dir, file) });
     };
-    const shipped: esbuild.BuildOptions = BUNDLE_OPTIONS;
-    const { supported: _supported, ...withImport } = BUNDLE_OPTIONS;
-    const { alias: _alias, ...withChain } = BUNDLE_OPTIONS;
+    const shipped = GET_OPTIONS;
+    const { supported: _supported, ...withImport } = shipped;
+    const withChain: esbuild.BuildOptions = { ...shipped, alias: WITHOUT_EVENT_STREAMS };
     // An ES module bundle needs `require` for the CommonJS code it carries, and `__filename` for the prelude.
     const esm: esbuild.BuildOptions = { ...shipped, format: "esm", banner: { js: SST_ESM_BANNER } };
 
     add("enableSourceMaps", "get", "NODE_OPTIONS=--enable-source-maps (Node reads and parses the map at load)", shipped, "index.js", PREVIOUS_ENV);
+    if (readFileSync(variants[0].module, "utf8") !== bundleHandler("get").code) {
+        throw new Error("the lever variants no longer start from the shipped get bundle: update GET_OPTIONS in bench/builds.ts");
+    }
     add("dynamicImport", "get", "import() kept as import() (no supported: dynamic-import false)", withImport);
     add("defaultCredentialChain", "get", "the SDK's default credential chain bundled (no alias; still unused)", withChain);
+    add("eventStreamsBundled", "get", "the SDK's event-stream codec bundled (no stand-in; still unused), with ~150 modules behind lazy-init wrappers", { ...shipped, alias: BUNDLE_OPTIONS.alias });
     add("esm", "get", "ES module index.mjs, loaded with import()", esm, "index.mjs");
     add("esmSplitting", "get", "ES module with code splitting: import() targets in their own chunks", { ...esm, splitting: true, entryNames: "index", outExtension: { ".js": ".mjs" } }, "index.mjs");
     add("notMinified", "get", "minify off", { ...shipped, minify: false });
     add("keepNames", "get", "keepNames on (as SST sets it)", { ...shipped, keepNames: true });
     add("cjsDependencies", "get", "mainFields main first: the SDK's CommonJS builds", { ...shipped, mainFields: ["main", "module"] });
-    add(
-        "noEventStreams",
-        "get",
-        "@smithy/core/event-streams replaced by a stub, so no module is left behind a lazy-init wrapper (not shippable: S3 needs it)",
-        { ...shipped, alias: { ...BUNDLE_OPTIONS.alias, "@smithy/core/event-streams": "./bench/variants/no-event-streams.ts" } },
-    );
     add("sstMinified", "get", "SST v3 defaults with nodejs.minify: true (its documented default)", { ...SST_DEFAULT_OPTIONS, minify: true }, "bundle.mjs");
     add("credentialChainExternal", "get", "the default credential chain left external: a bundle as small as the shipped one that still loads the chain, from node_modules", { ...withChain, external: ["@aws-sdk/credential-provider-node"] });
+    // The delete handler keeps the codec (its S3 client uses it), so its variants start from BUNDLE_OPTIONS.
     writeUnusedBytesVariant(variants);
     writeCodeCacheVariant(variants);
     writeFirstErrorVariants(variants);
-    add("s3ClientOnFirstUse", "delete", "S3 client created on the first attachment delete, not at init", shipped, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-client-on-first-use.ts"));
-    add("s3ModuleOnFirstUse", "delete", "S3 client module loaded with import() on the first attachment delete", shipped, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-module-on-first-use.ts"));
+    add("s3ClientOnFirstUse", "delete", "S3 client created on the first attachment delete, not at init", BUNDLE_OPTIONS, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-client-on-first-use.ts"));
+    add("s3ModuleOnFirstUse", "delete", "S3 client module loaded with import() on the first attachment delete", BUNDLE_OPTIONS, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-module-on-first-use.ts"));
 
     const code = (target: string) =>
-        esbuild.buildSync({ ...BUNDLE_OPTIONS, target, absWorkingDir: REPO_ROOT, entryPoints: [path.join(HANDLERS_DIR, "get.ts")], outfile: "index.js", sourcemap: false, write: false, logLevel: "silent" }).outputFiles[0].text;
+        esbuild.buildSync({ ...shipped, target, absWorkingDir: REPO_ROOT, entryPoints: [path.join(HANDLERS_DIR, "get.ts")], outfile: "index.js", sourcemap: false, write: false, logLevel: "silent" }).outputFiles[0].text;
     // Modules esbuild puts behind a lazy-init wrapper (everything reachable from an import()),
     // counted in unminified builds, where the wrapper keeps its name.
     const wrapped = (options: esbuild.BuildOptions) =>
         (esbuild.buildSync({ ...options, minify: false, absWorkingDir: REPO_ROOT, entryPoints: [path.join(HANDLERS_DIR, "get.ts")], outfile: "index.js", sourcemap: false, write: false, logLevel: "silent" }).outputFiles[0].text.match(/__esm\(\{/g) ?? []).length;
     const lazyInitModules = {
         shipped: wrapped(shipped),
+        eventStreamsBundled: wrapped({ ...shipped, alias: BUNDLE_OPTIONS.alias }),
         defaultCredentialChain: wrapped(withChain),
-        noEventStreams: wrapped({ ...shipped, alias: { ...BUNDLE_OPTIONS.alias, "@smithy/core/event-streams": "./bench/variants/no-event-streams.ts" } }),
+        bothBundled: wrapped({ ...shipped, alias: {} }),
     };
     return { variants, targetNode22SameBytes: code("node20") === code("node22"), lazyInitModules };
 }

@@ -26,17 +26,17 @@ export const BUNDLE_OPTIONS = {
     // The lowest Node.js that runs the bundle: Lambda's nodejs22.x and the local cloud's Node 20.
     // "node22" emits the same bytes.
     target: "node20",
-    // CommonJS, loaded with `require` by the Lambda runtime. An ES module starts slower on Node 22:
-    // every `import` of a Node built-in builds a module facade over all of its exports.
+    // CommonJS, loaded with `require` by the Lambda runtime; an ES module (.mjs) was no faster.
     format: "cjs",
     minify: true,
     treeShaking: true,
-    // The SDK's ES module builds: tree-shaken, and their top-level code runs once, in one scope.
+    // The SDK's ES module builds, which esbuild tree-shakes; its CommonJS builds are twice the size.
     mainFields: ["module", "main"],
     // `import()` becomes `require()`. On Node 22, the SDK's `import("node:http")` otherwise builds
     // an ES module facade over `node:http`, whose getters load all of undici on the first request.
     supported: { "dynamic-import": false },
     // The SDK's default credential chain is never used on Lambda: see lib/lambda-credentials.ts.
+    // (Bundles that do not use the event-stream codec also leave it out: WITHOUT_EVENT_STREAMS.)
     alias: { "@aws-sdk/credential-provider-node": "./lib/lambda-credentials.ts" },
     // Maps stack traces to the TypeScript sources when one is printed; see lib/lazy-source-map.ts.
     inject: ["./lib/lazy-source-map.ts"],
@@ -46,27 +46,54 @@ export const BUNDLE_OPTIONS = {
     legalComments: "none",
 } as const satisfies esbuild.BuildOptions;
 
+/** The SDK's event-stream codec, and the stand-in that replaces it in bundles that do not use it (lib/no-event-streams.ts). */
+const EVENT_STREAMS = "@smithy/core/event-streams";
+export const WITHOUT_EVENT_STREAMS = { [EVENT_STREAMS]: "./lib/no-event-streams.ts" } as const;
+const STAND_IN = "lib/no-event-streams.ts";
+
+function runEsbuild(names: readonly string[], eventStreams: "bundled" | "left out"): esbuild.BuildResult<{ write: false; metafile: true }> {
+    return esbuild.buildSync({
+        ...BUNDLE_OPTIONS,
+        alias: eventStreams === "left out" ? { ...BUNDLE_OPTIONS.alias, ...WITHOUT_EVENT_STREAMS } : BUNDLE_OPTIONS.alias,
+        absWorkingDir: REPO_ROOT,
+        entryPoints: Object.fromEntries(names.map((name) => [`${name}/index`, path.relative(REPO_ROOT, path.join(HANDLERS_DIR, `${name}.ts`))])),
+        outdir: ".build",
+        write: false,
+        metafile: true,
+        logLevel: "silent",
+    });
+}
+
+/**
+ * True when code that ends up in the handler's bundle imports the event-stream codec statically,
+ * i.e. uses it at init (the S3 client of the delete handler configures it when it is built); the
+ * SDK's own `import()` of the codec, taken only by event-stream operations, does not count.
+ */
+function usesEventStreams(metafile: esbuild.Metafile, name: string): boolean {
+    const output = metafile.outputs[`.build/${name}/${BUNDLE_FILE}`];
+    return Object.entries(output.inputs).some(
+        ([input, { bytesInOutput }]) => bytesInOutput > 0 && metafile.inputs[input]?.imports.some((imported) => imported.path === STAND_IN && imported.kind === "import-statement"),
+    );
+}
+
 /**
  * Bundles handlers with everything they import, the AWS SDK v3 included: the SDK pinned by the
  * lock file ships, not whatever version the Lambda runtime carries that day. No timestamps or
  * absolute paths, so two builds of the same source are byte-identical and `pulumi preview` shows
  * no spurious code diff. Several handlers go through one esbuild run (about 2.5 times faster than
- * one run each, same bytes: nothing is shared between entries).
+ * one run each, same bytes: nothing is shared between entries); a handler that uses the SDK's
+ * event-stream codec is built again with it (see lib/no-event-streams.ts).
  */
 export function buildHandlers(names: readonly string[]): Map<string, Bundle> {
-    const result = esbuild.buildSync({
-        ...BUNDLE_OPTIONS,
-        absWorkingDir: REPO_ROOT,
-        entryPoints: Object.fromEntries(names.map((name) => [`${name}/index`, path.relative(REPO_ROOT, path.join(HANDLERS_DIR, `${name}.ts`))])),
-        outdir: ".build",
-        write: false,
-        logLevel: "silent",
-    });
-    const output = (file: string) => result.outputFiles.find((out) => out.path === path.join(REPO_ROOT, ".build", file))?.text;
+    const lean = runEsbuild(names, "left out");
+    const needCodec = names.filter((name) => usesEventStreams(lean.metafile, name));
+    const full = needCodec.length > 0 ? runEsbuild(needCodec, "bundled") : undefined;
     return new Map(
         names.map((name) => {
-            const code = output(`${name}/${BUNDLE_FILE}`);
-            const map = output(`${name}/${SOURCE_MAP_FILE}`);
+            const result = needCodec.includes(name) ? full! : lean;
+            const output = (file: string) => result.outputFiles.find((out) => out.path === path.join(REPO_ROOT, ".build", name, file))?.text;
+            const code = output(BUNDLE_FILE);
+            const map = output(SOURCE_MAP_FILE);
             if (code === undefined || map === undefined) {
                 throw new Error(`esbuild produced no output for handler ${name}`);
             }

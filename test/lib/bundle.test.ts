@@ -9,6 +9,7 @@ import { deployedFunctions, entryModule } from "../../bench/deployed";
 import { cachedLambdaNode, machineNode, NodeBinary } from "../../bench/lambda-node";
 import { NOTES_ROUTES } from "../../components/api";
 import { BUNDLE_FILE, buildHandlers, bundleHandler, LAMBDA_HANDLER, SOURCE_MAP_FILE } from "../../lib/bundle";
+import * as standIn from "../../lib/no-event-streams";
 import { LocalDynamo, startDynalite } from "../support/dynalite";
 import { httpEvent, newIdentityId } from "../support/events";
 import { named, stackRun } from "../support/program";
@@ -52,6 +53,18 @@ describe("handler bundles", () => {
                 assert.ok(sources.some((source) => source.includes("@aws-sdk/credential-provider-env/")), "the environment provider is bundled");
             });
 
+            it("leaves out the SDK's event-stream codec unless the handler's own clients use it at init", () => {
+                const sources: string[] = JSON.parse(bundleHandler(handler).map).sources;
+                const codec = sources.filter((source) => source.includes("/submodules/event-streams/"));
+                if (handler === "delete") {
+                    // The S3 client configures the codec when it is built.
+                    assert.ok(codec.length > 0 && !sources.includes("lib/no-event-streams.ts"));
+                } else {
+                    assert.deepEqual(codec, []);
+                    assert.ok(sources.includes("lib/no-event-streams.ts"));
+                }
+            });
+
             it("compiles import() to require(), so Node 22 builds no module facade for node:http", () => {
                 assert.doesNotMatch(bundleHandler(handler).code, /\bimport\(/);
             });
@@ -84,6 +97,20 @@ describe("handler bundles", () => {
             });
         });
     }
+});
+
+describe("the event-stream codec's stand-in", () => {
+    it("exports exactly what the SDK's codec exports, so no bundle links against a name it lacks", () => {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        const real = Object.keys(require("@smithy/core/event-streams")).sort();
+        assert.deepEqual(Object.keys(standIn).sort(), real);
+    });
+
+    it("fails with a message that says the codec was left out, if anything ever calls it", () => {
+        for (const value of Object.values(standIn)) {
+            assert.throws(() => (value as () => unknown)(), /event-stream codec is not in this handler bundle/);
+        }
+    });
 });
 
 /**
