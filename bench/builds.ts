@@ -280,6 +280,15 @@ export function writeLeverVariants(): { variants: LeverVariant[]; targetNode22Sa
     writeFirstErrorVariants(variants);
     add("s3ClientOnFirstUse", "delete", "S3 client created on the first attachment delete, not at init", BUNDLE_OPTIONS, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-client-on-first-use.ts"));
     add("s3ModuleOnFirstUse", "delete", "S3 client module loaded with import() on the first attachment delete", BUNDLE_OPTIONS, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-module-on-first-use.ts"));
+    add(
+        "withoutS3Client",
+        "delete",
+        "bound: no S3 client at all (and so no event-stream codec), what loading it from a file of its own on the first attachment delete could reach",
+        { ...BUNDLE_OPTIONS, alias: { ...BUNDLE_OPTIONS.alias, ...WITHOUT_EVENT_STREAMS } },
+        "index.js",
+        {},
+        path.join(VARIANTS_SRC, "delete-without-s3-client.ts"),
+    );
 
     const code = (target: string) =>
         esbuild.buildSync({ ...shipped, target, absWorkingDir: REPO_ROOT, entryPoints: [path.join(HANDLERS_DIR, "get.ts")], outfile: "index.js", sourcemap: false, write: false, logLevel: "silent" }).outputFiles[0].text;
