@@ -1,5 +1,5 @@
 /**
- * The `bench/results.json` contract (the keys of issue 6, plus `nodeVersion` and each handler's
+ * The `bench/results.json` contract (its keys, with `nodeVersion` and each handler's
  * `sstMs`), the targets the figures are held to, and the markdown tables `npm run bench` prints
  * and BENCHMARKS.md quotes.
  */
