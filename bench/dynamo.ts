@@ -29,17 +29,13 @@ export async function startBenchDynamo(): Promise<BenchDynamo> {
         lines.once("line", (line) => resolve(JSON.parse(line)));
         child.once("exit", (code) => reject(new Error(`the dynalite process exited with ${code} before it was ready`)));
     });
-    const raw = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-    const client = DynamoDBDocumentClient.from(raw);
+    const connected = connectBenchDynamo({ endpoint, tableName });
     let stopped: Promise<void> | undefined;
     return {
-        endpoint,
-        tableName,
-        client,
-        lambdaEnv: () => localLambdaEnv({ tableName, dynamoEndpoint: endpoint }),
+        ...connected,
         stop: () =>
             (stopped ??= new Promise<void>((resolve) => {
-                raw.destroy();
+                void connected.stop();
                 if (child.exitCode !== null) return resolve();
                 const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
                 child.once("exit", () => {
@@ -48,6 +44,18 @@ export async function startBenchDynamo(): Promise<BenchDynamo> {
                 });
                 child.stdin!.end();
             })),
+    };
+}
+
+/** A client of a dynalite server that another process started (a benchmark child on another Node.js). */
+export function connectBenchDynamo({ endpoint, tableName }: { endpoint: string; tableName: string }): BenchDynamo {
+    const raw = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    return {
+        endpoint,
+        tableName,
+        client: DynamoDBDocumentClient.from(raw),
+        lambdaEnv: () => localLambdaEnv({ tableName, dynamoEndpoint: endpoint }),
+        stop: async () => raw.destroy(),
     };
 }
 

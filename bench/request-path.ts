@@ -7,9 +7,8 @@
  */
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
 import * as path from "node:path";
-import { bundleHandler } from "../lib/bundle";
 import { signedFetch } from "../local/client";
 import { CredentialStore } from "../local/credentials";
 import { LocalFunction } from "../local/functions";
@@ -18,6 +17,7 @@ import { decide } from "../local/iam";
 import { LocalApi, LocalRegistry } from "../local/registry";
 import { httpEvent, newIdentityId } from "../test/support/events";
 import { BENCH_TMP } from "./builds";
+import { DeployedFunction, functionEnvironment, unpack } from "./deployed";
 import { BenchDynamo, seedNotes } from "./dynamo";
 import { closedLoop, LoadResult, median, percentile, round, timeRuns } from "./stats";
 
@@ -55,26 +55,32 @@ export interface DeployedAuth {
 const QUIET = { LOG_LEVEL: "warn" };
 const BLOCKS = 6;
 
+export interface RequestPathOptions {
+    requests: number;
+    concurrency: number;
+    sequentialRequests: number;
+    warmup: number;
+}
+
+/** `fn` is the get function as the program deploys it: its package, handler setting and environment. */
 export async function measureRequestPath(
     db: BenchDynamo,
     auth: DeployedAuth,
-    options: { requests: number; concurrency: number; sequentialRequests: number; warmup: number },
+    deployed: DeployedFunction,
+    options: RequestPathOptions,
 ): Promise<{ figures: RequestPathFigures; details: RequestPathDetails }> {
     const identityId = newIdentityId();
     const [noteId] = await seedNotes(db, identityId, 1);
-    const bundle = bundleHandler("get");
     const lambdaEnv = db.lambdaEnv();
     // Request logs at "warn" on both paths alike: the benchmark measures the request path, not the terminal.
-    const functionEnv = { TABLE_NAME: lambdaEnv.TABLE_NAME, BUCKET_NAME: lambdaEnv.BUCKET_NAME, NODE_OPTIONS: "--enable-source-maps", ...QUIET };
+    const functionEnv = { ...functionEnvironment(deployed, { TABLE_NAME: lambdaEnv.TABLE_NAME, BUCKET_NAME: lambdaEnv.BUCKET_NAME }), ...QUIET };
 
-    // Direct: the deployed bundle loaded in this process, with the function's environment.
-    const directDir = path.join(BENCH_TMP, "request-path", "direct");
-    mkdirSync(directDir, { recursive: true });
-    writeFileSync(path.join(directDir, "index.js"), bundle.code);
+    // Direct: the deployed package loaded in this process, with the function's environment.
+    const direct = unpack(deployed, path.join(BENCH_TMP, "request-path", `direct-${process.version}`));
     Object.assign(process.env, lambdaEnv, functionEnv);
-    const direct: (event: unknown, context: unknown) => Promise<{ statusCode: number }> = require(path.join(directDir, "index.js")).handler;
+    const handler: (event: unknown, context: unknown) => Promise<{ statusCode: number }> = require(direct.module)[direct.exportName];
     const sendDirect = async () => {
-        const response = await direct(httpEvent({ identityId, method: "GET", path: `/notes/${noteId}` }), { awsRequestId: "direct" });
+        const response = await handler(httpEvent({ identityId, method: "GET", path: `/notes/${noteId}` }), { awsRequestId: "direct" });
         if (response.statusCode !== 200) throw new Error(`direct GET answered ${response.statusCode}`);
     };
 
@@ -87,8 +93,8 @@ export async function measureRequestPath(
     const fnName = "notes-api-get";
     const fnArn = `arn:aws:lambda:${auth.region}:${auth.accountId}:function:${fnName}`;
     const fn = new LocalFunction(
-        { name: fnName, arn: fnArn, files: { "index.js": bundle.code, "index.js.map": bundle.map }, handler: "index.handler", environment: functionEnv, timeoutSeconds: 10, roleArn: `arn:aws:iam::${auth.accountId}:role/notes-api-get-role` },
-        path.join(BENCH_TMP, "request-path", "gateway"),
+        { name: fnName, arn: fnArn, files: deployed.files, handler: deployed.entry, environment: functionEnv, timeoutSeconds: 10, roleArn: `arn:aws:iam::${auth.accountId}:role/notes-api-get-role` },
+        path.join(BENCH_TMP, "request-path", `gateway-${process.version}`),
         () => ({ AWS_REGION: lambdaEnv.AWS_REGION, AWS_ACCESS_KEY_ID: lambdaEnv.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: lambdaEnv.AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL_DYNAMODB: db.endpoint }),
     );
     registry.functions.set(fnName, fn);
@@ -174,4 +180,30 @@ export function deployedAuth(run: { region: string; accountId: string; resources
         throw new Error(`requestPath needs one HTTP API and one role policy allowing execute-api:Invoke in the program; found ${apis.length} and ${invoke.length}.`);
     }
     return { apiId: apis[0].id, roleName: String(invoke[0].inputs.role), invokePolicy: invoke[0].inputs.policy, region: run.region, accountId: run.accountId };
+}
+
+/** The same measurement in a child process on another Node.js (Lambda's), against the same database. */
+export function measureRequestPathOn(
+    node: { execPath: string },
+    db: BenchDynamo,
+    auth: DeployedAuth,
+    fn: DeployedFunction,
+    options: RequestPathOptions,
+): Promise<{ figures: RequestPathFigures; details: RequestPathDetails }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(node.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "request-path-child.ts")], {
+            cwd: path.resolve(__dirname, ".."),
+            stdio: ["pipe", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout!.on("data", (chunk) => (stdout += chunk));
+        child.stderr!.on("data", (chunk) => (stderr += chunk));
+        child.once("error", reject);
+        child.once("exit", (code) => {
+            if (code !== 0) return reject(new Error(`the request-path benchmark on ${node.execPath} exited with ${code}: ${stderr.slice(-2000)}`));
+            resolve(JSON.parse(stdout.trim().split("\n").pop()!));
+        });
+        child.stdin!.end(JSON.stringify({ database: { endpoint: db.endpoint, tableName: db.tableName }, auth, fn, options }));
+    });
 }

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Bundle, bundleHandlers } from "../lib/bundle";
+import { Bundle, BUNDLE_FILE, bundleHandlers, LAMBDA_HANDLER, SOURCE_MAP_FILE } from "../lib/bundle";
 import { policyJson, serviceTrustPolicy } from "../lib/iam";
 
 export type HandlerName = "create" | "list" | "get" | "update" | "delete";
@@ -207,10 +207,10 @@ export class NotesApi extends pulumi.ComponentResource {
                 description: `Notes API ${route.method} ${route.path}`,
                 runtime: aws.lambda.Runtime.NodeJS22dX,
                 architectures: ["arm64"],
-                handler: "index.handler",
+                handler: LAMBDA_HANDLER,
                 code: new pulumi.asset.AssetArchive({
-                    "index.js": new pulumi.asset.StringAsset(bundle.code),
-                    "index.js.map": new pulumi.asset.StringAsset(bundle.map),
+                    [BUNDLE_FILE]: new pulumi.asset.StringAsset(bundle.code),
+                    [SOURCE_MAP_FILE]: new pulumi.asset.StringAsset(bundle.map),
                 }),
                 role: role.arn,
                 memorySize: args.memorySize,
@@ -219,7 +219,6 @@ export class NotesApi extends pulumi.ComponentResource {
                     variables: {
                         TABLE_NAME: args.tableName,
                         BUCKET_NAME: args.bucketName,
-                        NODE_OPTIONS: "--enable-source-maps",
                     },
                 },
                 // INFO keeps Lambda's START and REPORT lines (REPORT carries Init Duration); WARN drops them.

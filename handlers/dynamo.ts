@@ -3,6 +3,7 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { fromEnv } from "@aws-sdk/credential-provider-env";
 import { ServiceUnavailable } from "./errors";
 
 /**
@@ -17,9 +18,14 @@ export const DYNAMO_CLIENT_SETTINGS = {
     requestHandler: { connectionTimeout: 500, requestTimeout: 1000, throwOnRequestTimeout: true },
 } as const;
 
-/** Region, credentials and `AWS_ENDPOINT_URL_DYNAMODB` come from the SDK's standard environment. */
+/**
+ * Region, credentials and `AWS_ENDPOINT_URL_DYNAMODB` come from the function's environment.
+ * Lambda always puts the role's credentials there (the local cloud does the same), so the client
+ * reads them with `fromEnv` instead of the SDK's default chain (SSO, ini files, processes, web
+ * identity, container and instance metadata), which `lib/bundle.ts` leaves out of the bundles.
+ */
 export function createDocumentClient(): DynamoDBDocumentClient {
-    return DynamoDBDocumentClient.from(new DynamoDBClient({ ...DYNAMO_CLIENT_SETTINGS }), {
+    return DynamoDBDocumentClient.from(new DynamoDBClient({ ...DYNAMO_CLIENT_SETTINGS, credentials: fromEnv() }), {
         marshallOptions: { removeUndefinedValues: true },
     });
 }

@@ -4,52 +4,109 @@ import * as path from "node:path";
 export const HANDLERS_DIR = path.resolve(__dirname, "..", "handlers");
 const REPO_ROOT = path.resolve(__dirname, "..");
 
+/** The file names of a deployment package and the Lambda `handler` setting that loads it. */
+export const BUNDLE_FILE = "index.js";
+export const SOURCE_MAP_FILE = `${BUNDLE_FILE}.map`;
+export const LAMBDA_HANDLER = "index.handler";
+
 export interface Bundle {
     /** Minified CommonJS entry exporting `handler`, ending with a link to `index.js.map`. */
     code: string;
-    /** Source map (sources relative to the repository, so builds match across machines). */
+    /** Source map; sources are relative to the repository (`handlers/notes.ts`), so builds match across machines. */
     map: string;
 }
 
 /**
- * Bundles handlers with everything they import, the AWS SDK v3 included: the SDK pinned by the
- * lock file ships, not whatever version the Lambda runtime carries that day. Tree-shaken and
- * minified; no timestamps or absolute paths, so two builds of the same source are byte-identical
- * and `pulumi preview` shows no spurious code diff. Several handlers go through one esbuild run
- * (about 2.5 times faster than one run each, same bytes: nothing is shared between entries).
+ * The esbuild settings of the deployment packages. Each choice was measured on Lambda's Node
+ * major (BENCHMARKS.md, "What each setting buys"); a setting not listed is esbuild's default.
  */
-export function buildHandlers(names: readonly string[]): Map<string, Bundle> {
-    const result = esbuild.buildSync({
+export const BUNDLE_OPTIONS = {
+    bundle: true,
+    platform: "node",
+    // The lowest Node.js that runs the bundle: Lambda's nodejs22.x and the local cloud's Node 20.
+    // "node22" emits the same bytes.
+    target: "node20",
+    // CommonJS, loaded with `require` by the Lambda runtime; an ES module (.mjs) was no faster.
+    format: "cjs",
+    minify: true,
+    treeShaking: true,
+    // The SDK's ES module builds, which esbuild tree-shakes; its CommonJS builds are twice the size.
+    mainFields: ["module", "main"],
+    // `import()` becomes `require()`. On Node 22, the SDK's `import("node:http")` otherwise builds
+    // an ES module facade over `node:http`, whose getters load all of undici on the first request.
+    supported: { "dynamic-import": false },
+    // The SDK's default credential chain is never used on Lambda: see lib/lambda-credentials.ts.
+    // (Bundles that do not use the event-stream codec also leave it out: WITHOUT_EVENT_STREAMS.)
+    alias: { "@aws-sdk/credential-provider-node": "./lib/lambda-credentials.ts" },
+    // Maps stack traces to the TypeScript sources when one is printed; see lib/lazy-source-map.ts.
+    inject: ["./lib/lazy-source-map.ts"],
+    // "linked" ends the code with `//# sourceMappingURL=index.js.map`, for tools that look for it.
+    sourcemap: "linked",
+    sourcesContent: false,
+    legalComments: "none",
+} as const satisfies esbuild.BuildOptions;
+
+/** The SDK's event-stream codec, and the stand-in that replaces it in bundles that do not use it (lib/no-event-streams.ts). */
+const EVENT_STREAMS = "@smithy/core/event-streams";
+export const WITHOUT_EVENT_STREAMS = { [EVENT_STREAMS]: "./lib/no-event-streams.ts" } as const;
+const STAND_IN = "lib/no-event-streams.ts";
+
+function runEsbuild(names: readonly string[], eventStreams: "bundled" | "left out"): esbuild.BuildResult<{ write: false; metafile: true }> {
+    return esbuild.buildSync({
+        ...BUNDLE_OPTIONS,
+        alias: eventStreams === "left out" ? { ...BUNDLE_OPTIONS.alias, ...WITHOUT_EVENT_STREAMS } : BUNDLE_OPTIONS.alias,
         absWorkingDir: REPO_ROOT,
         entryPoints: Object.fromEntries(names.map((name) => [`${name}/index`, path.relative(REPO_ROOT, path.join(HANDLERS_DIR, `${name}.ts`))])),
         outdir: ".build",
-        bundle: true,
         write: false,
-        platform: "node",
-        // The lowest Node.js that runs the bundle: Lambda's nodejs22.x and the local cloud's Node 20.
-        target: "node20",
-        format: "cjs",
-        minify: true,
-        treeShaking: true,
-        // "linked" ends the code with `//# sourceMappingURL=index.js.map`: without that comment,
-        // NODE_OPTIONS=--enable-source-maps finds no map and stack traces stay minified.
-        sourcemap: "linked",
-        sourcesContent: false,
-        legalComments: "none",
-        mainFields: ["module", "main"],
+        metafile: true,
         logLevel: "silent",
     });
-    const output = (file: string) => result.outputFiles.find((out) => out.path === path.join(REPO_ROOT, ".build", file))?.text;
+}
+
+/**
+ * True when code that ends up in the handler's bundle imports the event-stream codec statically,
+ * i.e. uses it at init (the S3 client of the delete handler configures it when it is built); the
+ * SDK's own `import()` of the codec, taken only by event-stream operations, does not count.
+ */
+function usesEventStreams(metafile: esbuild.Metafile, name: string): boolean {
+    const output = metafile.outputs[`.build/${name}/${BUNDLE_FILE}`];
+    return Object.entries(output.inputs).some(
+        ([input, { bytesInOutput }]) => bytesInOutput > 0 && metafile.inputs[input]?.imports.some((imported) => imported.path === STAND_IN && imported.kind === "import-statement"),
+    );
+}
+
+/**
+ * Bundles handlers with everything they import, the AWS SDK v3 included: the SDK pinned by the
+ * lock file ships, not whatever version the Lambda runtime carries that day. No timestamps or
+ * absolute paths, so two builds of the same source are byte-identical and `pulumi preview` shows
+ * no spurious code diff. Several handlers go through one esbuild run (about 2.5 times faster than
+ * one run each, same bytes: nothing is shared between entries); a handler that uses the SDK's
+ * event-stream codec is built again with it (see lib/no-event-streams.ts).
+ */
+export function buildHandlers(names: readonly string[]): Map<string, Bundle> {
+    const lean = runEsbuild(names, "left out");
+    const needCodec = names.filter((name) => usesEventStreams(lean.metafile, name));
+    const full = needCodec.length > 0 ? runEsbuild(needCodec, "bundled") : undefined;
     return new Map(
         names.map((name) => {
-            const code = output(`${name}/index.js`);
-            const map = output(`${name}/index.js.map`);
+            const result = needCodec.includes(name) ? full! : lean;
+            const output = (file: string) => result.outputFiles.find((out) => out.path === path.join(REPO_ROOT, ".build", name, file))?.text;
+            const code = output(BUNDLE_FILE);
+            const map = output(SOURCE_MAP_FILE);
             if (code === undefined || map === undefined) {
                 throw new Error(`esbuild produced no output for handler ${name}`);
             }
-            return [name, { code, map }];
+            return [name, { code, map: repositoryRelativeSources(map, `.build/${name}`) }];
         }),
     );
+}
+
+/** esbuild writes sources relative to the map (`../../handlers/get.ts`); stack traces read better from the repository root. */
+function repositoryRelativeSources(map: string, mapDir: string): string {
+    const parsed = JSON.parse(map) as { sources: string[] };
+    parsed.sources = parsed.sources.map((source) => path.posix.normalize(path.posix.join(mapDir, source)));
+    return JSON.stringify(parsed);
 }
 
 const cache = new Map<string, Bundle>();

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { LAMBDA_NODE_VERSION, majorOf } from "../../bench/lambda-node";
 import { BenchResults, benchResultsSchema, checkTargets } from "../../bench/report";
 import { median, percentile } from "../../bench/stats";
 import { syntheticStack, UNIT } from "../../bench/synthetic-stack";
@@ -13,10 +14,13 @@ function committedResults(): BenchResults {
 }
 
 describe("benchmark results contract", function () {
-    it("keeps bench/results.json to exactly the issue's keys, for all five handlers", function () {
+    it("keeps bench/results.json to exactly the contract's keys, for all five handlers", function () {
         const results = committedResults();
-        assert.deepEqual(Object.keys(results).sort(), ["coldInit", "listScaling", "mockRun", "policyScaling", "requestPath"]);
+        assert.deepEqual(Object.keys(results).sort(), ["coldInit", "listScaling", "mockRun", "nodeVersion", "policyScaling", "requestPath"]);
         assert.deepEqual(Object.keys(results.coldInit).sort(), ["create", "delete", "get", "list", "update"]);
+        for (const figures of Object.values(results.coldInit)) {
+            assert.deepEqual(Object.keys(figures).sort(), ["bundleBytes", "bundleGzipBytes", "bundledMs", "nodeFloorMs", "sstMs", "unbundledMs"]);
+        }
         assert.deepEqual(Object.keys(results.requestPath).sort(), ["directP50", "directP99", "gatewayP50", "gatewayP99", "rps"]);
         assert.deepEqual(Object.keys(results.listScaling).sort(), ["10", "1000", "10000"]);
         assert.deepEqual(Object.keys(results.policyScaling).sort(), ["100", "1000", "10000"]);
@@ -29,6 +33,33 @@ describe("benchmark results contract", function () {
         assert.throws(() => benchResultsSchema.parse({ ...results, extra: 1 }));
         assert.throws(() => benchResultsSchema.parse({ ...results, coldInit: { ...results.coldInit, get: { ...results.coldInit.get, warmMs: 1 } } }));
         assert.throws(() => benchResultsSchema.parse({ ...results, listScaling: { ...results.listScaling, "10": "fast" } }));
+        assert.throws(() => benchResultsSchema.parse({ ...results, nodeVersion: "22" }));
+        const { sstMs: _sst, ...withoutSst } = results.coldInit.get;
+        assert.throws(() => benchResultsSchema.parse({ ...results, coldInit: { ...results.coldInit, get: withoutSst } }));
+    });
+
+    it("measures the committed cold starts on Lambda's Node.js major", function () {
+        assert.equal(majorOf(committedResults().nodeVersion), majorOf(LAMBDA_NODE_VERSION));
+    });
+
+    it("holds each handler's cold init to SST v3's defaults, the Node floor and the first request before", function () {
+        const results = committedResults();
+        const coldInit = (bundledMs: number, sstMs: number, nodeFloorMs: number) => ({
+            ...results,
+            coldInit: { ...results.coldInit, get: { ...results.coldInit.get, bundledMs, sstMs, nodeFloorMs } },
+        });
+        const verdicts = (r: BenchResults, firstRequests = {}) =>
+            checkTargets(r, firstRequests)
+                .filter((c) => c.target.startsWith("get:"))
+                .map((c) => [c.target.replace("get: ", ""), c.met]);
+        assert.deepEqual(verdicts(coldInit(75, 100, 25)).slice(0, 2), [
+            ["bundled cold init <= 0.75x SST v3 defaults", true],
+            ["bundled cold init <= 3x Node floor", true],
+        ]);
+        assert.deepEqual(verdicts(coldInit(76, 100, 25)).slice(0, 2).map(([, met]) => met), [false, false]);
+        const first = (shippedMs: number) => verdicts(results, { get: { shippedMs, previousMs: 20 } }).find(([target]) => String(target).startsWith("first request"));
+        assert.deepEqual(first(20)?.[1], true);
+        assert.deepEqual(first(21)?.[1], false);
     });
 
     it("marks each target met or missed from the figures", function () {

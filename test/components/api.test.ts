@@ -86,7 +86,6 @@ for (const stack of STACKS) {
                     assert.deepEqual(fn.inputs.environment.variables, {
                         TABLE_NAME: single(run, "aws:dynamodb/table:Table").state.name,
                         BUCKET_NAME: single(run, "aws:s3/bucket:Bucket").state.bucket,
-                        NODE_OPTIONS: "--enable-source-maps",
                     });
                     const logGroup = named(run, `notes-api-${route.handler}-logs`);
                     assert.equal(fn.inputs.loggingConfig.logGroup, logGroup.state.name);

@@ -1,10 +1,17 @@
 import { strict as assert } from "node:assert";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import * as esbuild from "esbuild";
+import { deployedFunctions, entryModule } from "../../bench/deployed";
+import { cachedLambdaNode, machineNode, NodeBinary } from "../../bench/lambda-node";
 import { NOTES_ROUTES } from "../../components/api";
-import { buildHandlers, bundleHandler } from "../../lib/bundle";
+import { BUNDLE_FILE, buildHandlers, bundleHandler, LAMBDA_HANDLER, SOURCE_MAP_FILE } from "../../lib/bundle";
+import * as standIn from "../../lib/no-event-streams";
+import { LocalDynamo, startDynalite } from "../support/dynalite";
+import { httpEvent, newIdentityId } from "../support/events";
 import { named, stackRun } from "../support/program";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -31,55 +38,218 @@ describe("handler bundles", () => {
                 assert.equal(together.map, bundleHandler(handler).map);
             });
 
-            it("carries no absolute path of the build machine", () => {
+            it("carries no absolute path of the build machine, and names its sources from the repository root", () => {
                 const bundle = bundleHandler(handler);
                 assert.ok(!bundle.code.includes(REPO_ROOT) && !bundle.map.includes(REPO_ROOT));
                 const sources: string[] = JSON.parse(bundle.map).sources;
-                assert.ok(sources.includes(`../../handlers/${handler}.ts`), `map sources: ${sources.slice(0, 3).join(", ")}…`);
-                assert.ok(sources.every((source) => !path.isAbsolute(source)));
+                assert.ok(sources.includes(`handlers/${handler}.ts`), `map sources: ${sources.slice(0, 3).join(", ")}…`);
+                assert.ok(sources.every((source) => !path.isAbsolute(source) && !source.startsWith("..")));
             });
 
-            it("links its source map, so --enable-source-maps maps stack traces to the TypeScript source", () => {
-                const bundle = bundleHandler(handler);
-                assert.ok(bundle.code.trimEnd().endsWith("//# sourceMappingURL=index.js.map"));
-                const fnDir = path.join(dir, `${handler}-maps`);
-                execFileSync("mkdir", ["-p", fnDir]);
-                writeFileSync(path.join(fnDir, "index.js"), bundle.code);
-                writeFileSync(path.join(fnDir, "index.js.map"), bundle.map);
-                const found = execFileSync(
-                    process.execPath,
-                    [
-                        "--enable-source-maps",
-                        "-e",
-                        "require('./index.js'); const map = require('module').findSourceMap(require.resolve('./index.js'));" +
-                            "process.stdout.write(JSON.stringify(map ? map.payload.sources.filter((s) => s.includes('handlers/')) : null))",
-                    ],
-                    { cwd: fnDir, env: { PATH: process.env.PATH, TABLE_NAME: "notes", BUCKET_NAME: "uploads", AWS_REGION: "us-east-1" } },
-                ).toString();
-                // Node resolves the map's relative sources against the bundle's folder.
-                const sources: string[] | null = JSON.parse(found);
-                assert.ok(sources?.some((source) => source.endsWith(`/handlers/${handler}.ts`)), `Node found no map for the bundle: ${found}`);
+            it("leaves out the SDK's default credential chain, which Lambda never uses", () => {
+                const sources: string[] = JSON.parse(bundleHandler(handler).map).sources;
+                const chain = sources.filter((source) => /credential-provider-(node|ini|sso|process|web-identity|http|login)|nested-clients|credential-provider-imds|token-providers/.test(source));
+                assert.deepEqual(chain, []);
+                assert.ok(sources.some((source) => source.includes("@aws-sdk/credential-provider-env/")), "the environment provider is bundled");
+            });
+
+            it("leaves out the SDK's event-stream codec unless the handler's own clients use it at init", () => {
+                const sources: string[] = JSON.parse(bundleHandler(handler).map).sources;
+                const codec = sources.filter((source) => source.includes("/submodules/event-streams/"));
+                if (handler === "delete") {
+                    // The S3 client configures the codec when it is built.
+                    assert.ok(codec.length > 0 && !sources.includes("lib/no-event-streams.ts"));
+                } else {
+                    assert.deepEqual(codec, []);
+                    assert.ok(sources.includes("lib/no-event-streams.ts"));
+                }
+            });
+
+            it("compiles import() to require(), so Node 22 builds no module facade for node:http", () => {
+                assert.doesNotMatch(bundleHandler(handler).code, /\bimport\(/);
+            });
+
+            it("links its source map for tools that look for it", () => {
+                assert.ok(bundleHandler(handler).code.trimEnd().endsWith(`//# sourceMappingURL=${SOURCE_MAP_FILE}`));
             });
 
             it("loads in a fresh Node process with nothing but the bundle and exports handler()", () => {
                 const bundle = bundleHandler(handler);
                 const fnDir = path.join(dir, handler);
-                execFileSync("mkdir", ["-p", fnDir]);
-                writeFileSync(path.join(fnDir, "index.js"), bundle.code);
-                writeFileSync(path.join(fnDir, "index.js.map"), bundle.map);
-                const type = execFileSync(
-                    process.execPath,
-                    ["--enable-source-maps", "-e", "process.stdout.write(typeof require('./index.js').handler)"],
-                    { cwd: fnDir, env: { PATH: process.env.PATH, NODE_PATH: "", TABLE_NAME: "notes", BUCKET_NAME: "uploads", AWS_REGION: "us-east-1" } },
-                ).toString();
+                mkdirSync(fnDir, { recursive: true });
+                writeFileSync(path.join(fnDir, BUNDLE_FILE), bundle.code);
+                writeFileSync(path.join(fnDir, SOURCE_MAP_FILE), bundle.map);
+                const type = execFileSync(process.execPath, ["-e", `process.stdout.write(typeof require('./${BUNDLE_FILE}').handler)`], {
+                    cwd: fnDir,
+                    env: { PATH: process.env.PATH, NODE_PATH: "", TABLE_NAME: "notes", BUCKET_NAME: "uploads", AWS_REGION: "us-east-1" },
+                }).toString();
                 assert.equal(type, "function");
             });
 
-            it("is what the program deploys", async () => {
+            it("is what the program deploys: the package, its handler setting, no NODE_OPTIONS", async () => {
                 const run = await stackRun("dev");
-                const code = named(run, `notes-api-${handler}`).inputs.code;
-                assert.equal(code.assets["index.js"].text, bundleHandler(handler).code);
-                assert.equal(code.assets["index.js.map"].text, bundleHandler(handler).map);
+                const fn = named(run, `notes-api-${handler}`);
+                assert.deepEqual(Object.keys(fn.inputs.code.assets).sort(), [BUNDLE_FILE, SOURCE_MAP_FILE].sort());
+                assert.equal(fn.inputs.code.assets[BUNDLE_FILE].text, bundleHandler(handler).code);
+                assert.equal(fn.inputs.code.assets[SOURCE_MAP_FILE].text, bundleHandler(handler).map);
+                assert.equal(fn.inputs.handler, LAMBDA_HANDLER);
+                assert.equal(fn.inputs.environment.variables.NODE_OPTIONS, undefined);
+            });
+        });
+    }
+});
+
+describe("the event-stream codec's stand-in", () => {
+    it("exports exactly what the SDK's codec exports, so no bundle links against a name it lacks", () => {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        const real = Object.keys(require("@smithy/core/event-streams")).sort();
+        assert.deepEqual(Object.keys(standIn).sort(), real);
+    });
+
+    it("fails with a message that says the codec was left out, if anything ever calls it", () => {
+        for (const value of Object.values(standIn)) {
+            assert.throws(() => (value as () => unknown)(), /event-stream codec is not in this handler bundle/);
+        }
+    });
+});
+
+/**
+ * The deployed get package, exactly as the program ships it, run the way Lambda runs it: unpacked
+ * into a folder, the module named by the `handler` setting loaded with `require` in a fresh
+ * process, with the function's environment (table and endpoint pointed at dynalite). On this
+ * machine's Node and, when a benchmark run has cached it, on Lambda's.
+ */
+describe("source maps of the deployed bundles", function () {
+    this.timeout(60_000);
+    const nodes: NodeBinary[] = [machineNode(), cachedLambdaNode()].filter((node): node is NodeBinary => node !== undefined && node !== null);
+    let dir: string;
+    let db: LocalDynamo;
+    let child: string;
+    let bundlePath: string;
+    let environment: Record<string, string>;
+    const identityId = newIdentityId();
+    const noteId = "01JD0000000000000000000001";
+    const getNote = () => httpEvent({ identityId, method: "GET", path: `/notes/${noteId}` });
+
+    before(async () => {
+        dir = mkdtempSync(path.join(tmpdir(), "notes-source-maps-"));
+        db = await startDynalite();
+        const now = new Date().toISOString();
+        await db.client.send(new PutCommand({ TableName: db.tableName, Item: { userId: identityId, noteId, content: "mapped", createdAt: now, updatedAt: now, version: 1 } }));
+        const fn = deployedFunctions(await stackRun("dev")).get;
+        const taskRoot = path.join(dir, "task");
+        mkdirSync(taskRoot);
+        for (const [file, text] of Object.entries(fn.files)) writeFileSync(path.join(taskRoot, file), text);
+        const { file, exportName } = entryModule(fn);
+        assert.equal(exportName, "handler");
+        bundlePath = path.join(taskRoot, file);
+        environment = { ...fn.environment, TABLE_NAME: db.tableName };
+        // The child runs as plain JavaScript: ts-node would install a stack-trace hook of its own.
+        child = path.join(dir, "invoke-bundle.js");
+        const source = readFileSync(path.join(__dirname, "..", "support", "invoke-bundle.ts"), "utf8");
+        writeFileSync(child, esbuild.transformSync(source, { loader: "ts", format: "cjs", target: "node20" }).code);
+    });
+    after(async () => {
+        await db?.stop();
+        rmSync(dir, { recursive: true, force: true });
+    });
+
+    interface Traced {
+        responses: { statusCode: number }[];
+        mapReads: { load: string[]; events: string[][] };
+        nodeLoadedMap: boolean;
+        logs: Record<string, any>[];
+    }
+
+    function invoke(node: NodeBinary, events: unknown[], env: Record<string, string>): Promise<Traced> {
+        const resultPath = path.join(dir, `result-${Math.random().toString(36).slice(2)}.json`);
+        return new Promise((resolve, reject) => {
+            const process_ = execFile(
+                node.execPath,
+                [child],
+                {
+                    env: {
+                        PATH: process.env.PATH ?? "",
+                        AWS_REGION: "us-east-1",
+                        AWS_ACCESS_KEY_ID: "local",
+                        AWS_SECRET_ACCESS_KEY: "local",
+                        AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+                        ...environment,
+                        ...env,
+                    },
+                },
+                (error, stdout, stderr) => {
+                    if (error) return reject(new Error(stderr || error.message));
+                    const logs = stdout
+                        .split("\n")
+                        .filter((line) => line.startsWith("{"))
+                        .map((line) => JSON.parse(line));
+                    resolve({ ...JSON.parse(readFileSync(resultPath, "utf8")), logs });
+                },
+            );
+            process_.stdin!.end(JSON.stringify({ bundlePath, events, resultPath, traceSourceMaps: true }));
+        });
+    }
+
+    const sourceLine = (file: string, line: number) => readFileSync(path.join(REPO_ROOT, file), "utf8").split("\n")[line - 1] ?? "";
+
+    for (const node of nodes) {
+        describe(`on Node ${node.version}`, () => {
+            it("reads no source map at cold start or on a successful request", async () => {
+                const result = await invoke(node, [getNote()], {});
+                assert.deepEqual(
+                    result.responses.map((r) => r.statusCode),
+                    [200],
+                );
+                assert.deepEqual(result.mapReads, { load: [], events: [[]] });
+                assert.equal(result.nodeLoadedMap, false, "Node loaded the bundle's map on its own");
+            });
+
+            it("would notice Node reading the map at load (as it does with --enable-source-maps)", async () => {
+                const result = await invoke(node, [getNote()], { NODE_OPTIONS: "--enable-source-maps" });
+                assert.deepEqual(
+                    result.responses.map((r) => r.statusCode),
+                    [200],
+                );
+                assert.equal(result.nodeLoadedMap, true);
+            });
+
+            it("logs an unexpected error's stack with handlers/*.ts lines, reading the map only then", async () => {
+                // A table that does not exist: DynamoDB answers ResourceNotFoundException, an unexpected error.
+                const result = await invoke(node, [getNote()], { TABLE_NAME: "no-such-table" });
+                assert.deepEqual(
+                    result.responses.map((r) => r.statusCode),
+                    [500],
+                );
+                assert.deepEqual(result.mapReads.load, []);
+                assert.deepEqual(result.mapReads.events, [[`${bundlePath}.map`]]);
+
+                const line = result.logs.find((entry) => entry.message === "Unhandled error");
+                assert.ok(line, `no "Unhandled error" line in ${JSON.stringify(result.logs)}`);
+                const stack: string = line.error.stack;
+                assert.match(stack, /^ResourceNotFoundException: /);
+                const frames = [...stack.matchAll(/^ {4}at (async )?(\S+) \((handlers\/[\w-]+\.ts):(\d+):(\d+)\)$/gm)].map(([, isAsync, name, file, row, column]) => ({
+                    isAsync: Boolean(isAsync),
+                    name,
+                    file,
+                    row: Number(row),
+                    column: Number(column),
+                }));
+                assert.ok(frames.length >= 2, `stack has no handlers/*.ts frames:\n${stack}`);
+                // Each frame of our code points at the `await` it was suspended on, in the right file and line.
+                for (const frame of frames) {
+                    assert.ok(frame.isAsync, `${frame.name} ${frame.file}:${frame.row}`);
+                    assert.match(sourceLine(frame.file, frame.row).slice(frame.column - 1), /^await /, `${frame.file}:${frame.row}:${frame.column} is not an await:\n${stack}`);
+                }
+                const dynamoFrame = frames.find((frame) => frame.file === "handlers/dynamo.ts");
+                assert.ok(dynamoFrame, stack);
+                assert.equal(dynamoFrame.name, "dynamo", "original function names, not minified ones");
+                assert.match(sourceLine("handlers/dynamo.ts", dynamoFrame.row), /return await call\(\);/);
+                assert.ok(
+                    frames.some((frame) => frame.file === "handlers/notes.ts" && /\bdynamo\(/.test(sourceLine(frame.file, frame.row))),
+                    `no notes.ts frame at a dynamo() call:\n${stack}`,
+                );
+                assert.doesNotMatch(stack, /index\.js:\d+:\d+/, "every bundle frame is mapped");
             });
         });
     }
