@@ -18,7 +18,7 @@ export interface Bundle {
 
 /**
  * The esbuild settings of the deployment packages. Each choice was measured on Lambda's Node
- * major (BENCHMARKS.md, "What each setting buys"); a setting not listed is esbuild's default.
+ * major (bench/README.md, "What each setting buys"); a setting not listed is esbuild's default.
  */
 export const BUNDLE_OPTIONS = {
     bundle: true,
@@ -35,21 +35,21 @@ export const BUNDLE_OPTIONS = {
     // `import()` becomes `require()`. On Node 22, the SDK's `import("node:http")` otherwise builds
     // an ES module facade over `node:http`, whose getters load all of undici on the first request.
     supported: { "dynamic-import": false },
-    // The SDK's default credential chain is never used on Lambda: see lib/lambda-credentials.ts.
+    // The SDK's default credential chain is never used on Lambda: see handlers/runtime/lambda-credentials.ts.
     // (Bundles that do not use the event-stream codec also leave it out: WITHOUT_EVENT_STREAMS.)
-    alias: { "@aws-sdk/credential-provider-node": "./lib/lambda-credentials.ts" },
-    // Maps stack traces to the TypeScript sources when one is printed; see lib/lazy-source-map.ts.
-    inject: ["./lib/lazy-source-map.ts"],
+    alias: { "@aws-sdk/credential-provider-node": "./handlers/runtime/lambda-credentials.ts" },
+    // Maps stack traces to the TypeScript sources when one is printed; see handlers/runtime/lazy-source-map.ts.
+    inject: ["./handlers/runtime/lazy-source-map.ts"],
     // "linked" ends the code with `//# sourceMappingURL=index.js.map`, for tools that look for it.
     sourcemap: "linked",
     sourcesContent: false,
     legalComments: "none",
 } as const satisfies esbuild.BuildOptions;
 
-/** The SDK's event-stream codec, and the stand-in that replaces it in bundles that do not use it (lib/no-event-streams.ts). */
+/** The SDK's event-stream codec, and the stand-in that replaces it in bundles that do not use it (handlers/runtime/no-event-streams.ts). */
 const EVENT_STREAMS = "@smithy/core/event-streams";
-export const WITHOUT_EVENT_STREAMS = { [EVENT_STREAMS]: "./lib/no-event-streams.ts" } as const;
-const STAND_IN = "lib/no-event-streams.ts";
+export const WITHOUT_EVENT_STREAMS = { [EVENT_STREAMS]: "./handlers/runtime/no-event-streams.ts" } as const;
+const STAND_IN = "handlers/runtime/no-event-streams.ts";
 
 function runEsbuild(names: readonly string[], eventStreams: "bundled" | "left out"): esbuild.BuildResult<{ write: false; metafile: true }> {
     return esbuild.buildSync({
@@ -82,7 +82,7 @@ function usesEventStreams(metafile: esbuild.Metafile, name: string): boolean {
  * absolute paths, so two builds of the same source are byte-identical and `pulumi preview` shows
  * no spurious code diff. Several handlers go through one esbuild run (about 2.5 times faster than
  * one run each, same bytes: nothing is shared between entries); a handler that uses the SDK's
- * event-stream codec is built again with it (see lib/no-event-streams.ts).
+ * event-stream codec is built again with it (see handlers/runtime/no-event-streams.ts).
  */
 export function buildHandlers(names: readonly string[]): Map<string, Bundle> {
     const lean = runEsbuild(names, "left out");

@@ -24,7 +24,7 @@ import { isUnknownValueError } from "./util";
 
 const unknownCheckingProxy: <T>(value: T) => T = (policy as any).unknownCheckingProxy;
 
-/** One registered resource, as the mock engine records it (engine/mocks.ts `RecordedResource`). */
+/** One registered resource, as the mock engine records it (tools/engine/mocks.ts `RecordedResource`). */
 export interface ResourceRecord {
     type: string;
     name: string;

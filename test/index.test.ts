@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { runProgramIsolated } from "../engine/program";
+import { runProgramIsolated } from "../tools/engine/program";
 import { ofType, ProgramRun, single, STACKS, stackRun } from "./support/program";
 
 const COMPONENTS: Record<string, string> = {

@@ -1,4 +1,4 @@
-import type { LocalOutputs } from "../local/cloud";
+import type { LocalOutputs } from "../tools/local/cloud";
 import { ClientFiles, withConfig } from "./build";
 import { bucketHost, WebClientConfig } from "./src/config";
 import { WebServer } from "./server";

@@ -1,7 +1,7 @@
 import { createServer, IncomingMessage, request as httpRequest, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
-import { isLoopbackHost } from "../local/server";
+import { isLoopbackHost } from "../tools/local/server";
 import type { ClientFiles } from "./build";
 
 const CONTENT_TYPES: Record<string, string> = {

@@ -5,12 +5,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { newPassword } from "../../local/flow";
-import { webBuild } from "../../scripts/web-build";
+import { newPassword } from "../../tools/client/flow";
+import { webBuild } from "../../tools/scripts/web-build";
 import { bucketHost, WebClientConfig } from "../../web/src/config";
 import { localClientConfig } from "../../web/local";
 import { WebServer } from "../../web/server";
-import { LocalCloudProcess, startLocalCloudProcess } from "../support/local-cloud";
+import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/support/local-cloud";
 import { DEPLOYED_STACK_OUTPUTS } from "../support/stack-outputs";
 import { confirmationCode, confirmationCodes, freePort, launchChromium, PreflightRecorder, TlsForwarder } from "./support";
 

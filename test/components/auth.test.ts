@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { NOTES_ROUTES, routeArnPattern } from "../../components/api";
-import { runProgramIsolated } from "../../engine/program";
+import { runProgramIsolated } from "../../tools/engine/program";
 import { runFixtureProgram } from "../support/fixture-program";
 import { asList, named, ofType, policyStatements, ProgramRun, RecordedResource, single, STACKS, stackRun, stackSetting } from "../support/program";
 

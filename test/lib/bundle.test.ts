@@ -5,13 +5,13 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import * as esbuild from "esbuild";
-import { deployedFunctions, entryModule } from "../../bench/deployed";
-import { cachedLambdaNode, machineNode, NodeBinary } from "../../bench/lambda-node";
+import { deployedFunctions, entryModule } from "../../tools/bench/deployed";
+import { cachedLambdaNode, machineNode, NodeBinary } from "../../tools/bench/lambda-node";
 import { NOTES_ROUTES } from "../../components/api";
 import { BUNDLE_FILE, buildHandlers, bundleHandler, LAMBDA_HANDLER, SOURCE_MAP_FILE } from "../../lib/bundle";
-import * as standIn from "../../lib/no-event-streams";
-import { LocalDynamo, startDynalite } from "../support/dynalite";
-import { httpEvent, newIdentityId } from "../support/events";
+import * as standIn from "../../handlers/runtime/no-event-streams";
+import { LocalDynamo, startDynalite } from "../../tools/support/dynalite";
+import { httpEvent, newIdentityId } from "../../tools/support/events";
 import { named, stackRun } from "../support/program";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -58,10 +58,10 @@ describe("handler bundles", () => {
                 const codec = sources.filter((source) => source.includes("/submodules/event-streams/"));
                 if (handler === "delete") {
                     // The S3 client configures the codec when it is built.
-                    assert.ok(codec.length > 0 && !sources.includes("lib/no-event-streams.ts"));
+                    assert.ok(codec.length > 0 && !sources.includes("handlers/runtime/no-event-streams.ts"));
                 } else {
                     assert.deepEqual(codec, []);
-                    assert.ok(sources.includes("lib/no-event-streams.ts"));
+                    assert.ok(sources.includes("handlers/runtime/no-event-streams.ts"));
                 }
             });
 

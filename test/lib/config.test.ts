@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { CONFIG_KEYS, ConfigError, MIN_LAMBDA_TIMEOUT_SECONDS, notesConfigSchema, parseConfig } from "../../lib/config";
-import { readStackConfig, REPO_ROOT } from "../../engine/program";
+import { readStackConfig, REPO_ROOT } from "../../tools/engine/program";
 import { DYNAMO_CLIENT_SETTINGS } from "../../handlers/dynamo";
 
 /** The settings as Pulumi would pass them for a stack, decoded, without the project prefix. */

@@ -5,7 +5,7 @@
 import { strict as assert } from "node:assert";
 import { ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
-import { REPO_ROOT } from "../../engine/program";
+import { REPO_ROOT } from "../../tools/engine/program";
 import { UNKNOWN, urnOf } from "../../policy/evaluate";
 
 // Use the protobuf and gRPC modules @pulumi/pulumi's generated stubs were built against.

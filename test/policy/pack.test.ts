@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { REPO_ROOT } from "../../engine/program";
+import { REPO_ROOT } from "../../tools/engine/program";
 import { policies } from "../../policy/policies";
 
 const POLICY_DIR = path.join(REPO_ROOT, "policy");
@@ -64,7 +64,7 @@ describe("the policy pack's layout and conventions", () => {
         this.timeout(60_000);
         const script = (...args: string[]) =>
             new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-                execFile(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/policy-check.ts", ...args], { cwd: REPO_ROOT }, (error, stdout, stderr) =>
+                execFile(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/scripts/policy-check.ts", ...args], { cwd: REPO_ROOT }, (error, stdout, stderr) =>
                     resolve({ code: error ? Number((error as any).code) : 0, stdout, stderr }),
                 );
             });

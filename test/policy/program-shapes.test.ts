@@ -6,7 +6,7 @@ import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { cpSync, existsSync, rmSync } from "node:fs";
 import * as path from "node:path";
-import { REPO_ROOT } from "../../engine/program";
+import { REPO_ROOT } from "../../tools/engine/program";
 
 const PROGRAMS = path.join(REPO_ROOT, "test", "fixtures", "programs");
 const OWN_SDK = path.join(PROGRAMS, "own-sdk", "node_modules", "@pulumi", "pulumi");
@@ -25,7 +25,7 @@ function policyCheck(program: string, stack = "dev"): Promise<Result> {
     return new Promise((resolve) => {
         execFile(
             process.execPath,
-            ["-r", "ts-node/register/transpile-only", "scripts/policy-check.ts", "--program", path.join(PROGRAMS, program), "--stack", stack],
+            ["-r", "ts-node/register/transpile-only", "tools/scripts/policy-check.ts", "--program", path.join(PROGRAMS, program), "--stack", stack],
             { cwd: REPO_ROOT, env },
             (error, stdout, stderr) => resolve({ code: error ? Number((error as any).code) : 0, lines: stdout.trim().split("\n"), stderr }),
         );

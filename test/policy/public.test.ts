@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { REPO_ROOT } from "../../engine/program";
+import { REPO_ROOT } from "../../tools/engine/program";
 import { runResourcePolicy, runStackPolicy } from "../../policy/evaluate";
 import { AWS_RULES, badActionsGranted, BAD_ACTIONS, PUBLIC_CANNED_ACLS, publicGroup, publicStatements, RuleId } from "../../policy/public";
 import { noPublicAccessPointPolicy, noPublicAcl, publicAccessBlockFlags } from "../../policy/storage";

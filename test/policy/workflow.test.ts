@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { REPO_ROOT } from "../../engine/program";
+import { REPO_ROOT } from "../../tools/engine/program";
 
 const WORKFLOW = path.join(REPO_ROOT, ".github", "workflows", "pull-request.yml");
 
@@ -20,8 +20,8 @@ describe("the pull-request workflow", () => {
         const named = [...runs.matchAll(/npm (?:run (?:-s )?)?([\w:]+)/g)].map((m) => m[1]).filter((s) => !["ci", "install", "run"].includes(s));
         assert.ok(named.includes("test") && named.includes("policy:check"), named.join(", "));
         for (const script of named) assert.ok(script in scripts, `npm script ${script} is missing`);
-        assert.match(scripts["policy:check"], /scripts\/policy-check\.ts/);
-        assert.ok(existsSync(path.join(REPO_ROOT, "scripts", "policy-check.ts")));
+        assert.match(scripts["policy:check"], /tools\/scripts\/policy-check\.ts/);
+        assert.ok(existsSync(path.join(REPO_ROOT, "tools", "scripts", "policy-check.ts")));
     });
 
     it("previews with the policy pack directory, which is a loadable pack", () => {

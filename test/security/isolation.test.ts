@@ -14,8 +14,8 @@ import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { FlowUser, NotesClient } from "../../local/flow";
-import { LocalCloudProcess, startLocalCloudProcess } from "../support/local-cloud";
+import { FlowUser, NotesClient } from "../../tools/client/flow";
+import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/support/local-cloud";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 

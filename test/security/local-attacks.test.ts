@@ -8,9 +8,9 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { importJWK, SignJWT } from "jose";
-import { FlowUser, newPassword, NotesClient } from "../../local/flow";
-import { LOCK_FILE, processStartTime } from "../../local/lock";
-import { LocalCloudProcess, startLocalCloudProcess } from "../support/local-cloud";
+import { FlowUser, newPassword, NotesClient } from "../../tools/client/flow";
+import { LOCK_FILE, processStartTime } from "../../tools/local/lock";
+import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/support/local-cloud";
 import { RawResponse, requestBytes, sendRaw, signedHeaders } from "../support/raw-http";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";

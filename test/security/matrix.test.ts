@@ -1,9 +1,9 @@
 import { strict as assert } from "node:assert";
-import { caseTitle, evaluateCase, evaluateMatrix, MATRIX, stackFacts, StackFacts } from "../../security/matrix";
+import { caseTitle, evaluateCase, evaluateMatrix, MATRIX, stackFacts, StackFacts } from "../../tools/security/matrix";
 import { ofType, stackRun, STACKS } from "../support/program";
 
-// Every cell of security/matrix.ts, against the IAM documents the real program generates for each
-// stack, decided by @cloud-copilot/iam-simulate through local/iam.ts `decide()`. The simulator
+// Every cell of tools/security/matrix.ts, against the IAM documents the real program generates for each
+// stack, decided by @cloud-copilot/iam-simulate through tools/local/iam.ts `decide()`. The simulator
 // ignores `${cognito-identity.amazonaws.com:sub}` outside STS actions, so `decide()` substitutes
 // the simulated caller's Identity Pool id into the documents first, as AWS resolves it per request.
 

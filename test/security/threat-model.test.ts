@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { caseTitle, MATRIX } from "../../security/matrix";
+import { caseTitle, MATRIX } from "../../tools/security/matrix";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const securityMd = readFileSync(path.join(ROOT, "SECURITY.md"), "utf8");
@@ -37,8 +37,8 @@ describe("SECURITY.md", () => {
     it("has a threat model whose rows each name a control with a file and at least one proof", () => {
         assert.ok(threats.length >= 20, `only ${threats.length} threat rows`);
         for (const [number, threat, control, proof] of threats) {
-            assert.match(control, /`[\w./-]+\.(ts|yaml)`|`policy\/`|`local\/`/, `row ${number} (${threat}) names no file for its control`);
-            assert.match(proof, /`test\/[\w/.-]+\.test\.ts`: "|`scripts\/[\w-]+\.ts`/, `row ${number} (${threat}) names no test`);
+            assert.match(control, /`[\w./-]+\.(ts|yaml)`|`policy\/`|`tools\/local\/`/, `row ${number} (${threat}) names no file for its control`);
+            assert.match(proof, /`test\/[\w/.-]+\.test\.ts`: "|`tools\/scripts\/[\w-]+\.ts`/, `row ${number} (${threat}) names no test`);
         }
     });
 
@@ -61,7 +61,7 @@ describe("SECURITY.md", () => {
         assert.deepEqual(missing, []);
     });
 
-    it("holds a matrix run with every case of security/matrix.ts, in order, with its expected decision and no mismatch", () => {
+    it("holds a matrix run with every case of tools/security/matrix.ts, in order, with its expected decision and no mismatch", () => {
         const rows = tableRows("Least privilege, simulated");
         assert.equal(rows.length, MATRIX.length, "the pasted matrix is not the current one: paste a fresh `npm run security:matrix`");
         rows.forEach(([number, , attempt, , , , expected, simulated, verdict], index) => {

@@ -6,7 +6,7 @@
  */
 import { execFile } from "node:child_process";
 import * as path from "node:path";
-import { ProgramRun, REPO_ROOT, runProgram, toPlain } from "../../engine/program";
+import { ProgramRun, REPO_ROOT, runProgram, toPlain } from "../../tools/engine/program";
 
 export const FIXTURES = path.join(REPO_ROOT, "test", "fixtures");
 

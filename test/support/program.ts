@@ -1,4 +1,4 @@
-import { ProgramRun, RecordedResource, runProgramIsolated } from "../../engine/program";
+import { ProgramRun, RecordedResource, runProgramIsolated } from "../../tools/engine/program";
 
 export type { ProgramRun, RecordedResource };
 

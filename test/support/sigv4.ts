@@ -1,6 +1,6 @@
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
-import type { ClientCredentials } from "../../local/client";
+import type { ClientCredentials } from "../../tools/client/client";
 
 /**
  * Signs a POST for `signedBody` and sends `sentBody` with the same signed headers: a body changed

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { bucketHost, parseClientConfig } from "../../web/src/config";
 import { localClientConfig, S3_RELAY_PATH } from "../../web/local";
-import { UsageError, webBuild as runWebBuild } from "../../scripts/web-build";
+import { UsageError, webBuild as runWebBuild } from "../../tools/scripts/web-build";
 import { DEPLOYED_STACK_OUTPUTS } from "../support/stack-outputs";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -13,7 +13,7 @@ const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const STACK_OUTPUTS = DEPLOYED_STACK_OUTPUTS;
 
 function webBuild(args: string[], input?: string) {
-    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "scripts", "web-build.ts"), ...args], {
+    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "tools", "scripts", "web-build.ts"), ...args], {
         cwd: REPO_ROOT,
         input,
         encoding: "utf8",

@@ -1,0 +1,178 @@
+/**
+ * coldInit: fresh Node processes that load a handler and serve one request against the local
+ * DynamoDB, timed from spawn to exit. Every kind of process runs one at a time, interleaved round
+ * by round (so drift in machine load hits them alike), on each Node.js given: the deployed
+ * package, the same handler compiled without bundling, SST v3's default bundle and `node -e ""`
+ * (the floor); on Lambda's Node.js also the previous settings and one variant per lever.
+ */
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import { httpEvent, newIdentityId } from "../support/events";
+import { BuiltModule, compileChild, HANDLER_NAMES, HandlerName } from "./builds";
+import { BenchDynamo, seedNotes } from "./dynamo";
+import type { NodeBinary } from "./lambda-node";
+import { median, nowMs, round } from "./stats";
+
+export interface ColdInitFigures {
+    bundledMs: number;
+    unbundledMs: number;
+    nodeFloorMs: number;
+    bundleBytes: number;
+    bundleGzipBytes: number;
+    sstMs: number;
+}
+
+/** Where the time of a median process went, from the child's own clock (for bench/README.md). */
+export interface ColdInitBreakdown {
+    bootMs: number;
+    loadMs: number;
+    requestMs: number;
+    /** CPU time (user + system) of the process until it reported: boot, load and the request. */
+    cpuMs: number;
+    /** CommonJS files the process loaded (ES modules are not counted), and their bytes on disk. */
+    modules: number;
+    moduleBytes: number;
+}
+
+/** One way of starting a handler (or, without a handler, Node alone). */
+export interface ColdCase {
+    /** `floor`, `bundled`, `unbundled`, `sst`, `previous`, or a lever's name. */
+    kind: string;
+    handler?: HandlerName;
+    module?: BuiltModule;
+    /** The function's environment variables (the runtime's region, credentials and endpoints are added). */
+    env: Record<string, string>;
+    /** Started on Lambda's Node.js only (the previous settings and the levers). */
+    lambdaOnly?: boolean;
+    /** Environment added for one unmeasured process before the rounds (the code-cache variant writes its cache there). */
+    prepareEnv?: Record<string, string>;
+    /** The status the request must answer, when not the handler's success (the error-path cases). */
+    expectedStatus?: number;
+}
+
+export interface CaseResult {
+    kind: string;
+    handler?: HandlerName;
+    node: string;
+    /** Median wall-clock ms from spawn to exit. */
+    ms: number;
+    breakdown: ColdInitBreakdown;
+}
+
+interface ChildRun {
+    wallMs: number;
+    breakdown: ColdInitBreakdown;
+}
+
+/** One fresh process: spawn to exit, wall clock. */
+function runChild(node: NodeBinary, args: string[], env: Record<string, string>): Promise<ChildRun> {
+    return new Promise((resolve, reject) => {
+        const started = nowMs();
+        const child = spawn(node.execPath, args, { env, stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr!.on("data", (chunk) => (stderr += chunk));
+        child.once("error", reject);
+        child.once("exit", (code) => {
+            const wallMs = nowMs() - started;
+            if (code !== 0) return reject(new Error(`cold-start child (${node.version}) ${args.join(" ").slice(0, 200)} exited with ${code}: ${stderr}`));
+            if (/code cache rejected/.test(stderr)) return reject(new Error(`V8 rejected the code cache of ${args[1]} on ${node.version}`));
+            // `node -e ""` (the floor) reports nothing; handler children always report before exit 0.
+            const line = /^BENCH (.*)$/m.exec(stderr)?.[1];
+            resolve({ wallMs, breakdown: line ? JSON.parse(line) : { bootMs: 0, loadMs: 0, requestMs: 0, cpuMs: 0, modules: 0, moduleBytes: 0 } });
+        });
+    });
+}
+
+/** What each handler is asked on a cold start, and the status that proves it really worked. */
+function requestFor(name: HandlerName, identityId: string, noteId: () => string) {
+    switch (name) {
+        case "create":
+            return { event: httpEvent({ identityId, method: "POST", path: "/notes", body: { content: "cold start" } }), status: 201 };
+        case "get":
+            return { event: httpEvent({ identityId, method: "GET", path: `/notes/${noteId()}` }), status: 200 };
+        case "list":
+            return { event: httpEvent({ identityId, method: "GET", path: "/notes" }), status: 200 };
+        case "update":
+            return { event: httpEvent({ identityId, method: "PUT", path: `/notes/${noteId()}`, body: { content: "warmed" } }), status: 200 };
+        case "delete":
+            return { event: httpEvent({ identityId, method: "DELETE", path: `/notes/${noteId()}` }), status: 204 };
+    }
+}
+
+const breakdownOf = (runs: ChildRun[]): ColdInitBreakdown => ({
+    bootMs: round(median(runs.map((r) => r.breakdown.bootMs))),
+    loadMs: round(median(runs.map((r) => r.breakdown.loadMs))),
+    requestMs: round(median(runs.map((r) => r.breakdown.requestMs))),
+    cpuMs: round(median(runs.map((r) => r.breakdown.cpuMs))),
+    modules: runs[0].breakdown.modules,
+    moduleBytes: runs[0].breakdown.moduleBytes,
+});
+
+/**
+ * Runs `samples` rounds. `nodes[0]` is Lambda's Node.js (or the machine's when it is not
+ * available); cases marked `lambdaOnly` run on it alone, the others on every node.
+ */
+export async function measureColdStarts(
+    nodes: NodeBinary[],
+    cases: ColdCase[],
+    db: BenchDynamo,
+    options: { samples: number; log?: (line: string) => void },
+): Promise<{ results: CaseResult[]; processes: number }> {
+    const child = compileChild(path.join(__dirname, "cold-child.ts"), "esm");
+    const identityId = newIdentityId();
+    // get/update reuse one note; every delete process needs a note of its own.
+    const [shared] = await seedNotes(db, identityId, 1);
+    const plan = nodes.flatMap((node, index) => cases.filter((c) => index === 0 || !c.lambdaOnly).map((c) => ({ node, c })));
+    const deletes = options.samples * plan.filter(({ c }) => c.handler === "delete").length + cases.filter((c) => c.prepareEnv && c.handler === "delete").length;
+    const toDelete = await seedNotes(db, identityId, deletes + 1);
+    const runtimeEnv = { PATH: process.env.PATH ?? "", ...db.lambdaEnv() };
+
+    const start = (node: NodeBinary, c: ColdCase, extraEnv: Record<string, string> = {}): Promise<ChildRun> => {
+        const env = { ...runtimeEnv, ...c.env, ...extraEnv };
+        if (c.handler === undefined || c.module === undefined) return runChild(node, ["-e", ""], env);
+        const { event, status } = requestFor(c.handler, identityId, () => (c.handler === "delete" ? toDelete.pop()! : shared));
+        return runChild(node, [child, c.module.module, c.module.exportName, JSON.stringify(event), String(c.expectedStatus ?? status)], env);
+    };
+    for (const c of cases.filter((c) => c.prepareEnv !== undefined)) await start(nodes[0], c, c.prepareEnv);
+
+    const runs = new Map<string, ChildRun[]>();
+    const key = (node: NodeBinary, c: ColdCase) => `${node.version} ${c.kind} ${c.handler ?? ""}`;
+    let processes = 0;
+    for (let round = 0; round < options.samples; round++) {
+        for (const { node, c } of plan) {
+            const run = await start(node, c);
+            if (!runs.has(key(node, c))) runs.set(key(node, c), []);
+            runs.get(key(node, c))!.push(run);
+            processes++;
+        }
+        options.log?.(`coldInit: round ${round + 1}/${options.samples} (${processes} processes)`);
+    }
+    const results = plan.map(({ node, c }) => {
+        const samples = runs.get(key(node, c))!;
+        return { kind: c.kind, handler: c.handler, node: node.version, ms: round(median(samples.map((r) => r.wallMs))), breakdown: breakdownOf(samples) };
+    });
+    return { results, processes };
+}
+
+/** The results.json figures of one node: the deployed bundle beside the unbundled handler, SST's bundle and the floor. */
+export function coldInitFigures(results: CaseResult[], node: string, sizes: Record<HandlerName, { bytes: number; gzipBytes: number }>): Record<HandlerName, ColdInitFigures> {
+    const find = (kind: string, handler?: HandlerName) => {
+        const found = results.find((r) => r.node === node && r.kind === kind && r.handler === handler);
+        if (!found) throw new Error(`no ${kind} cold start measured for ${handler ?? "Node"} on ${node}`);
+        return found.ms;
+    };
+    const nodeFloorMs = find("floor");
+    return Object.fromEntries(
+        HANDLER_NAMES.map((handler) => [
+            handler,
+            {
+                bundledMs: find("bundled", handler),
+                unbundledMs: find("unbundled", handler),
+                nodeFloorMs,
+                bundleBytes: sizes[handler].bytes,
+                bundleGzipBytes: sizes[handler].gzipBytes,
+                sstMs: find("sst", handler),
+            },
+        ]),
+    ) as Record<HandlerName, ColdInitFigures>;
+}

@@ -1,0 +1,23 @@
+// Benchmark variant of handlers/delete.ts without any S3 client: the cold start that loading the
+// S3 client only for a note with an attachment, from a file of its own in the package, could reach
+// (a bound, not a shippable handler: it cannot delete attachments).
+import { createDocumentClient } from "../../../handlers/dynamo";
+import { requireEnv } from "../../../handlers/env";
+import { header, httpHandler, pathId } from "../../../handlers/http";
+import { deleteNote } from "../../../handlers/notes";
+
+const deps = {
+    client: createDocumentClient(),
+    tableName: requireEnv("TABLE_NAME"),
+    bucketName: requireEnv("BUCKET_NAME"),
+    s3: {
+        send: async (): Promise<never> => {
+            throw new Error("this benchmark variant has no S3 client");
+        },
+    },
+};
+
+export const handler = httpHandler(async ({ userId, event, log }) => {
+    await deleteNote({ ...deps, log }, userId, pathId(event), header(event, "if-match"));
+    return { statusCode: 204 };
+});

@@ -1,0 +1,365 @@
+import { mkdirSync } from "node:fs";
+import { IncomingMessage, Server, ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import * as path from "node:path";
+import { decodeJwt, importJWK, jwtVerify, SignJWT, type CryptoKey } from "jose";
+import { CognitoIdpError, userPoolRules } from "./cognito-rules";
+import type { CredentialStore, SessionCredentials } from "./credentials";
+import { decide, isKnownAction } from "./iam";
+import type { AdminCredentials, SigningKeyPair } from "./keys";
+import type { LocalRegistry } from "./registry";
+import { closeServer, isLoopbackHost, listenOn, MalformedRequest, originAllowed, safeServer } from "./server";
+import { readRequest, ReceivedRequest, SigningKey, verifySigV4, VerifyFailure } from "./sigv4";
+
+/** cognito-local's building blocks (what its `createDefaultServer` wires), loaded on first use. */
+function cognitoLocal() {
+    // cognito-local bundles AWS SDK v2, which prints an end-of-support notice when loaded.
+    process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE ??= "1";
+    return {
+        loadConfig: require("cognito-local/lib/server/config").loadConfig,
+        Router: require("cognito-local/lib/server/Router").Router,
+        services: require("cognito-local/lib/services"),
+        errors: require("cognito-local/lib/errors"),
+        CognitoServiceFactoryImpl: require("cognito-local/lib/services/cognitoService").CognitoServiceFactoryImpl,
+        CryptoService: require("cognito-local/lib/services/crypto").CryptoService,
+        StormDBDataStoreFactory: require("cognito-local/lib/services/dataStore/stormDb").StormDBDataStoreFactory,
+        MessageDeliveryService: require("cognito-local/lib/services/messageDelivery/messageDelivery").MessageDeliveryService,
+        selectAppropriateDeliveryMethod: require("cognito-local/lib/services/messageDelivery/deliveryMethod").selectAppropriateDeliveryMethod,
+        otp: require("cognito-local/lib/services/otp").otp,
+        JwtTokenGenerator: require("cognito-local/lib/services/tokenGenerator").JwtTokenGenerator,
+        UserPoolServiceFactoryImpl: require("cognito-local/lib/services/userPoolService").UserPoolServiceFactoryImpl,
+    };
+}
+
+/**
+ * The operations AWS serves without IAM credentials (the service model's `smithy.api#noAuth`
+ * operations in `@aws-sdk/client-cognito-identity-provider`): sign-up, sign-in and what a user does
+ * with their own tokens. Every other action (every `Admin*` action, `ListUsers`, `CreateUserPool` …)
+ * needs a SigV4 signature; the local cloud accepts the local admin's and decides a session's with IAM.
+ */
+export const UNAUTHENTICATED_OPERATIONS = new Set([
+    "AssociateSoftwareToken", "ChangePassword", "CompleteWebAuthnRegistration", "ConfirmDevice", "ConfirmForgotPassword", "ConfirmSignUp",
+    "DeleteUser", "DeleteUserAttributes", "DeleteWebAuthnCredential", "ForgetDevice", "ForgotPassword", "GetDevice", "GetTokensFromRefreshToken",
+    "GetUser", "GetUserAttributeVerificationCode", "GetUserAuthFactors", "GlobalSignOut", "InitiateAuth", "ListDevices", "ListUserSessions",
+    "ListWebAuthnCredentials", "ResendConfirmationCode", "RespondToAuthChallenge", "RevokeToken", "RevokeUserSession", "SetUserMFAPreference",
+    "SetUserSettings", "SignUp", "StartWebAuthnRegistration", "UpdateAuthEventFeedback", "UpdateDeviceStatus", "UpdateUserAttributes",
+    "VerifySoftwareToken", "VerifyUserAttribute",
+]);
+
+/** Request members these operations require, and their JSON types (what AWS validates before anything runs). */
+const REQUIRED: Record<string, string[]> = {
+    SignUp: ["ClientId", "Username", "Password"],
+    ConfirmSignUp: ["ClientId", "Username", "ConfirmationCode"],
+    ResendConfirmationCode: ["ClientId", "Username"],
+    ForgotPassword: ["ClientId", "Username"],
+    ConfirmForgotPassword: ["ClientId", "Username", "ConfirmationCode", "Password"],
+    InitiateAuth: ["AuthFlow", "ClientId"],
+    RespondToAuthChallenge: ["ClientId", "ChallengeName"],
+    RevokeToken: ["Token", "ClientId"],
+    ChangePassword: ["AccessToken", "ProposedPassword"],
+    UpdateUserAttributes: ["AccessToken", "UserAttributes"],
+    DeleteUserAttributes: ["AccessToken", "UserAttributeNames"],
+    GetUserAttributeVerificationCode: ["AccessToken", "AttributeName"],
+    VerifyUserAttribute: ["AccessToken", "AttributeName", "Code"],
+    VerifySoftwareToken: ["UserCode"],
+    GetUser: ["AccessToken"],
+    DeleteUser: ["AccessToken"],
+    GlobalSignOut: ["AccessToken"],
+    SetUserMFAPreference: ["AccessToken"],
+};
+const MEMBER_TYPES: Record<string, "string" | "stringMap" | "attributes" | "strings" | "boolean" | "number"> = {
+    ClientId: "string", Username: "string", Password: "string", ConfirmationCode: "string", AuthFlow: "string", ChallengeName: "string",
+    Session: "string", SecretHash: "string", AccessToken: "string", PreviousPassword: "string", ProposedPassword: "string", Token: "string",
+    ClientSecret: "string", UserCode: "string", AttributeName: "string", Code: "string", FriendlyDeviceName: "string", UserPoolId: "string",
+    AuthParameters: "stringMap", ChallengeResponses: "stringMap", ClientMetadata: "stringMap",
+    UserAttributes: "attributes", ValidationData: "attributes", UserAttributeNames: "strings", ForceAliasCreation: "boolean",
+};
+
+function memberOk(type: (typeof MEMBER_TYPES)[string], value: unknown): boolean {
+    switch (type) {
+        case "string":
+            return typeof value === "string";
+        case "boolean":
+            return typeof value === "boolean";
+        case "number":
+            return typeof value === "number";
+        case "strings":
+            return Array.isArray(value) && value.every((v) => typeof v === "string");
+        case "stringMap":
+            return value !== null && typeof value === "object" && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string");
+        case "attributes":
+            return Array.isArray(value) && value.every((a) => a !== null && typeof a === "object" && typeof a.Name === "string" && (a.Value === undefined || typeof a.Value === "string"));
+    }
+}
+
+/** The service's error type and message for each way a signature can fail (HTTP 400, as AWS JSON services answer). */
+const SIGNATURE_ERRORS: Record<VerifyFailure, [string, string]> = {
+    MissingAuthentication: ["MissingAuthenticationTokenException", "Missing Authentication Token"],
+    IncompleteSignature: ["IncompleteSignatureException", "The request signature does not conform to AWS standards."],
+    InvalidAccessKey: ["UnrecognizedClientException", "The security token included in the request is invalid."],
+    InvalidToken: ["UnrecognizedClientException", "The security token included in the request is invalid."],
+    ExpiredToken: ["ExpiredTokenException", "The security token included in the request is expired"],
+    SignatureExpired: ["InvalidSignatureException", "Signature expired."],
+    WrongScope: ["InvalidSignatureException", "Credential should be scoped to a valid region and to service 'cognito-idp'."],
+    ContentHashMismatch: ["InvalidSignatureException", "The request signature we calculated does not match the signature you provided."],
+    UnsupportedPayload: ["InvalidSignatureException", "The request signature we calculated does not match the signature you provided."],
+    SignatureDoesNotMatch: ["InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."],
+};
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface LocalUserPools {
+    /** `http://127.0.0.1:<port>`: the endpoint for SDK clients and the token issuer prefix. */
+    endpoint: string;
+    /** Calls one Cognito Identity Provider action in-process (provisioning; no HTTP, no authorization). */
+    call<T = any>(action: string, request: Record<string, unknown>): Promise<T>;
+    /** The pool's record, or undefined when it does not exist. */
+    describePool(userPoolId: string): Promise<any | undefined>;
+    close(): Promise<void>;
+}
+
+export interface UserPoolsOptions {
+    dataDir: string;
+    port?: number;
+    region: string;
+    accountId: string;
+    /** The data directory's key (`tools/local/keys.ts`): tokens are signed with it, the JWKS serves its public half. */
+    signingKey: SigningKeyPair;
+    /** The local admin's key: requests signed with it may call every action. */
+    admin: AdminCredentials;
+    /** Sessions the local cloud issued: requests signed with them are decided with their role's policies. */
+    store?: CredentialStore;
+    /** The stack (for CORS origins and role policies). */
+    registry: LocalRegistry;
+    /** Where sign-up confirmation codes go. */
+    onCode?: (line: string) => void;
+    log?: (line: Record<string, unknown>) => void;
+}
+
+function quietLogger(): any {
+    const pino = require("pino");
+    return pino({ level: process.env.COGNITO_LOCAL_LOG_LEVEL ?? "silent" });
+}
+
+/** cognito-local's Date values travel as epoch seconds, as in AWS's JSON protocol. */
+function serialize(value: unknown): string {
+    return JSON.stringify(value, function (this: Record<string, unknown>, key, v) {
+        return this[key] instanceof Date ? Math.floor((this[key] as Date).getTime() / 1000) : v;
+    });
+}
+
+/**
+ * Starts the local User Pools on 127.0.0.1: cognito-local's services (users, pools, clients,
+ * codes; data under `<dataDir>/cognito`) behind a front of our own, which
+ * - refuses a `Host` that is not loopback and answers CORS for the stack's origins only;
+ * - signs every token with the data directory's key, not the key published in cognito-local's
+ *   package, and serves that key's public half at `/<poolId>/.well-known/jwks.json`;
+ * - verifies the signature, issuer, expiry and `token_use` of an access token before an operation
+ *   that takes one runs (cognito-local only decodes it);
+ * - requires a SigV4 signature for every operation AWS authorizes with IAM: the local admin key
+ *   may do everything, an issued session what its role's policies allow;
+ * - validates request members' types and answers every failure in the service's JSON error format.
+ */
+export async function startUserPools(options: UserPoolsOptions): Promise<LocalUserPools> {
+    const { loadConfig, Router, services, errors, CognitoServiceFactoryImpl, CryptoService, StormDBDataStoreFactory, MessageDeliveryService, selectAppropriateDeliveryMethod, otp, JwtTokenGenerator, UserPoolServiceFactoryImpl } =
+        cognitoLocal();
+    const log = options.log ?? ((line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`));
+    const dir = path.join(options.dataDir, "cognito");
+    mkdirSync(path.join(dir, "db"), { recursive: true });
+    let handler: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
+    const server: Server = safeServer((req, res) => handler!(req, res), {
+        onError: (res, error) => {
+            log({ level: "error", source: "cognito-idp", message: String((error as Error)?.stack ?? error) });
+            reply(res, 500, { __type: "InternalErrorException", message: "Internal error" }, { "x-amzn-errortype": "InternalErrorException" });
+        },
+    });
+    const endpoint = `http://127.0.0.1:${await listenOn(server, options.port ?? 0)}`;
+
+    const logger = quietLogger();
+    const ctx = { logger };
+    const config = await loadConfig(ctx, new StormDBDataStoreFactory(dir));
+    config.TokenConfig = { ...config.TokenConfig, IssuerDomain: endpoint };
+    const clock = new services.DateClock();
+    const dataStoreFactory = new StormDBDataStoreFactory(path.join(dir, "db"));
+    const cognito = await new CognitoServiceFactoryImpl(path.join(dir, "db"), dataStoreFactory, new UserPoolServiceFactoryImpl(clock, dataStoreFactory)).create(ctx, config.UserPoolDefaults);
+    const onCode = options.onCode ?? ((line: string) => process.stdout.write(`${line}\n`));
+    const sender = {
+        send(_ctx: unknown, user: any, destination: string, message: any) {
+            onCode(`[cognito] confirmation code for ${user.Username} (${destination}): ${message.__code}`);
+            return Promise.resolve();
+        },
+        sendEmail(...args: [unknown, any, string, any]) {
+            return this.send(...args);
+        },
+        sendSms(...args: [unknown, any, string, any]) {
+            return this.send(...args);
+        },
+    };
+    // Lambda triggers are not configured by this program; cognito-local's Lambda client is never called.
+    const triggers = new services.TriggersService(clock, cognito, new services.LambdaService({}, undefined), new CryptoService(config.KMSConfig));
+
+    // cognito-local signs with the key shipped in its package, which anyone can read. Its
+    // generator still decides the claims; every token is re-signed with this data directory's key.
+    const privateKey = (await importJWK(options.signingKey.privateJwk as Parameters<typeof importJWK>[0], "RS256")) as CryptoKey;
+    const publicKey = (await importJWK(options.signingKey.publicJwk as Parameters<typeof importJWK>[0], "RS256")) as CryptoKey;
+    const resign = (token: string) => new SignJWT(decodeJwt(token)).setProtectedHeader({ alg: "RS256", kid: options.signingKey.kid }).sign(privateKey);
+    const packaged = new JwtTokenGenerator(clock, triggers, config.TokenConfig);
+    const tokenGenerator = {
+        async generate(...args: unknown[]) {
+            const tokens = await packaged.generate(...args);
+            return { AccessToken: await resign(tokens.AccessToken), IdToken: await resign(tokens.IdToken), RefreshToken: await resign(tokens.RefreshToken) };
+        },
+    };
+    const messages = new services.MessagesService(triggers, new MessageDeliveryService(sender));
+    const router = Router({ clock, cognito, config, messages, otp, tokenGenerator, triggers });
+    const rules = userPoolRules({ cognito, messages, otp, clock, selectAppropriateDeliveryMethod }, ctx);
+
+    const adminKey: SigningKey = { secretAccessKey: options.admin.secretAccessKey };
+    const keys = {
+        get: (accessKeyId: string): (SigningKey & Partial<SessionCredentials>) | undefined => (accessKeyId === options.admin.accessKeyId ? adminKey : options.store?.get(accessKeyId)),
+    };
+
+    function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+        const text = typeof body === "string" ? body : serialize(body);
+        res.writeHead(status, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": randomUUID(), ...headers, "content-length": String(Buffer.byteLength(text)) });
+        res.end(text);
+    }
+
+    async function describePool(userPoolId: string): Promise<any | undefined> {
+        try {
+            return (await router("DescribeUserPool")(ctx, { UserPoolId: userPoolId })).UserPool;
+        } catch {
+            return undefined;
+        }
+    }
+
+    /** Verifies an access token as Cognito would: this machine's key, one of its pools, not expired, `token_use: access`. */
+    async function checkAccessToken(token: string): Promise<void> {
+        try {
+            const { payload } = await jwtVerify(token, publicKey, { algorithms: ["RS256"] });
+            if (payload.token_use !== "access" || typeof payload.iss !== "string" || !payload.iss.startsWith(`${endpoint}/`)) throw new Error("not an access token of these pools");
+        } catch (error) {
+            const expired = (error as { code?: string }).code === "ERR_JWT_EXPIRED";
+            throw new CognitoIdpError("NotAuthorizedException", expired ? "Access Token has expired" : "Invalid Access Token");
+        }
+    }
+
+    /** A SigV4-signed request for an IAM-authorized action: the admin key, or a session its policies allow. */
+    async function authorizeIam(request: ReceivedRequest, operation: string, input: Record<string, unknown>): Promise<void> {
+        const verified = await verifySigV4(request, { service: "cognito-idp", region: options.region, store: keys });
+        if (!verified.ok) {
+            const [type, message] = SIGNATURE_ERRORS[verified.failure];
+            log({ level: "info", source: "cognito-idp", status: 400, type, operation, detail: verified.detail });
+            throw new CognitoIdpError(type, message);
+        }
+        const session = verified.session;
+        if (session === adminKey) return;
+        const poolId = typeof input.UserPoolId === "string" ? input.UserPoolId : "*";
+        const resource = `arn:aws:cognito-idp:${options.region}:${options.accountId}:userpool/${poolId}`;
+        const action = `cognito-idp:${operation}`;
+        const decision = await decide({ policies: options.registry.policiesOf(session.roleArn!), action, resource, principal: session.principalArn, accountId: options.accountId }).catch(() => "ImplicitDeny" as const);
+        if (decision !== "Allow") {
+            log({ level: "info", source: "cognito-idp", status: 400, decision, action, resource, principal: session.principalArn });
+            throw new CognitoIdpError("AccessDeniedException", `User: ${session.principalArn} is not authorized to perform: ${action} on resource: ${resource}`);
+        }
+    }
+
+    handler = async (req, res) => {
+        const origin = req.headers.origin;
+        const cors: Record<string, string> = originAllowed(options.registry.stackOrigins(), origin)
+            ? { "access-control-allow-origin": origin!, "access-control-expose-headers": "x-amzn-requestid,x-amzn-errortype,x-amzn-errormessage,date", vary: "Origin" }
+            : {};
+        // DNS rebinding: a page re-pointed at 127.0.0.1 still sends its own host name.
+        if (!isLoopbackHost(req.headers.host)) {
+            req.resume();
+            reply(res, 403, { __type: "AccessDeniedException", message: `The local User Pools answer only requests addressed to a loopback name; Host '${req.headers.host ?? ""}' is not one.` }, { "x-amzn-errortype": "AccessDeniedException" });
+            return;
+        }
+        const fail = (error: CognitoIdpError) => reply(res, error.status, { __type: error.type, message: error.message }, { ...cors, "x-amzn-errortype": error.type });
+        let request: ReceivedRequest;
+        try {
+            request = await readRequest(req, { maxBodyBytes: MAX_BODY_BYTES });
+        } catch (error) {
+            if (!(error instanceof MalformedRequest)) throw error;
+            if (error.code === "IncompleteBody" || !res.socket || res.socket.destroyed) {
+                res.destroy();
+                return;
+            }
+            fail(new CognitoIdpError(error.status === 413 ? "RequestEntityTooLargeException" : "SerializationException", error.message, error.status));
+            return;
+        }
+        try {
+            if (request.method === "OPTIONS") {
+                const headers: Record<string, string> = { ...cors };
+                if (cors["access-control-allow-origin"]) {
+                    headers["access-control-allow-methods"] = "POST";
+                    headers["access-control-allow-headers"] = request.headers["access-control-request-headers"] ?? "content-type,x-amz-target,x-amz-user-agent";
+                    headers["access-control-max-age"] = "600";
+                }
+                res.writeHead(204, headers);
+                res.end();
+                return;
+            }
+            const wellKnown = /^\/([\w-]{1,55}_[0-9a-zA-Z]{1,40})\/\.well-known\/(jwks\.json|openid-configuration)$/.exec(request.path);
+            if (request.method === "GET" && wellKnown) {
+                if (!(await describePool(wellKnown[1]))) throw new CognitoIdpError("ResourceNotFoundException", `User pool ${wellKnown[1]} does not exist.`, 404);
+                const issuer = `${endpoint}/${wellKnown[1]}`;
+                const document =
+                    wellKnown[2] === "jwks.json"
+                        ? { keys: [options.signingKey.publicJwk] }
+                        : { issuer, jwks_uri: `${issuer}/.well-known/jwks.json`, id_token_signing_alg_values_supported: ["RS256"], subject_types_supported: ["public"], response_types_supported: ["code", "token"] };
+                reply(res, 200, document, { ...cors, "content-type": "application/json" });
+                return;
+            }
+            if (request.method !== "POST" || request.path !== "/") throw new CognitoIdpError("UnknownOperationException", `The local User Pools serve POST / (and GET /<poolId>/.well-known/jwks.json), not ${request.method} ${request.path.slice(0, 100)}.`, request.method === "POST" ? 404 : 405);
+            const [prefix, operation = ""] = String(request.headers["x-amz-target"] ?? "").split(".");
+            if (prefix !== "AWSCognitoIdentityProviderService" || !(await isKnownAction("cognito-idp", operation))) {
+                throw new CognitoIdpError("UnknownOperationException", `Unknown operation ${String(request.headers["x-amz-target"] ?? "").slice(0, 100)}`);
+            }
+            let input: unknown;
+            try {
+                input = JSON.parse(request.body.toString("utf8") || "{}");
+            } catch {
+                throw new CognitoIdpError("SerializationException", "Request body is not valid JSON");
+            }
+            if (input === null || typeof input !== "object" || Array.isArray(input)) throw new CognitoIdpError("SerializationException", "Start of structure or map found where not expected.");
+            const members = input as Record<string, unknown>;
+            for (const [name, value] of Object.entries(members)) {
+                const type = MEMBER_TYPES[name];
+                if (type && value !== null && !memberOk(type, value)) throw new CognitoIdpError("SerializationException", `${name} is not of the expected type.`);
+            }
+            if (UNAUTHENTICATED_OPERATIONS.has(operation)) {
+                const missing = (REQUIRED[operation] ?? []).filter((name) => members[name] === undefined || members[name] === null);
+                if (missing.length) throw new CognitoIdpError("InvalidParameterException", `${missing.length} validation error${missing.length > 1 ? "s" : ""} detected: ${missing.map((m) => `Value at '${m.charAt(0).toLowerCase()}${m.slice(1)}' failed to satisfy constraint: Member must not be null`).join("; ")}`);
+                if (typeof members.AccessToken === "string") await checkAccessToken(members.AccessToken);
+            } else {
+                await authorizeIam(request, operation, members);
+            }
+            let output: unknown;
+            try {
+                const answered = await rules.before(operation, members);
+                output = answered ? answered.output : await router(operation)(ctx, members);
+            } catch (error) {
+                if (error instanceof CognitoIdpError) throw error;
+                if (error instanceof errors.UnsupportedError) throw new CognitoIdpError("UnsupportedOperationException", `The local User Pools (cognito-local) do not support ${operation}.`);
+                if (error instanceof errors.CognitoError) throw rules.translate(operation, error as unknown as { code: string; message: string });
+                throw error;
+            }
+            reply(res, 200, output ?? {}, cors);
+        } catch (error) {
+            if (!(error instanceof CognitoIdpError)) throw error;
+            fail(error);
+        }
+    };
+
+    return {
+        endpoint,
+        async call(action, request) {
+            return router(action)(ctx, request);
+        },
+        describePool,
+        close() {
+            return closeServer(server);
+        },
+    };
+}

@@ -1,0 +1,195 @@
+/**
+ * `npm run bench [-- --quick]`: every benchmark in one bounded run on this machine (loopback
+ * only), then `bench/results.json` (the contract keys, nothing else), `bench/details.json`
+ * (sample counts, breakdowns, both Node.js versions, the levers, machine load) and markdown tables
+ * on stdout. Cold starts and the request path run on Lambda's Node.js (installed into a cache from
+ * the npm registry, see tools/bench/lambda-node.ts) and on this machine's; the figures in results.json
+ * are Lambda's when it could be installed. `--quick` takes few samples and writes to `tools/bench/tmp/`
+ * instead: a smoke run, not a measurement.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import * as path from "node:path";
+import { BENCH_TMP, compileUnbundled, HANDLER_NAMES, HandlerName, PREVIOUS_ENV, resetBenchTmp, writeLeverVariants, writePreviousBundles, writeSstBundles } from "../bench/builds";
+import { ColdCase, coldInitFigures, measureColdStarts } from "../bench/cold-init";
+import { deployedFunctions, functionEnvironment, runtimeMajor, unpack } from "../bench/deployed";
+import { startBenchDynamo } from "../bench/dynamo";
+import { lambdaNode, machineNode, majorOf, NodeBinary } from "../bench/lambda-node";
+import { measureListScaling } from "../bench/list-scaling";
+import { measureMockRun } from "../bench/mock-run";
+import { measurePolicyScaling } from "../bench/policy-scaling";
+import { benchResultsSchema, checkTargets, FirstRequests, LeverFigure, toMarkdown } from "../bench/report";
+import { deployedAuth, measureRequestPath, measureRequestPathOn } from "../bench/request-path";
+
+const FULL = {
+    coldInitSamples: 30,
+    mockRuns: 3,
+    requestPath: { requests: 3000, concurrency: 16, sequentialRequests: 500, warmup: 300 },
+    list: { requests: 50, warmup: 10 },
+    policyRounds: 9,
+};
+const QUICK = {
+    coldInitSamples: 2,
+    mockRuns: 1,
+    requestPath: { requests: 200, concurrency: 16, sequentialRequests: 20, warmup: 20 },
+    list: { requests: 5, warmup: 1 },
+    policyRounds: 1,
+};
+
+function log(line: string): void {
+    process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+const load = () => loadavg().map((value) => Math.round(value * 100) / 100);
+
+async function main(): Promise<void> {
+    const quick = process.argv.includes("--quick");
+    const plan = quick ? QUICK : FULL;
+    const started = Date.now();
+    const loadBefore = load();
+
+    // What the program deploys, from the program itself, and the Node.js its runtime runs.
+    resetBenchTmp();
+    const mock = await measureMockRun({ runs: plan.mockRuns });
+    log(`mockRun: median ${mock.ms} ms of ${mock.samplesMs.join(", ")}`);
+    const functions = deployedFunctions(mock.run);
+    const runtimes = new Set(Object.values(functions).map((fn) => fn.runtime));
+    if (runtimes.size !== 1) throw new Error(`the handlers deploy on several runtimes (${[...runtimes].join(", ")}); the benchmark expects one`);
+    const [runtime] = runtimes;
+    const lambda = lambdaNode();
+    const machine = machineNode();
+    let nodes: NodeBinary[];
+    let lambdaUnavailable: string | undefined;
+    if ("unavailable" in lambda) {
+        lambdaUnavailable = `${lambda.unavailable}; measuring on this machine's Node.js ${machine.version} only`;
+        log(`Lambda's Node.js is not available: ${lambdaUnavailable}`);
+        nodes = [machine];
+    } else {
+        if (majorOf(lambda.version) !== runtimeMajor(runtime)) {
+            throw new Error(`the functions deploy on ${runtime} but the benchmark pins Node.js ${lambda.version}: update LAMBDA_NODE_VERSION in tools/bench/lambda-node.ts`);
+        }
+        nodes = lambda.version === machine.version ? [lambda] : [lambda, machine];
+        log(`cold starts on ${nodes.map((n) => n.version).join(" and ")} (${runtime})`);
+    }
+
+    const packages = Object.fromEntries(HANDLER_NAMES.map((name) => [name, unpack(functions[name], path.join(BENCH_TMP, "deployed", name))])) as Record<HandlerName, ReturnType<typeof unpack>>;
+    const unbundled = compileUnbundled();
+    const sst = writeSstBundles();
+    const previous = writePreviousBundles();
+    const { variants, targetNode22SameBytes, lazyInitModules } = writeLeverVariants();
+    log(`wrote the deployed packages, the unbundled handlers, SST's bundles, the previous bundles and ${variants.length} lever variants in ${path.relative(process.cwd(), BENCH_TMP)}`);
+
+    const db = await startBenchDynamo();
+    try {
+        const local = db.lambdaEnv();
+        const envOf = (name: HandlerName) => functionEnvironment(functions[name], { TABLE_NAME: local.TABLE_NAME, BUCKET_NAME: local.BUCKET_NAME });
+        const cases: ColdCase[] = [{ kind: "floor", env: envOf("get") }];
+        for (const name of HANDLER_NAMES) {
+            cases.push({ kind: "bundled", handler: name, module: packages[name], env: envOf(name) });
+            cases.push({ kind: "unbundled", handler: name, module: unbundled[name], env: envOf(name) });
+            // SST sets no NODE_OPTIONS; its function gets the same table and bucket.
+            cases.push({ kind: "sst", handler: name, module: sst[name], env: { TABLE_NAME: local.TABLE_NAME, BUCKET_NAME: local.BUCKET_NAME } });
+            cases.push({ kind: "previous", handler: name, module: previous[name], env: { ...envOf(name), ...PREVIOUS_ENV }, lambdaOnly: true });
+        }
+        for (const variant of variants) {
+            cases.push({ kind: variant.name, handler: variant.handler, module: variant, env: { ...envOf(variant.handler), ...variant.env }, lambdaOnly: true, prepareEnv: variant.prepareEnv, expectedStatus: variant.expectedStatus });
+        }
+
+        const cold = await measureColdStarts(nodes, cases, db, { samples: plan.coldInitSamples, log });
+        const loadAfterColdInit = load();
+        log(`coldInit done (${cold.processes} processes; load average ${loadAfterColdInit.join(", ")})`);
+        const byNode = Object.fromEntries(nodes.map((node) => [node.version, coldInitFigures(cold.results, node.version, packages)]));
+        const primary = nodes[0].version;
+        const resultOf = (kind: string, handler: HandlerName) => cold.results.find((r) => r.node === primary && r.kind === kind && r.handler === handler)!;
+        const levers: LeverFigure[] = variants.map((variant) => {
+            const measured = resultOf(variant.name, variant.handler);
+            return {
+                name: variant.name,
+                handler: variant.handler,
+                description: variant.description,
+                bytes: variant.bytes,
+                ms: measured.ms,
+                loadMs: measured.breakdown.loadMs,
+                requestMs: measured.breakdown.requestMs,
+                cpuMs: measured.breakdown.cpuMs,
+                shippedMs: byNode[primary][variant.handler].bundledMs,
+                shippedCpuMs: resultOf("bundled", variant.handler).breakdown.cpuMs,
+            };
+        });
+        const firstRequests: FirstRequests = Object.fromEntries(
+            HANDLER_NAMES.map((name) => [name, { shippedMs: resultOf("bundled", name).breakdown.requestMs, previousMs: resultOf("previous", name).breakdown.requestMs }]),
+        );
+
+        const list = await measureListScaling(db, plan.list);
+        log(`listScaling: ${JSON.stringify(list.figures)} (seeding took ${list.details.seedMs} ms)`);
+        const auth = deployedAuth(mock.run);
+        const requestPaths: Record<string, Awaited<ReturnType<typeof measureRequestPath>>> = {};
+        for (const node of nodes) {
+            requestPaths[node.version] =
+                node.version === process.version
+                    ? await measureRequestPath(db, auth, functions.get, plan.requestPath)
+                    : await measureRequestPathOn(node, db, auth, functions.get, plan.requestPath);
+            log(`requestPath on ${node.version}: ${JSON.stringify(requestPaths[node.version].figures)}`);
+        }
+        const policy = await measurePolicyScaling({ rounds: plan.policyRounds });
+        log(`policyScaling: ${JSON.stringify(policy.figures)}`);
+
+        const results = benchResultsSchema.parse({
+            nodeVersion: primary,
+            coldInit: byNode[primary],
+            requestPath: requestPaths[primary].figures,
+            listScaling: list.figures,
+            policyScaling: policy.figures,
+            mockRun: mock.ms,
+        });
+        const details = {
+            generatedAt: new Date().toISOString(),
+            quick,
+            totalSeconds: Math.round((Date.now() - started) / 1000),
+            machine: {
+                node: machine.version,
+                platform: `${process.platform}/${process.arch}`,
+                cpus: cpus().length,
+                cpuModel: cpus()[0]?.model,
+                loadavgBefore: loadBefore,
+                loadavgAfterColdInit: loadAfterColdInit,
+                loadavgAfter: load(),
+            },
+            runtime,
+            lambdaNode: lambdaUnavailable ?? primary,
+            coldInit: {
+                processes: cold.processes,
+                samplesPerFigure: plan.coldInitSamples,
+                byNode,
+                cases: cold.results,
+                levers,
+                targetNode22SameBytes,
+                lazyInitModules,
+                firstRequests,
+                sstBytes: Object.fromEntries(HANDLER_NAMES.map((name) => [name, { bytes: sst[name].bytes, gzipBytes: sst[name].gzipBytes }])),
+            },
+            requestPath: Object.fromEntries(Object.entries(requestPaths).map(([node, r]) => [node, { figures: r.figures, ...r.details }])),
+            listScaling: list.details,
+            policyScaling: policy.details,
+            mockRun: { samplesMs: mock.samplesMs },
+            targets: checkTargets(results, firstRequests),
+        };
+        const outDir = quick ? BENCH_TMP : path.resolve(__dirname, "..", "..", "bench");
+        mkdirSync(outDir, { recursive: true });
+        writeFileSync(path.join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+        writeFileSync(path.join(outDir, "details.json"), `${JSON.stringify(details, null, 2)}\n`);
+        const otherNodes = nodes.slice(1).map((node) => ({ node: node.version, coldInit: byNode[node.version] }));
+        process.stdout.write(`${toMarkdown(results, { otherNodes, levers, firstRequests })}\n`);
+        log(`wrote ${path.relative(process.cwd(), path.join(outDir, "results.json"))} in ${details.totalSeconds} s`);
+    } finally {
+        await db.stop();
+    }
+}
+
+main().then(
+    () => process.exit(0),
+    (error) => {
+        process.stderr.write(`bench: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+        process.exit(1);
+    },
+);
