@@ -15,17 +15,20 @@ import { adminCredentials, signingKey, SigningKeyPair } from "./keys";
 import { acquireLock, LOCK_FILE, releaseLock } from "./lock";
 import { LocalApi, LocalRegistry } from "./registry";
 import { LocalS3 } from "./s3front";
+import { STACK_OUTPUT_NAMES, type StackOutputs } from "../../outputs";
+
+/** Where SDK clients reach the local services (`endpoints` in `outputs.json`). */
+export interface LocalEndpoints {
+    cognitoIdp: string;
+    cognitoIdentity: string;
+    s3: string;
+    /** dynalite for operators: unauthenticated, loopback only. */
+    dynamodb: string;
+}
 
 /** `<data-dir>/outputs.json`: the stack outputs plus endpoints for SDK clients. */
-export interface LocalOutputs {
-    region: string;
-    userPoolId: string;
-    userPoolClientId: string;
-    identityPoolId: string;
-    apiUrl: string;
-    bucketName: string;
-    tableName: string;
-    endpoints: { cognitoIdp: string; cognitoIdentity: string; s3: string; dynamodb: string };
+export interface LocalOutputs extends StackOutputs {
+    endpoints: LocalEndpoints;
 }
 
 export interface LocalCloudOptions {
@@ -168,16 +171,10 @@ export class LocalCloud {
         for (const fn of this.registry.functions.values()) fn.warm();
 
         const out = await resolveOutputs(run.outputs);
-        const missing = ["region", "userPoolId", "userPoolClientId", "identityPoolId", "apiUrl", "bucketName", "tableName"].filter((key) => typeof out[key] !== "string");
+        const missing = STACK_OUTPUT_NAMES.filter((key) => typeof out[key] !== "string");
         if (missing.length > 0) throw new Error(`The program does not export ${missing.join(", ")}; the local cloud needs every stack output.`);
         this.outputs = {
-            region: out.region,
-            userPoolId: out.userPoolId,
-            userPoolClientId: out.userPoolClientId,
-            identityPoolId: out.identityPoolId,
-            apiUrl: out.apiUrl,
-            bucketName: out.bucketName,
-            tableName: out.tableName,
+            ...(Object.fromEntries(STACK_OUTPUT_NAMES.map((key) => [key, out[key]])) as StackOutputs),
             endpoints: { cognitoIdp: this.userPools!.endpoint, cognitoIdentity: this.identityEndpoint, s3: this.s3Endpoint, dynamodb: this.dynamoEndpoint },
         };
         this.saveState();

@@ -11,13 +11,11 @@
  * environment keep their own instances.
  */
 import * as path from "node:path";
+import { HANDLER_NAMES, type HandlerName } from "../../components/api";
 import type { HttpApiEvent, HttpResponse, LambdaContext } from "../../handlers/http";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "./dynalite";
 
 export type LambdaHandler = (event: HttpApiEvent, context?: LambdaContext) => Promise<HttpResponse>;
-export const HANDLER_NAMES = ["create", "get", "list", "update", "delete"] as const;
-export type HandlerName = (typeof HANDLER_NAMES)[number];
-
 export type LoadedHandlers = Record<HandlerName, { handler: LambdaHandler }> & { restoreEnv(): void };
 
 const HANDLERS_DIR = path.resolve(__dirname, "../../handlers");
