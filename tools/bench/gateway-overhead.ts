@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { signedFetch } from "../client/client";
-import { CredentialStore } from "../local/credentials";
-import { LocalFunction } from "../local/functions";
-import { LocalGateway } from "../local/gateway";
+import { CredentialStore } from "../local/sts/credentials";
+import { LocalFunction } from "../local/lambda/functions";
+import { LocalGateway } from "../local/apigateway/gateway";
 import { LocalApi, LocalRegistry } from "../local/registry";
 
 const REGION = "us-east-1";

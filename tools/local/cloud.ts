@@ -5,16 +5,16 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import * as path from "node:path";
 import type { Materialized, Materializer, RecordedResource } from "../engine/mocks";
 import { MOCK_ACCOUNT_ID, ProgramRun, readStackConfig, runProgram, toPlain } from "../engine/program";
-import { LocalUserPools, startUserPools } from "./cognito";
-import { CredentialStore } from "./credentials";
-import { LocalDynalite, LocalDynamoFront } from "./dynamofront";
-import { LocalFunction } from "./functions";
-import { LocalGateway } from "./gateway";
-import { LocalIdentityService } from "./identity";
+import { LocalUserPools, startUserPools } from "./cognito-idp/user-pools";
+import { CredentialStore } from "./sts/credentials";
+import { LocalDynalite, LocalDynamoFront } from "./dynamodb/front";
+import { LocalFunction } from "./lambda/functions";
+import { LocalGateway } from "./apigateway/gateway";
+import { LocalIdentityService } from "./cognito-identity/identity-pools";
 import { adminCredentials, signingKey, SigningKeyPair } from "./keys";
 import { acquireLock, LOCK_FILE, releaseLock } from "./lock";
 import { LocalApi, LocalRegistry } from "./registry";
-import { LocalS3 } from "./s3front";
+import { LocalS3 } from "./s3/front";
 import { STACK_OUTPUT_NAMES, type StackOutputs } from "../../outputs";
 
 /** Where SDK clients reach the local services (`endpoints` in `outputs.json`). */

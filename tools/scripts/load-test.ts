@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import type { HandlerName } from "../../components/api";
 import { FlowUser, NotesClient } from "../client/flow";
-import { LocalCloudProcess, startLocalCloudProcess } from "../support/local-cloud";
+import { LocalCloudProcess, startLocalCloudProcess } from "../local/process";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 

@@ -1,7 +1,7 @@
 /**
  * The least-privilege matrix: every request a principal of this stack might make, with the
  * decision it MUST get written next to it, evaluated against the IAM documents the real program
- * generates by a real policy simulator (`decide()` in tools/local/iam.ts, on @cloud-copilot/iam-simulate).
+ * generates by a real policy simulator (`decide()` in tools/local/iam/decide.ts, on @cloud-copilot/iam-simulate).
  *
  * Expected decisions are literals in this file, never derived from the program or from
  * NOTES_ROUTES: the matrix is the specification the generated policies are checked against.
@@ -9,7 +9,7 @@
  */
 import { HANDLER_NAMES, type HandlerName } from "../../components/api";
 import type { ProgramRun, RecordedResource } from "../engine/program";
-import { decide, Decision } from "../local/iam";
+import { decide, Decision } from "../local/iam/decide";
 
 export type Expected = "Allow" | "Deny";
 

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { IncomingMessage, RequestOptions, Server, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { CredentialStore } from "./credentials";
-import { decide, isKnownAction } from "./iam";
-import { LocalRegistry } from "./registry";
-import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "./sigv4";
-import { closeServer, forward, isLoopbackHost, listenOn, MalformedRequest, safeServer } from "./server";
+import { CredentialStore } from "../sts/credentials";
+import { decide, isKnownAction } from "../iam/decide";
+import { LocalRegistry } from "../registry";
+import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "../sts/sigv4";
+import { closeServer, forward, isLoopbackHost, listenOn, MalformedRequest, safeServer } from "../server";
 
 /** DynamoDB's error type and message for each way a signature can fail (all HTTP 400). */
 const DYNAMODB_SIGNATURE_ERRORS: Record<VerifyFailure, [string, string]> = {

@@ -1,8 +1,8 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
-import type { LocalOutputs } from "../local/cloud";
-import { AdminCredentials, readAdminCredentials } from "../local/keys";
+import type { LocalOutputs } from "./cloud";
+import { AdminCredentials, readAdminCredentials } from "./keys";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 

@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { IncomingMessage, Server, ServerResponse } from "node:http";
 import { importJWK, jwtVerify, JWTPayload, type CryptoKey } from "jose";
-import { CredentialStore } from "./credentials";
-import { decide } from "./iam";
-import { LocalRegistry } from "./registry";
-import { closeServer, isLoopbackHost, listenOn, MalformedRequest, originAllowed, readBody, safeServer } from "./server";
+import { CredentialStore } from "../sts/credentials";
+import { decide } from "../iam/decide";
+import { LocalRegistry } from "../registry";
+import { closeServer, isLoopbackHost, listenOn, MalformedRequest, originAllowed, readBody, safeServer } from "../server";
 
 /** AWS JSON 1.1 requests of this service are small; anything larger is not one. */
 const MAX_BODY_BYTES = 1024 * 1024;

@@ -4,16 +4,16 @@ import { createHash, randomBytes } from "node:crypto";
 import { IncomingMessage, Server, ServerResponse } from "node:http";
 import * as path from "node:path";
 import { Readable } from "node:stream";
-import { CredentialStore } from "./credentials";
-import { decide } from "./iam";
-import { LocalRegistry, S3CorsRule, wildcardMatch } from "./registry";
-import { BodyDigests, checkKey, parseS3Request, ReadConditions, S3Error, s3Address, s3Authorizations, s3HostAccepted, S3Operation, withBody } from "./s3request";
-import { MIN_PART_SIZE, ObjectStore, StoredChecksum, StoredObject } from "./s3store";
-import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "./sigv4";
-import { closeServer, listenOn, MalformedRequest, safeServer } from "./server";
+import { CredentialStore } from "../sts/credentials";
+import { decide } from "../iam/decide";
+import { LocalRegistry, S3CorsRule, wildcardMatch } from "../registry";
+import { BodyDigests, checkKey, parseS3Request, ReadConditions, S3Error, s3Address, s3Authorizations, s3HostAccepted, S3Operation, withBody } from "./request";
+import { MIN_PART_SIZE, ObjectStore, StoredChecksum, StoredObject } from "./store";
+import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "../sts/sigv4";
+import { closeServer, listenOn, MalformedRequest, safeServer } from "../server";
 
-export type { S3CorsRule } from "./registry";
-export { s3Authorizations } from "./s3request";
+export type { S3CorsRule } from "../registry";
+export { s3Authorizations } from "./request";
 
 /** S3's error code and message for each way a signature can fail. */
 const S3_SIGNATURE_ERRORS: Record<VerifyFailure, [number, string, string]> = {
@@ -124,10 +124,10 @@ export interface S3FrontOptions {
 
 /**
  * The local S3 endpoint. Every request is parsed into exactly one operation of an allow-list and
- * validated (`tools/local/s3request.ts`), its SigV4 signature verified, every IAM action of that
+ * validated (`tools/local/s3/request.ts`), its SigV4 signature verified, every IAM action of that
  * operation decided against the caller role's policies plus the bucket policy (with
  * `${cognito-identity.amazonaws.com:sub}` resolved to the caller's identity id), and then that same
- * operation is executed against the object store (`tools/local/s3store.ts`), whose file names never come
+ * operation is executed against the object store (`tools/local/s3/store.ts`), whose file names never come
  * from a request. Path-style addressing on loopback names, and virtual-hosted or path-style on the
  * region's S3 host names, so a browser can reach it under S3's own name.
  */

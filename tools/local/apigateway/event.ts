@@ -11,7 +11,7 @@
  * string bodies are sent verbatim.
  */
 import { randomUUID } from "node:crypto";
-import type { HttpApiEvent } from "../../handlers/http";
+import type { HttpApiEvent } from "../../../handlers/http";
 
 export const TEST_IDENTITY_POOL_ID = "us-east-1:00000000-0000-4000-8000-000000000000";
 

@@ -3,7 +3,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { SessionCredentials } from "./credentials";
-import { decodeComponent, MalformedRequest, readBody } from "./server";
+import { decodeComponent, MalformedRequest, readBody } from "../server";
 
 /** A request as it arrived, with what SigV4 covers. */
 export interface ReceivedRequest {

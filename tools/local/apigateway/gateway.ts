@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { IncomingMessage, Server, ServerResponse } from "node:http";
-import { CredentialStore, SessionCredentials } from "./credentials";
-import { FunctionError } from "./functions";
-import { decide } from "./iam";
-import { ApiCors, LocalApi, LocalRegistry, LocalRoute } from "./registry";
-import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "./sigv4";
-import { closeServer, decodeComponent, isLoopbackHost, listenOn, MalformedRequest, safeServer } from "./server";
+import { CredentialStore, SessionCredentials } from "../sts/credentials";
+import { FunctionError } from "../lambda/functions";
+import { decide } from "../iam/decide";
+import { ApiCors, LocalApi, LocalRegistry, LocalRoute } from "../registry";
+import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "../sts/sigv4";
+import { closeServer, decodeComponent, isLoopbackHost, listenOn, MalformedRequest, safeServer } from "../server";
 
 /** HTTP APIs' payload limit (10 MB). */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
