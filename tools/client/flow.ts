@@ -4,7 +4,7 @@ import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { randomBytes, randomUUID } from "node:crypto";
 import { ClientCredentials, signedFetch, SimpleResponse } from "./client";
 import type { StackOutputs } from "../../outputs";
-import type { LocalEndpoints } from "../local/cloud";
+import type { LocalEndpoints } from "../local/outputs";
 
 /**
  * Where the flow runs: the stack outputs, plus local endpoints when it is the local cloud
