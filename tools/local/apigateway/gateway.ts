@@ -4,8 +4,8 @@ import { CredentialStore, SessionCredentials } from "../sts/credentials";
 import { FunctionError } from "../lambda/functions";
 import { decide } from "../iam/decide";
 import { ApiCors, LocalApi, LocalRegistry, LocalRoute } from "../registry";
-import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "../sts/sigv4";
-import { closeServer, decodeComponent, isLoopbackHost, listenOn, MalformedRequest, safeServer } from "../server";
+import { closeServer, decodeComponent, isLoopbackHost, listenOn, readRequest, ReceivedRequest, receive, safeServer } from "../server";
+import { SIGNATURE_ERROR_TYPES, verifySigV4, VerifyFailure } from "../sts/sigv4";
 
 /** HTTP APIs' payload limit (10 MB). */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -22,19 +22,6 @@ const FORBIDDEN_MESSAGES: Record<VerifyFailure, (detail: string) => string> = {
     ContentHashMismatch: () => SIGNATURE_MISMATCH,
     UnsupportedPayload: () => SIGNATURE_MISMATCH,
     SignatureDoesNotMatch: () => SIGNATURE_MISMATCH,
-};
-/** The `x-amzn-errortype` header API Gateway sends with each of those 403s. */
-const ERROR_TYPES: Record<VerifyFailure, string> = {
-    MissingAuthentication: "MissingAuthenticationTokenException",
-    IncompleteSignature: "IncompleteSignatureException",
-    InvalidAccessKey: "UnrecognizedClientException",
-    InvalidToken: "UnrecognizedClientException",
-    ExpiredToken: "ExpiredTokenException",
-    SignatureExpired: "InvalidSignatureException",
-    WrongScope: "InvalidSignatureException",
-    ContentHashMismatch: "InvalidSignatureException",
-    UnsupportedPayload: "InvalidSignatureException",
-    SignatureDoesNotMatch: "InvalidSignatureException",
 };
 const SIGNATURE_MISMATCH =
     "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
@@ -186,22 +173,20 @@ export class LocalGateway {
             this.send(res, 403, { message: "Forbidden" }, {}, requestId);
             return;
         }
-        let request: ReceivedRequest;
-        let decodedPath: string;
-        try {
-            request = await readRequest(req, { maxBodyBytes: MAX_PAYLOAD_BYTES });
-            decodedPath = decodeComponent(request.path);
-        } catch (error) {
-            if (!(error instanceof MalformedRequest)) throw error;
-            if (error.code === "IncompleteBody" || !res.socket || res.socket.destroyed) {
-                res.destroy();
-                return;
-            }
-            const cors = corsResponseHeaders(api.cors, req.headers.origin);
-            if (error.status === 413) this.send(res, 413, { message: "Request Entity Too Large" }, cors, requestId);
-            else this.send(res, 400, { message: "Bad Request" }, cors, requestId);
-            return;
-        }
+        const received = await receive(
+            res,
+            async () => {
+                const request = await readRequest(req, { maxBodyBytes: MAX_PAYLOAD_BYTES });
+                return { request, decodedPath: decodeComponent(request.path) };
+            },
+            (error) => {
+                const cors = corsResponseHeaders(api.cors, req.headers.origin);
+                if (error.status === 413) this.send(res, 413, { message: "Request Entity Too Large" }, cors, requestId);
+                else this.send(res, 400, { message: "Bad Request" }, cors, requestId);
+            },
+        );
+        if (!received) return;
+        const { request, decodedPath } = received;
         const origin = request.headers.origin;
         const cors = corsResponseHeaders(api.cors, origin);
 
@@ -236,7 +221,7 @@ export class LocalGateway {
             const verified = await verifySigV4(request, { service: "execute-api", region: this.options.registry.region, store: this.options.store });
             if (!verified.ok) {
                 this.log({ level: "info", source: "gateway", requestId, route: route.routeKey, status: 403, reason: verified.failure, detail: verified.detail });
-                this.send(res, 403, { message: FORBIDDEN_MESSAGES[verified.failure](verified.detail) }, { ...cors, "x-amzn-errortype": ERROR_TYPES[verified.failure] }, requestId);
+                this.send(res, 403, { message: FORBIDDEN_MESSAGES[verified.failure](verified.detail) }, { ...cors, "x-amzn-errortype": SIGNATURE_ERROR_TYPES[verified.failure] }, requestId);
                 return;
             }
             session = verified.session;

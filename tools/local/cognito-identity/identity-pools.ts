@@ -5,7 +5,7 @@ import { importJWK, jwtVerify, JWTPayload, type CryptoKey } from "jose";
 import { CredentialStore } from "../sts/credentials";
 import { decide } from "../iam/decide";
 import { LocalRegistry } from "../registry";
-import { closeServer, isLoopbackHost, listenOn, MalformedRequest, originAllowed, readBody, safeServer } from "../server";
+import { answerJsonPreflight, closeServer, isLoopbackHost, jsonServiceCors, listenOn, readBody, receive, safeServer } from "../server";
 
 /** AWS JSON 1.1 requests of this service are small; anything larger is not one. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -128,8 +128,7 @@ export class LocalIdentityService {
 
     /** CORS for the stack's own origins only (Cognito answers any origin; a local service need not). */
     private cors(origin: string | undefined): Record<string, string> {
-        if (!originAllowed(this.options.registry.stackOrigins(), origin)) return {};
-        return { "access-control-allow-origin": origin!, "access-control-expose-headers": "x-amzn-requestid,x-amzn-errortype,date", vary: "Origin" };
+        return jsonServiceCors(this.options.registry.stackOrigins(), origin, "x-amzn-requestid,x-amzn-errortype,date");
     }
 
     private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -142,29 +141,16 @@ export class LocalIdentityService {
         }
         if (req.method === "OPTIONS") {
             req.resume();
-            const headers: Record<string, string> = { ...cors };
-            if (cors["access-control-allow-origin"]) {
-                headers["access-control-allow-methods"] = "POST";
-                headers["access-control-allow-headers"] = req.headers["access-control-request-headers"] ?? "content-type,x-amz-target,x-amz-user-agent";
-                headers["access-control-max-age"] = "600";
-            }
-            res.writeHead(204, headers);
-            res.end();
+            answerJsonPreflight(res, cors, req.headers["access-control-request-headers"]);
             return;
         }
         const reply = (status: number, body: unknown, extra: Record<string, string> = {}) => this.reply(res, status, body, { ...cors, ...extra });
+        const fail = (error: CognitoIdentityError) => reply(error.status, { __type: error.type, message: error.message }, { "x-amzn-errortype": error.type });
+        const body = await receive(res, () => readBody(req, MAX_BODY_BYTES), (error) =>
+            fail(new CognitoIdentityError(error.status === 413 ? "RequestEntityTooLargeException" : "SerializationException", error.message, error.status)),
+        );
+        if (!body) return;
         try {
-            let body: Buffer;
-            try {
-                body = await readBody(req, MAX_BODY_BYTES);
-            } catch (error) {
-                if (!(error instanceof MalformedRequest)) throw error;
-                if (error.code === "IncompleteBody" || !res.socket || res.socket.destroyed) {
-                    res.destroy();
-                    return;
-                }
-                throw new CognitoIdentityError(error.status === 413 ? "RequestEntityTooLargeException" : "SerializationException", error.message, error.status);
-            }
             if (req.method !== "POST") throw new CognitoIdentityError("UnknownOperationException", `The local identity service answers POST requests, not ${req.method}.`);
             const target = String(req.headers["x-amz-target"] ?? "");
             const [prefix, operation] = target.split(".");
@@ -188,7 +174,7 @@ export class LocalIdentityService {
             }
         } catch (error) {
             if (!(error instanceof CognitoIdentityError)) throw error;
-            reply(error.status, { __type: error.type, message: error.message }, { "x-amzn-errortype": error.type });
+            fail(error);
         }
     }
 

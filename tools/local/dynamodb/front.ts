@@ -5,22 +5,9 @@ import * as path from "node:path";
 import { CredentialStore } from "../sts/credentials";
 import { decide, isKnownAction } from "../iam/decide";
 import { LocalRegistry } from "../registry";
-import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "../sts/sigv4";
-import { closeServer, forward, isLoopbackHost, listenOn, MalformedRequest, safeServer } from "../server";
+import { closeServer, forward, isLoopbackHost, listenOn, readRequest, ReceivedRequest, receive, safeServer } from "../server";
+import { jsonSignatureError, verifySigV4 } from "../sts/sigv4";
 
-/** DynamoDB's error type and message for each way a signature can fail (all HTTP 400). */
-const DYNAMODB_SIGNATURE_ERRORS: Record<VerifyFailure, [string, string]> = {
-    MissingAuthentication: ["MissingAuthenticationTokenException", "Request is missing Authentication Token"],
-    IncompleteSignature: ["IncompleteSignatureException", "The request signature does not conform to AWS standards."],
-    InvalidAccessKey: ["UnrecognizedClientException", "The security token included in the request is invalid."],
-    InvalidToken: ["UnrecognizedClientException", "The security token included in the request is invalid."],
-    ExpiredToken: ["ExpiredTokenException", "The security token included in the request is expired"],
-    SignatureExpired: ["InvalidSignatureException", "Signature expired."],
-    WrongScope: ["InvalidSignatureException", "Credential should be scoped to a valid region and to service 'dynamodb'."],
-    ContentHashMismatch: ["InvalidSignatureException", "The request signature we calculated does not match the signature you provided."],
-    UnsupportedPayload: ["InvalidSignatureException", "The request signature we calculated does not match the signature you provided."],
-    SignatureDoesNotMatch: ["InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."],
-};
 
 /** DynamoDB's request size limit (dynalite's too). */
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
@@ -67,22 +54,17 @@ function sendError(res: ServerResponse, status: number, type: string, message: s
  * rebinding), and read the whole request, answering a malformed or oversized one in DynamoDB's
  * format. Returns undefined when the request has been answered.
  */
-async function receive(req: IncomingMessage, res: ServerResponse, log: (line: Record<string, unknown>) => void, source: string): Promise<ReceivedRequest | undefined> {
+async function receiveDynamo(req: IncomingMessage, res: ServerResponse, log: (line: Record<string, unknown>) => void, source: string): Promise<ReceivedRequest | undefined> {
     if (!isLoopbackHost(req.headers.host)) {
         req.resume();
         log({ level: "info", source, status: 403, reason: "host", host: req.headers.host });
         sendError(res, 403, "AccessDeniedException", `The local DynamoDB answers only requests addressed to a loopback name; Host '${req.headers.host ?? ""}' is not one.`);
         return undefined;
     }
-    try {
-        return await readRequest(req, { maxBodyBytes: MAX_REQUEST_BYTES });
-    } catch (error) {
-        if (!(error instanceof MalformedRequest)) throw error;
-        if (error.code === "IncompleteBody" || !res.socket || res.socket.destroyed) res.destroy();
-        else if (error.status === 413) sendError(res, 413, "RequestEntityTooLarge", "Request Entity Too Large");
+    return receive(res, () => readRequest(req, { maxBodyBytes: MAX_REQUEST_BYTES }), (error) => {
+        if (error.status === 413) sendError(res, 413, "RequestEntityTooLarge", "Request Entity Too Large");
         else sendError(res, 400, "SerializationException", error.message);
-        return undefined;
-    }
+    });
 }
 
 /**
@@ -139,12 +121,12 @@ export class LocalDynamoFront {
     }
 
     private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-        const request = await receive(req, res, this.log, "dynamodb");
+        const request = await receiveDynamo(req, res, this.log, "dynamodb");
         if (!request) return;
         const { registry } = this.options;
         const verified = await verifySigV4(request, { service: "dynamodb", region: registry.region, store: this.options.store });
         if (!verified.ok) {
-            const [type, message] = DYNAMODB_SIGNATURE_ERRORS[verified.failure];
+            const [type, message] = jsonSignatureError(verified.failure, "dynamodb", "Request is missing Authentication Token");
             this.log({ level: "info", source: "dynamodb", status: 400, type, detail: verified.detail });
             sendError(res, 400, type, message);
             return;
@@ -219,7 +201,7 @@ export class LocalDynalite {
         });
         this.operators = safeServer(
             async (req, res) => {
-                const request = await receive(req, res, this.log, "dynalite");
+                const request = await receiveDynamo(req, res, this.log, "dynalite");
                 if (request) await toDynalite(this.backend, request, res);
             },
             {

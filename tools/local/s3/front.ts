@@ -9,8 +9,8 @@ import { decide } from "../iam/decide";
 import { LocalRegistry, S3CorsRule, wildcardMatch } from "../registry";
 import { BodyDigests, checkKey, parseS3Request, ReadConditions, S3Error, s3Address, s3Authorizations, s3HostAccepted, S3Operation, withBody } from "./request";
 import { MIN_PART_SIZE, ObjectStore, StoredChecksum, StoredObject } from "./store";
-import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "../sts/sigv4";
-import { closeServer, listenOn, MalformedRequest, safeServer } from "../server";
+import { closeServer, listenOn, MalformedRequest, readRequest, ReceivedRequest, receive, safeServer } from "../server";
+import { verifySigV4, VerifyFailure } from "../sts/sigv4";
 
 export type { S3CorsRule } from "../registry";
 export { s3Authorizations } from "./request";
@@ -254,22 +254,14 @@ export class LocalS3 {
             this.send(res, this.errorResponse(new S3Error(403, "AccessDenied", `The local S3 answers only loopback names and S3 host names of ${this.region}; Host '${req.headers.host ?? ""}' is neither.`), {}, head));
             return;
         }
-        let request: ReceivedRequest;
-        try {
-            request = await readRequest(req, { maxBodyBytes: MAX_S3_BODY_BYTES });
-        } catch (error) {
-            if (!(error instanceof MalformedRequest)) throw error;
-            if (error.code === "IncompleteBody" || !res.socket || res.socket.destroyed) {
-                res.destroy();
-                return;
-            }
+        const request = await receive(res, () => readRequest(req, { maxBodyBytes: MAX_S3_BODY_BYTES }), (error) => {
             const s3error =
                 error.code === "EntityTooLarge"
                     ? new S3Error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.")
                     : new S3Error(400, "InvalidURI", "Couldn't parse the specified URI.");
             this.send(res, this.errorResponse(s3error, {}, head));
-            return;
-        }
+        });
+        if (!request) return;
         let bucket = "";
         let cors: Record<string, string> = {};
         try {

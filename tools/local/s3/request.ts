@@ -1,6 +1,5 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { decodeComponent, hostName, isLoopbackHost, MalformedRequest } from "../server";
-import type { ReceivedRequest } from "../sts/sigv4";
+import { decodeComponent, hostName, isLoopbackHost, MalformedRequest, type ReceivedRequest } from "../server";
 import type { ObjectAttributes, StoredChecksum } from "./store";
 import { UPLOAD_ID_PATTERN } from "./store";
 

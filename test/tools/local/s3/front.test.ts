@@ -25,7 +25,7 @@ import { CredentialStore, SessionCredentials } from "../../../../tools/local/sts
 import { LocalRegistry } from "../../../../tools/local/registry";
 import { LocalS3 } from "../../../../tools/local/s3/front";
 import { parseS3Request, s3Authorizations } from "../../../../tools/local/s3/request";
-import type { ReceivedRequest } from "../../../../tools/local/sts/sigv4";
+import type { ReceivedRequest } from "../../../../tools/local/server";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
