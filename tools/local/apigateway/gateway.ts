@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { IncomingMessage, Server, ServerResponse } from "node:http";
-import { CredentialStore, SessionCredentials } from "../sts/credentials";
-import { FunctionError } from "../lambda/functions";
 import { decide } from "../iam/decide";
+import { FunctionError } from "../lambda/functions";
 import { ApiCors, LocalApi, LocalRegistry, LocalRoute } from "../registry";
 import { closeServer, decodeComponent, isLoopbackHost, listenOn, readRequest, ReceivedRequest, receive, safeServer } from "../server";
+import { CredentialStore, SessionCredentials } from "../sts/credentials";
 import { SIGNATURE_ERROR_TYPES, verifySigV4, VerifyFailure } from "../sts/sigv4";
+import { iamAuthorizer, payloadEvent } from "./event";
 
 /** HTTP APIs' payload limit (10 MB). */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -97,29 +98,6 @@ function corsResponseHeaders(cors: ApiCors | undefined, origin: string | undefin
 }
 
 const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
-
-/** The `requestContext.authorizer.iam` block API Gateway passes for a Cognito Identity caller. */
-function iamAuthorizer(session: SessionCredentials, roleId: string) {
-    const accountId = /^arn:aws:sts::(\d{12}):/.exec(session.principalArn)?.[1] ?? "";
-    const sessionName = session.principalArn.slice(session.principalArn.lastIndexOf("/") + 1);
-    return {
-        accessKey: session.accessKeyId,
-        accountId,
-        callerId: `${roleId}:${sessionName}`,
-        cognitoIdentity: session.identityId
-            ? { amr: session.amr ?? [], identityId: session.identityId, identityPoolId: session.identityPoolId }
-            : null,
-        principalOrgId: null,
-        userArn: session.principalArn,
-        userId: `${roleId}:${sessionName}`,
-    };
-}
-
-function clfTime(date: Date): string {
-    const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    const pad = (n: number) => String(n).padStart(2, "0");
-    return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
-}
 
 /**
  * A local HTTP API (payload 2.0) in front of the program's routes: CORS preflight from the API's
@@ -288,47 +266,24 @@ export class LocalGateway {
 
     private buildEvent(request: ReceivedRequest, matched: MatchedRoute, requestId: string, session?: SessionCredentials) {
         const { api, registry } = this.options;
-        const headers = { ...request.headers };
-        const cookies = headers.cookie ? headers.cookie.split(";").map((c) => c.trim()) : undefined;
-        delete headers.cookie;
         const query: Record<string, string> = {};
         for (const [key, value] of Object.entries(request.query)) query[key] = Array.isArray(value) ? value.join(",") : value;
-        const rawUrl = request.path;
-        const contentType = headers["content-type"] ?? "";
-        const textual = request.body.length === 0 || TEXT_TYPES.test(contentType);
-        const now = new Date();
+        const textual = request.body.length === 0 || TEXT_TYPES.test(request.headers["content-type"] ?? "");
         const roleId = session ? (registry.role(session.roleArn)?.uniqueId ?? "AROALOCALROLE") : "";
-        return {
-            version: "2.0",
-            routeKey: matched.route.routeKey,
-            rawPath: decodeComponent(rawUrl),
-            rawQueryString: new URLSearchParams(Object.entries(request.query).flatMap(([k, v]): [string, string][] => (Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v]]))).toString(),
-            cookies,
-            headers,
-            queryStringParameters: Object.keys(query).length ? query : undefined,
-            pathParameters: matched.pathParameters,
-            requestContext: {
-                accountId: registry.accountId,
-                apiId: api.id,
-                authorizer: session ? { iam: iamAuthorizer(session, roleId) } : undefined,
-                domainName: headers.host ?? "",
-                domainPrefix: (headers.host ?? "").split(".")[0],
-                http: {
-                    method: request.method,
-                    path: decodeComponent(rawUrl),
-                    protocol: "HTTP/1.1",
-                    sourceIp: "127.0.0.1",
-                    userAgent: headers["user-agent"] ?? "",
-                },
-                requestId,
+        return payloadEvent(
+            {
+                method: request.method,
                 routeKey: matched.route.routeKey,
-                stage: "$default",
-                time: clfTime(now),
-                timeEpoch: now.getTime(),
+                rawPath: decodeComponent(request.path),
+                rawQueryString: new URLSearchParams(Object.entries(request.query).flatMap(([k, v]): [string, string][] => (Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v]]))).toString(),
+                headers: request.headers,
+                queryStringParameters: Object.keys(query).length ? query : undefined,
+                pathParameters: matched.pathParameters,
+                body: request.body.length === 0 ? undefined : textual ? request.body.toString("utf8") : request.body.toString("base64"),
+                isBase64Encoded: !textual,
             },
-            body: request.body.length === 0 ? undefined : textual ? request.body.toString("utf8") : request.body.toString("base64"),
-            isBase64Encoded: !textual,
-        };
+            { requestId, accountId: registry.accountId, apiId: api.id, authorizer: session ? { iam: iamAuthorizer(session, roleId) } : undefined },
+        );
     }
 
     /** Maps a payload-2.0 function result to the HTTP response as API Gateway does. */
