@@ -246,6 +246,35 @@ export function safeServer(handler: (req: IncomingMessage, res: ServerResponse) 
     return server;
 }
 
+/** The default sink of structured request logs: one JSON line on stdout. */
+export function stdoutLog(line: Record<string, unknown>): void {
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+/**
+ * One local service's HTTP server: `listen` on loopback with `safeServer`, so a request the handler
+ * fails on gets the service's `internalError` answer; `close` drops idle connections and returns.
+ */
+export abstract class LocalServer {
+    private server?: Server;
+
+    protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+
+    /** The service's answer to a request its handler failed on (a 500 in its own error format). */
+    protected abstract internalError(res: ServerResponse, error: unknown): void;
+
+    async listen(port = 0, host = "127.0.0.1"): Promise<number> {
+        this.server = safeServer((req, res) => this.handle(req, res), { onError: (res, error) => this.internalError(res, error) });
+        return listenOn(this.server, port, host);
+    }
+
+    async close(): Promise<void> {
+        const server = this.server;
+        this.server = undefined;
+        await closeServer(server);
+    }
+}
+
 /** Sends a buffered request upstream and streams the answer back to the client as it comes. */
 export function forward(options: RequestOptions, body: Buffer, res: ServerResponse, transformHeaders: (headers: Record<string, string | string[] | undefined>) => Record<string, string | string[] | undefined> = (h) => h): Promise<void> {
     return new Promise((resolve, reject) => {

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { decide } from "../iam/decide";
 import { FunctionError } from "../lambda/functions";
 import { ApiCors, LocalApi, LocalRegistry, LocalRoute } from "../registry";
-import { closeServer, decodeComponent, isLoopbackHost, listenOn, readRequest, ReceivedRequest, receive, safeServer } from "../server";
+import { decodeComponent, isLoopbackHost, LocalServer, readRequest, ReceivedRequest, receive, stdoutLog } from "../server";
 import { CredentialStore, SessionCredentials } from "../sts/credentials";
 import { SIGNATURE_ERROR_TYPES, verifySigV4, VerifyFailure } from "../sts/sigv4";
 import { iamAuthorizer, payloadEvent } from "./event";
@@ -105,29 +105,18 @@ const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlenc
  * caller role's policies for AWS_IAM routes, both before any function runs; then the route's
  * function with a payload-2.0 event.
  */
-export class LocalGateway {
+export class LocalGateway extends LocalServer {
     readonly timings: GatewayTiming[] = [];
-    private server?: Server;
     private readonly log: (line: Record<string, unknown>) => void;
 
     constructor(private readonly options: GatewayOptions) {
-        this.log = options.log ?? ((line) => process.stdout.write(`${JSON.stringify(line)}\n`));
+        super();
+        this.log = options.log ?? stdoutLog;
     }
 
-    async listen(port = 0, host = "127.0.0.1"): Promise<number> {
-        this.server = safeServer((req, res) => this.handle(req, res), {
-            onError: (res, error) => {
-                this.log({ level: "error", source: "gateway", message: String((error as Error)?.stack ?? error) });
-                this.send(res, 500, { message: "Internal Server Error" });
-            },
-        });
-        return listenOn(this.server, port, host);
-    }
-
-    async close(): Promise<void> {
-        const server = this.server;
-        this.server = undefined;
-        await closeServer(server);
+    protected internalError(res: ServerResponse, error: unknown): void {
+        this.log({ level: "error", source: "gateway", message: String((error as Error)?.stack ?? error) });
+        this.send(res, 500, { message: "Internal Server Error" });
     }
 
     private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, requestId?: string): void {

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { importJWK, jwtVerify, JWTPayload, type CryptoKey } from "jose";
 import { CredentialStore } from "../sts/credentials";
 import { decide } from "../iam/decide";
 import { LocalRegistry } from "../registry";
-import { answerJsonPreflight, closeServer, isLoopbackHost, jsonServiceCors, listenOn, readBody, receive, safeServer } from "../server";
+import { answerJsonPreflight, isLoopbackHost, jsonServiceCors, LocalServer, readBody, receive } from "../server";
 
 /** AWS JSON 1.1 requests of this service are small; anything larger is not one. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -70,12 +70,12 @@ export interface IdentityServiceOptions {
  * and Amplify speak it. Logins are User Pool id tokens, verified against the local pool's key,
  * issuer, the pool's app client (audience), expiry and `token_use`.
  */
-export class LocalIdentityService {
+export class LocalIdentityService extends LocalServer {
     private readonly state: IdentityState = { pools: {}, identities: {} };
-    private server?: Server;
     private key?: CryptoKey | Uint8Array;
 
     constructor(private readonly options: IdentityServiceOptions) {
+        super();
         if (options.file && existsSync(options.file)) Object.assign(this.state, JSON.parse(readFileSync(options.file, "utf8")));
     }
 
@@ -105,19 +105,12 @@ export class LocalIdentityService {
 
     async listen(port = 0, host = "127.0.0.1"): Promise<number> {
         this.key = await importJWK(this.options.signingKey as Parameters<typeof importJWK>[0], "RS256");
-        this.server = safeServer((req, res) => this.handle(req, res), {
-            onError: (res, error) => {
-                process.stderr.write(`[identity] ${String((error as Error)?.stack ?? error)}\n`);
-                this.reply(res, 500, { __type: "InternalErrorException", message: "Internal error" }, { "x-amzn-errortype": "InternalErrorException" });
-            },
-        });
-        return listenOn(this.server, port, host);
+        return super.listen(port, host);
     }
 
-    async close(): Promise<void> {
-        const server = this.server;
-        this.server = undefined;
-        await closeServer(server);
+    protected internalError(res: ServerResponse, error: unknown): void {
+        process.stderr.write(`[identity] ${String((error as Error)?.stack ?? error)}\n`);
+        this.reply(res, 500, { __type: "InternalErrorException", message: "Internal error" }, { "x-amzn-errortype": "InternalErrorException" });
     }
 
     private reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -131,7 +124,7 @@ export class LocalIdentityService {
         return jsonServiceCors(this.options.registry.stackOrigins(), origin, "x-amzn-requestid,x-amzn-errortype,date");
     }
 
-    private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
         const cors = this.cors(req.headers.origin);
         // DNS rebinding: a page re-pointed at 127.0.0.1 still sends its own host name.
         if (!isLoopbackHost(req.headers.host)) {

@@ -8,7 +8,7 @@ import type { CredentialStore, SessionCredentials } from "../sts/credentials";
 import { decide, isKnownAction } from "../iam/decide";
 import type { AdminCredentials, SigningKeyPair } from "../keys";
 import type { LocalRegistry } from "../registry";
-import { answerJsonPreflight, closeServer, isLoopbackHost, jsonServiceCors, listenOn, readRequest, ReceivedRequest, receive, safeServer } from "../server";
+import { answerJsonPreflight, closeServer, isLoopbackHost, jsonServiceCors, listenOn, readRequest, ReceivedRequest, receive, safeServer, stdoutLog } from "../server";
 import { jsonSignatureError, SigningKey, verifySigV4 } from "../sts/sigv4";
 
 /** cognito-local's building blocks (what its `createDefaultServer` wires), loaded on first use. */
@@ -150,7 +150,7 @@ function serialize(value: unknown): string {
 export async function startUserPools(options: UserPoolsOptions): Promise<LocalUserPools> {
     const { loadConfig, Router, services, errors, CognitoServiceFactoryImpl, CryptoService, StormDBDataStoreFactory, MessageDeliveryService, selectAppropriateDeliveryMethod, otp, JwtTokenGenerator, UserPoolServiceFactoryImpl } =
         cognitoLocal();
-    const log = options.log ?? ((line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`));
+    const log = options.log ?? stdoutLog;
     const dir = path.join(options.dataDir, "cognito");
     mkdirSync(path.join(dir, "db"), { recursive: true });
     let handler: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { CredentialStore } from "../sts/credentials";
 import { decide, isKnownAction } from "../iam/decide";
 import { LocalRegistry } from "../registry";
-import { closeServer, forward, isLoopbackHost, listenOn, readRequest, ReceivedRequest, receive, safeServer } from "../server";
+import { closeServer, forward, isLoopbackHost, listenOn, LocalServer, readRequest, ReceivedRequest, receive, safeServer, stdoutLog } from "../server";
 import { jsonSignatureError, verifySigV4 } from "../sts/sigv4";
 
 
@@ -96,31 +96,20 @@ export interface DynamoFrontOptions {
  * function's least-privilege role matter locally (the list function may Query, not PutItem).
  * Fine-grained conditions (`dynamodb:LeadingKeys`, attributes) are not evaluated.
  */
-export class LocalDynamoFront {
-    private server?: Server;
+export class LocalDynamoFront extends LocalServer {
     private readonly log: (line: Record<string, unknown>) => void;
 
     constructor(private readonly options: DynamoFrontOptions) {
-        this.log = options.log ?? ((line) => process.stdout.write(`${JSON.stringify(line)}\n`));
+        super();
+        this.log = options.log ?? stdoutLog;
     }
 
-    async listen(port = 0, host = "127.0.0.1"): Promise<number> {
-        this.server = safeServer((req, res) => this.handle(req, res), {
-            onError: (res, error) => {
-                this.log({ level: "error", source: "dynamodb", message: String((error as Error)?.stack ?? error) });
-                sendError(res, 500, "InternalServerError", "Internal server error");
-            },
-        });
-        return listenOn(this.server, port, host);
+    protected internalError(res: ServerResponse, error: unknown): void {
+        this.log({ level: "error", source: "dynamodb", message: String((error as Error)?.stack ?? error) });
+        sendError(res, 500, "InternalServerError", "Internal server error");
     }
 
-    async close(): Promise<void> {
-        const server = this.server;
-        this.server = undefined;
-        await closeServer(server);
-    }
-
-    private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
         const request = await receiveDynamo(req, res, this.log, "dynamodb");
         if (!request) return;
         const { registry } = this.options;
@@ -188,7 +177,7 @@ export class LocalDynalite {
     ) {
         this.socketDir = mkdtempSync(path.join(tmpdir(), "notes-dynalite-"));
         this.backend = { socketPath: path.join(this.socketDir, "dynalite.sock") };
-        this.log = log ?? ((line) => process.stdout.write(`${JSON.stringify(line)}\n`));
+        this.log = log ?? stdoutLog;
     }
 
     /** Starts dynalite and the operators' endpoint on `port`; resolves with that port. */

@@ -1,7 +1,7 @@
 import { Crc32, Crc32c, Crc64Nvme } from "@aws-sdk/checksums/crc";
 import { XMLBuilder } from "fast-xml-parser";
 import { createHash, randomBytes } from "node:crypto";
-import { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import { CredentialStore } from "../sts/credentials";
@@ -9,7 +9,7 @@ import { decide } from "../iam/decide";
 import { LocalRegistry, S3CorsRule, wildcardMatch } from "../registry";
 import { BodyDigests, checkKey, parseS3Request, ReadConditions, S3Error, s3Address, s3Authorizations, s3HostAccepted, S3Operation, withBody } from "./request";
 import { MIN_PART_SIZE, ObjectStore, StoredChecksum, StoredObject } from "./store";
-import { closeServer, listenOn, MalformedRequest, readRequest, ReceivedRequest, receive, safeServer } from "../server";
+import { LocalServer, MalformedRequest, readRequest, ReceivedRequest, receive, stdoutLog } from "../server";
 import { verifySigV4, VerifyFailure } from "../sts/sigv4";
 
 export type { S3CorsRule } from "../registry";
@@ -131,14 +131,14 @@ export interface S3FrontOptions {
  * from a request. Path-style addressing on loopback names, and virtual-hosted or path-style on the
  * region's S3 host names, so a browser can reach it under S3's own name.
  */
-export class LocalS3 {
-    private server?: Server;
+export class LocalS3 extends LocalServer {
     private objects?: ObjectStore;
     readonly cors = new Map<string, S3CorsRule[]>();
     private readonly log: (line: Record<string, unknown>) => void;
 
     constructor(private readonly options: S3FrontOptions) {
-        this.log = options.log ?? ((line) => process.stdout.write(`${JSON.stringify(line)}\n`));
+        super();
+        this.log = options.log ?? stdoutLog;
     }
 
     private get region(): string {
@@ -147,13 +147,12 @@ export class LocalS3 {
 
     async listen(port = 0, host = "127.0.0.1"): Promise<number> {
         this.objects = new ObjectStore(path.join(this.options.dataDir, "s3store"));
-        this.server = safeServer((req, res) => this.handle(req, res), {
-            onError: (res, error) => {
-                this.log({ level: "error", source: "s3", message: String((error as Error)?.stack ?? error) });
-                this.send(res, this.errorResponse(new S3Error(500, "InternalError", "We encountered an internal error. Please try again."), {}));
-            },
-        });
-        return listenOn(this.server, port, host);
+        return super.listen(port, host);
+    }
+
+    protected internalError(res: ServerResponse, error: unknown): void {
+        this.log({ level: "error", source: "s3", message: String((error as Error)?.stack ?? error) });
+        this.send(res, this.errorResponse(new S3Error(500, "InternalError", "We encountered an internal error. Please try again."), {}));
     }
 
     /** Creates the bucket (idempotent). */
@@ -166,12 +165,6 @@ export class LocalS3 {
     async putCors(bucket: string, rules: S3CorsRule[]): Promise<void> {
         this.cors.set(bucket, rules);
         this.options.registry.bucketCors.set(bucket, rules);
-    }
-
-    async close(): Promise<void> {
-        const server = this.server;
-        this.server = undefined;
-        await closeServer(server);
     }
 
     /** CORS headers of an actual (non-preflight) response: the first rule matching origin and method. */
