@@ -1,5 +1,5 @@
-import type { LocalApi, LocalRegistry } from "../registry";
 import type { Provisioner } from "../provisioner";
+import type { LocalApi, LocalRegistry } from "../registry";
 import { LocalGateway } from "./gateway";
 
 function declaredApi(registry: LocalRegistry, apiId: string): LocalApi {

@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { importJWK, jwtVerify, JWTPayload, type CryptoKey } from "jose";
-import { CredentialStore } from "../sts/credentials";
 import { decide } from "../iam/decide";
 import { LocalRegistry } from "../registry";
 import { answerJsonPreflight, isLoopbackHost, jsonServiceCors, LocalServer, readBody, receive } from "../server";
+import { CredentialStore } from "../sts/credentials";
 
 /** AWS JSON 1.1 requests of this service are small; anything larger is not one. */
 const MAX_BODY_BYTES = 1024 * 1024;

@@ -3,13 +3,13 @@ import { IncomingMessage, Server, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { decodeJwt, importJWK, jwtVerify, SignJWT, type CryptoKey } from "jose";
-import { CognitoIdpError, userPoolRules } from "./rules";
-import type { CredentialStore, SessionCredentials } from "../sts/credentials";
 import { decide, isKnownAction } from "../iam/decide";
 import type { AdminCredentials, SigningKeyPair } from "../keys";
 import type { LocalRegistry } from "../registry";
 import { answerJsonPreflight, closeServer, isLoopbackHost, jsonServiceCors, listenOn, readRequest, ReceivedRequest, receive, safeServer, stdoutLog } from "../server";
+import type { CredentialStore, SessionCredentials } from "../sts/credentials";
 import { jsonSignatureError, SigningKey, verifySigV4 } from "../sts/sigv4";
+import { CognitoIdpError, userPoolRules } from "./rules";
 
 /** cognito-local's building blocks (what its `createDefaultServer` wires), loaded on first use. */
 function cognitoLocal() {

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { IncomingMessage, RequestOptions, Server, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { CredentialStore } from "../sts/credentials";
 import { decide, isKnownAction } from "../iam/decide";
 import { LocalRegistry } from "../registry";
 import { closeServer, forward, isLoopbackHost, listenOn, LocalServer, readRequest, ReceivedRequest, receive, safeServer, stdoutLog } from "../server";
+import { CredentialStore } from "../sts/credentials";
 import { jsonSignatureError, verifySigV4 } from "../sts/sigv4";
 
 

@@ -4,13 +4,13 @@ import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import { Readable } from "node:stream";
-import { CredentialStore } from "../sts/credentials";
 import { decide } from "../iam/decide";
 import { LocalRegistry, S3CorsRule, wildcardMatch } from "../registry";
+import { LocalServer, MalformedRequest, readRequest, ReceivedRequest, receive, stdoutLog } from "../server";
+import { CredentialStore } from "../sts/credentials";
+import { verifySigV4, VerifyFailure } from "../sts/sigv4";
 import { BodyDigests, checkKey, parseS3Request, ReadConditions, S3Error, s3Address, s3Authorizations, s3HostAccepted, S3Operation, withBody } from "./request";
 import { MIN_PART_SIZE, ObjectStore, StoredChecksum, StoredObject } from "./store";
-import { LocalServer, MalformedRequest, readRequest, ReceivedRequest, receive, stdoutLog } from "../server";
-import { verifySigV4, VerifyFailure } from "../sts/sigv4";
 
 export type { S3CorsRule } from "../registry";
 export { s3Authorizations } from "./request";

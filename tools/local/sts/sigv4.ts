@@ -1,8 +1,8 @@
 import { Sha256 } from "@aws-sdk/checksums/sha";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { SessionCredentials } from "./credentials";
 import type { ReceivedRequest } from "../server";
+import type { SessionCredentials } from "./credentials";
 
 export type VerifyFailure =
     | "MissingAuthentication"
