@@ -258,6 +258,9 @@ export function stdoutLog(line: Record<string, unknown>): void {
 export abstract class LocalServer {
     private server?: Server;
 
+    /** @param log Structured request log lines (default: stdout). */
+    constructor(protected readonly log: (line: Record<string, unknown>) => void = stdoutLog) {}
+
     protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 
     /** The service's answer to a request its handler failed on (a 500 in its own error format). */

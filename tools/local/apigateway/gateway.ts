@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { decide } from "../iam/decide";
 import { FunctionError } from "../lambda/functions";
 import { ApiCors, LocalApi, LocalRegistry, LocalRoute } from "../registry";
-import { decodeComponent, isLoopbackHost, LocalServer, readRequest, ReceivedRequest, receive, stdoutLog } from "../server";
+import { decodeComponent, isLoopbackHost, LocalServer, readRequest, ReceivedRequest, receive } from "../server";
 import { CredentialStore, SessionCredentials } from "../sts/credentials";
 import { SIGNATURE_ERROR_TYPES, verifySigV4, VerifyFailure } from "../sts/sigv4";
 import { iamAuthorizer, payloadEvent } from "./event";
@@ -107,11 +107,9 @@ const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlenc
  */
 export class LocalGateway extends LocalServer {
     readonly timings: GatewayTiming[] = [];
-    private readonly log: (line: Record<string, unknown>) => void;
 
     constructor(private readonly options: GatewayOptions) {
-        super();
-        this.log = options.log ?? stdoutLog;
+        super(options.log);
     }
 
     protected internalError(res: ServerResponse, error: unknown): void {

@@ -97,11 +97,8 @@ export interface DynamoFrontOptions {
  * Fine-grained conditions (`dynamodb:LeadingKeys`, attributes) are not evaluated.
  */
 export class LocalDynamoFront extends LocalServer {
-    private readonly log: (line: Record<string, unknown>) => void;
-
     constructor(private readonly options: DynamoFrontOptions) {
-        super();
-        this.log = options.log ?? stdoutLog;
+        super(options.log);
     }
 
     protected internalError(res: ServerResponse, error: unknown): void {

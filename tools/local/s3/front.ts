@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { Readable } from "node:stream";
 import { decide } from "../iam/decide";
 import { LocalRegistry, S3CorsRule, wildcardMatch } from "../registry";
-import { LocalServer, MalformedRequest, readRequest, ReceivedRequest, receive, stdoutLog } from "../server";
+import { LocalServer, MalformedRequest, readRequest, ReceivedRequest, receive } from "../server";
 import { CredentialStore } from "../sts/credentials";
 import { verifySigV4, VerifyFailure } from "../sts/sigv4";
 import { BodyDigests, checkKey, parseS3Request, ReadConditions, S3Error, s3Address, s3Authorizations, s3HostAccepted, S3Operation, withBody } from "./request";
@@ -134,11 +134,9 @@ export interface S3FrontOptions {
 export class LocalS3 extends LocalServer {
     private objects?: ObjectStore;
     readonly cors = new Map<string, S3CorsRule[]>();
-    private readonly log: (line: Record<string, unknown>) => void;
 
     constructor(private readonly options: S3FrontOptions) {
-        super();
-        this.log = options.log ?? stdoutLog;
+        super(options.log);
     }
 
     private get region(): string {
