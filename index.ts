@@ -1,8 +1,10 @@
 import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
 import { NotesApi } from "./components/api";
 import { NotesAuth } from "./components/auth";
 import { NotesStorage } from "./components/storage";
 import { loadConfig } from "./lib/config";
+import type { StackOutputs } from "./outputs";
 
 // Stack settings (defaults in Pulumi.yaml); invalid ones stop the program here, naming the key.
 const config = loadConfig();
@@ -42,11 +44,14 @@ const auth = new NotesAuth("notes-auth", {
     emailFrom: config.emailFrom,
 });
 
-// What a web client needs (Amplify Auth, Storage and a SigV4-signing API client).
-export const region = aws.getRegionOutput().region;
-export const userPoolId = auth.userPoolId;
-export const userPoolClientId = auth.userPoolClientId;
-export const identityPoolId = auth.identityPoolId;
-export const apiUrl = api.url;
-export const bucketName = storage.bucketName;
-export const tableName = storage.tableName;
+// What a web client needs (Amplify Auth, Storage and a SigV4-signing API client): `StackOutputs`.
+const outputs: { [K in keyof StackOutputs]: pulumi.Output<StackOutputs[K]> } = {
+    region: aws.getRegionOutput().region,
+    userPoolId: auth.userPoolId,
+    userPoolClientId: auth.userPoolClientId,
+    identityPoolId: auth.identityPoolId,
+    apiUrl: api.url,
+    bucketName: storage.bucketName,
+    tableName: storage.tableName,
+};
+export const { region, userPoolId, userPoolClientId, identityPoolId, apiUrl, bucketName, tableName } = outputs;

@@ -3,7 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { Bundle, BUNDLE_FILE, bundleHandlers, LAMBDA_HANDLER, SOURCE_MAP_FILE } from "../lib/bundle";
 import { policyJson, serviceTrustPolicy } from "../lib/iam";
 
-export type HandlerName = "create" | "list" | "get" | "update" | "delete";
+/**
+ * The five functions, one per route, in the order of `NOTES_ROUTES`. Tooling (bench, security
+ * matrix, tests) imports these names from here.
+ */
+export const HANDLER_NAMES = ["create", "list", "get", "update", "delete"] as const;
+export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 export interface NotesRoute {
     handler: HandlerName;

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { STACK_OUTPUT_NAMES } from "../outputs";
 import { runProgramIsolated } from "../tools/engine/program";
 import { ofType, ProgramRun, single, STACKS, stackRun } from "./support/program";
 
@@ -28,6 +29,10 @@ for (const stack of STACKS) {
                 bucketName: single(run, "aws:s3/bucket:Bucket").state.bucket,
                 tableName: single(run, "aws:dynamodb/table:Table").state.name,
             });
+        });
+
+        it("exports its outputs under the names StackOutputs declares, in that order", () => {
+            assert.deepEqual(Object.keys(run.outputs), [...STACK_OUTPUT_NAMES]);
         });
 
         it("builds everything inside the three components, each child named after and parented to its component", () => {

@@ -1,4 +1,4 @@
-import type { LocalOutputs } from "../tools/local/cloud";
+import type { LocalOutputs } from "../tools/local/outputs";
 import { ClientFiles, withConfig } from "./build";
 import { bucketHost, WebClientConfig } from "./src/config";
 import { WebServer } from "./server";

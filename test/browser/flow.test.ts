@@ -10,7 +10,7 @@ import { webBuild } from "../../tools/scripts/web-build";
 import { bucketHost, WebClientConfig } from "../../web/src/config";
 import { localClientConfig } from "../../web/local";
 import { WebServer } from "../../web/server";
-import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/support/local-cloud";
+import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/local/process";
 import { DEPLOYED_STACK_OUTPUTS } from "../support/stack-outputs";
 import { confirmationCode, confirmationCodes, freePort, launchChromium, PreflightRecorder, TlsForwarder } from "./support";
 

@@ -8,8 +8,8 @@ import * as path from "node:path";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { NOTES_ROUTES } from "../../components/api";
 import { bundleHandler } from "../../lib/bundle";
-import { LocalDynamo, startDynalite } from "../../tools/support/dynalite";
-import { httpEvent, newIdentityId } from "../../tools/support/events";
+import { LocalDynamo, startDynalite } from "../../tools/local/dynamodb/dynalite";
+import { httpEvent, newIdentityId } from "../../tools/local/apigateway/event";
 
 /** Sits between the bundles and dynalite (and stands in for S3), recording every AWS operation sent. */
 class RecordingProxy {

@@ -4,12 +4,13 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { CredentialStore } from "../../tools/local/credentials";
+import { CredentialStore } from "../../tools/local/sts/credentials";
 import { LocalRegistry } from "../../tools/local/registry";
-import { LocalS3 } from "../../tools/local/s3front";
-import { LocalDynamo, LOCAL_REGION, startDynalite } from "../../tools/support/dynalite";
-import { httpEvent, HttpEventInput, newIdentityId } from "../../tools/support/events";
-import { forgetHandlerModules, LoadedHandlers, loadHandlers, localLambdaEnv } from "../../tools/support/handlers";
+import { LocalS3 } from "../../tools/local/s3/front";
+import { LocalDynamo, LOCAL_REGION, startDynalite } from "../../tools/local/dynamodb/dynalite";
+import { httpEvent, HttpEventInput, newIdentityId } from "../../tools/local/apigateway/event";
+import { localLambdaEnv } from "../../tools/local/lambda/environment";
+import { forgetHandlerModules, LoadedHandlers, loadHandlers } from "../support/handlers";
 import { captureLogs, CapturedLogs } from "../support/logs";
 
 describe("Lambda handlers (payload 2.0 events against dynalite)", () => {

@@ -21,8 +21,8 @@ import {
     NotesDeps,
     updateNote,
 } from "../../handlers/notes";
-import { LOCAL_CREDENTIALS, LOCAL_REGION, LocalDynamo, startDynalite } from "../../tools/support/dynalite";
-import { newIdentityId } from "../../tools/support/events";
+import { LOCAL_CREDENTIALS, LOCAL_REGION, LocalDynamo, startDynalite } from "../../tools/local/dynamodb/dynalite";
+import { newIdentityId } from "../../tools/local/apigateway/event";
 
 const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 

@@ -8,9 +8,10 @@ import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import * as fc from "fast-check";
 import { isValid as isUlid } from "ulid";
 import { createNote, encodeCursor, MAX_CONTENT_BYTES, Note } from "../../handlers/notes";
-import { LocalDynamo, startDynalite } from "../../tools/support/dynalite";
-import { httpEvent, HttpEventInput } from "../../tools/support/events";
-import { LoadedHandlers, loadHandlers, localLambdaEnv } from "../../tools/support/handlers";
+import { LocalDynamo, startDynalite } from "../../tools/local/dynamodb/dynalite";
+import { httpEvent, HttpEventInput } from "../../tools/local/apigateway/event";
+import { localLambdaEnv } from "../../tools/local/lambda/environment";
+import { LoadedHandlers, loadHandlers } from "../support/handlers";
 import { captureLogs, CapturedLogs } from "../support/logs";
 
 const NUM_RUNS = { createBodies: 500, updateBodies: 500, paths: 500, queries: 500 };

@@ -10,8 +10,8 @@ import { cachedLambdaNode, machineNode, NodeBinary } from "../../tools/bench/lam
 import { NOTES_ROUTES } from "../../components/api";
 import { BUNDLE_FILE, buildHandlers, bundleHandler, LAMBDA_HANDLER, SOURCE_MAP_FILE } from "../../lib/bundle";
 import * as standIn from "../../handlers/runtime/no-event-streams";
-import { LocalDynamo, startDynalite } from "../../tools/support/dynalite";
-import { httpEvent, newIdentityId } from "../../tools/support/events";
+import { LocalDynamo, startDynalite } from "../../tools/local/dynamodb/dynalite";
+import { httpEvent, newIdentityId } from "../../tools/local/apigateway/event";
 import { named, stackRun } from "../support/program";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { FlowUser, NotesClient } from "../../tools/client/flow";
-import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/support/local-cloud";
+import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/local/process";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { importJWK, SignJWT } from "jose";
 import { FlowUser, newPassword, NotesClient } from "../../tools/client/flow";
 import { LOCK_FILE, processStartTime } from "../../tools/local/lock";
-import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/support/local-cloud";
+import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/local/process";
 import { RawResponse, requestBytes, sendRaw, signedHeaders } from "../support/raw-http";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";

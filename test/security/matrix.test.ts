@@ -3,7 +3,7 @@ import { caseTitle, evaluateCase, evaluateMatrix, MATRIX, stackFacts, StackFacts
 import { ofType, stackRun, STACKS } from "../support/program";
 
 // Every cell of tools/security/matrix.ts, against the IAM documents the real program generates for each
-// stack, decided by @cloud-copilot/iam-simulate through tools/local/iam.ts `decide()`. The simulator
+// stack, decided by @cloud-copilot/iam-simulate through tools/local/iam/decide.ts `decide()`. The simulator
 // ignores `${cognito-identity.amazonaws.com:sub}` outside STS actions, so `decide()` substitutes
 // the simulated caller's Identity Pool id into the documents first, as AWS resolves it per request.
 

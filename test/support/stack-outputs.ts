@@ -1,5 +1,7 @@
+import type { StackOutputs } from "../../outputs";
+
 /** What `pulumi stack output --json` prints for a deployed stack (the README's example values). */
-export const DEPLOYED_STACK_OUTPUTS = {
+export const DEPLOYED_STACK_OUTPUTS: StackOutputs = {
     apiUrl: "https://abc123defg.execute-api.us-east-1.amazonaws.com/",
     bucketName: "notes-storage-uploads-1a2b3c4",
     identityPoolId: "us-east-1:1f2e3d4c-5b6a-4789-8abc-def012345678",

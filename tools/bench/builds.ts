@@ -9,10 +9,11 @@ import * as esbuild from "esbuild";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
+import { HANDLER_NAMES, type HandlerName } from "../../components/api";
 import { BUNDLE_FILE, BUNDLE_OPTIONS, bundleHandler, HANDLERS_DIR, SOURCE_MAP_FILE, WITHOUT_EVENT_STREAMS } from "../../lib/bundle";
 
-export const HANDLER_NAMES = ["create", "get", "list", "update", "delete"] as const;
-export type HandlerName = (typeof HANDLER_NAMES)[number];
+// Declared beside the routes (components/api.ts); the bench modules take them from here.
+export { HANDLER_NAMES, type HandlerName };
 
 /** Inside the repository, so compiled sources resolve `node_modules` like a deployed package does. */
 export const BENCH_TMP = path.resolve(__dirname, "tmp");

@@ -7,7 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import { httpEvent, newIdentityId } from "../support/events";
+import { httpEvent, newIdentityId } from "../local/apigateway/event";
 import { BuiltModule, compileChild, HANDLER_NAMES, HandlerName } from "./builds";
 import { BenchDynamo, seedNotes } from "./dynamo";
 import type { NodeBinary } from "./lambda-node";

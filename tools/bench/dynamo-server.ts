@@ -1,7 +1,7 @@
 // Child-process entry: a local DynamoDB (dynalite, in memory, with the notes table) in its own
 // process, so the measured code does not share an event loop with the database, as it would not
 // with DynamoDB. Prints `{"endpoint","tableName"}` on one line; stops when stdin closes.
-import { startDynalite } from "../support/dynalite";
+import { startDynalite } from "../local/dynamodb/dynalite";
 
 startDynalite({ tableName: "notes-bench" }).then(
     (db) => {

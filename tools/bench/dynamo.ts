@@ -4,8 +4,8 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { monotonicFactory } from "ulid";
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../support/dynalite";
-import { localLambdaEnv } from "../support/handlers";
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../local/dynamodb/dynalite";
+import { localLambdaEnv } from "../local/lambda/environment";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 

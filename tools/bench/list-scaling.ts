@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { bundleHandler } from "../../lib/bundle";
-import { httpEvent, newIdentityId } from "../support/events";
+import { httpEvent, newIdentityId } from "../local/apigateway/event";
 import { BENCH_TMP } from "./builds";
 import { BenchDynamo, seedNotes } from "./dynamo";
 import { median, round, timeRuns } from "./stats";

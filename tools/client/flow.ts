@@ -3,13 +3,14 @@ import { AdminConfirmSignUpCommand, AdminDeleteUserCommand, CognitoIdentityProvi
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { randomBytes, randomUUID } from "node:crypto";
 import { ClientCredentials, signedFetch, SimpleResponse } from "./client";
-import type { LocalOutputs } from "../local/cloud";
+import type { StackOutputs } from "../../outputs";
+import type { LocalEndpoints } from "../local/outputs";
 
 /**
  * Where the flow runs: the stack outputs, plus local endpoints when it is the local cloud
  * (`.local/outputs.json`); a deployed stack has no `endpoints` (and the flow needs no table name).
  */
-export type FlowTarget = Omit<LocalOutputs, "tableName" | "endpoints"> & Partial<Pick<LocalOutputs, "endpoints">>;
+export type FlowTarget = Omit<StackOutputs, "tableName"> & { endpoints?: LocalEndpoints };
 
 /** A signed-in user with Identity Pool credentials. */
 export interface FlowUser {

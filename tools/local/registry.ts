@@ -1,4 +1,4 @@
-import type { LocalFunction } from "./functions";
+import type { LocalFunction } from "./lambda/functions";
 
 /** HTTP API CORS settings (`aws:apigatewayv2/api:Api` `corsConfiguration`). */
 export interface ApiCors {

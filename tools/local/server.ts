@@ -69,6 +69,83 @@ export function decodeComponent(text: string, what = "the request path"): string
     }
 }
 
+/** A request as it arrived, with what SigV4 covers. */
+export interface ReceivedRequest {
+    method: string;
+    /** Path exactly as on the wire (still percent-encoded), without the query string. */
+    path: string;
+    /** Query parameters, decoded; repeated keys become arrays. */
+    query: Record<string, string | string[]>;
+    /** The same parameters in order, one pair per occurrence. */
+    params: [string, string][];
+    /** Header names lowercased; repeated headers joined with ",". */
+    headers: Record<string, string>;
+    body: Buffer;
+}
+
+/** Most query parameters one request may carry (S3's operations take at most a dozen). */
+export const MAX_QUERY_PARAMETERS = 100;
+
+/**
+ * Parses a query string strictly: `+` is a space (as S3 and API Gateway read it), every escape
+ * must be valid percent-encoded UTF-8, and more than MAX_QUERY_PARAMETERS parameters are refused.
+ */
+export function parseQuery(search: string): [string, string][] {
+    if (search === "") return [];
+    const parts = search.split("&");
+    if (parts.length > MAX_QUERY_PARAMETERS) throw new MalformedRequest(`The request has more than ${MAX_QUERY_PARAMETERS} query parameters.`);
+    const pairs: [string, string][] = [];
+    for (const part of parts) {
+        if (part === "") continue;
+        const eq = part.indexOf("=");
+        const name = eq < 0 ? part : part.slice(0, eq);
+        const value = eq < 0 ? "" : part.slice(eq + 1);
+        pairs.push([decodeComponent(name.replace(/\+/g, " "), "A query parameter name"), decodeComponent(value.replace(/\+/g, " "), "A query parameter value")]);
+    }
+    return pairs;
+}
+
+export interface ReadOptions {
+    /** Largest body accepted (the service's own limit); larger ones are answered 413. */
+    maxBodyBytes: number;
+}
+
+/** Reads a Node request into a `ReceivedRequest` (body buffered); MalformedRequest when it cannot. */
+export async function readRequest(req: IncomingMessage, options: ReadOptions): Promise<ReceivedRequest> {
+    const url = req.url ?? "/";
+    if (!url.startsWith("/")) throw new MalformedRequest("The request target must be a path.");
+    const q = url.indexOf("?");
+    const params = q >= 0 ? parseQuery(url.slice(q + 1)) : [];
+    // No prototype: a parameter named `__proto__` is a parameter like any other.
+    const query: Record<string, string | string[]> = Object.create(null);
+    for (const [key, value] of params) {
+        const existing = query[key];
+        query[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(",") : value;
+    }
+    const body = await readBody(req, options.maxBodyBytes);
+    return { method: req.method ?? "GET", path: q >= 0 ? url.slice(0, q) : url, query, params, headers, body };
+}
+
+/**
+ * Reads a request with `read` (`readRequest`, or `readBody` where a service looks at nothing else).
+ * A request that cannot be read is answered by `refuse`, in the service's own error format, or
+ * dropped when its client is gone or aborted the body. Undefined when the request has been answered.
+ */
+export async function receive<T>(res: ServerResponse, read: () => Promise<T>, refuse: (error: MalformedRequest) => void): Promise<T | undefined> {
+    try {
+        return await read();
+    } catch (error) {
+        if (!(error instanceof MalformedRequest)) throw error;
+        if (error.code === "IncompleteBody" || !res.socket || res.socket.destroyed) res.destroy();
+        else refuse(error);
+        return undefined;
+    }
+}
+
 /**
  * True when a `Host` header names this machine: `localhost`, a `*.localhost` name, an address in
  * 127.0.0.0/8 or `[::1]`, with any port. Every local server refuses other names: a page whose
@@ -94,6 +171,26 @@ export function hostName(host: string): string | undefined {
 export function originAllowed(origins: readonly string[], origin: string | undefined): boolean {
     if (!origin) return false;
     return origins.some((allowed) => allowed === "*" || wildcardMatch(allowed.toLowerCase(), origin.toLowerCase()));
+}
+
+/**
+ * The CORS headers of an AWS JSON protocol service without CORS settings of its own (the User
+ * Pools, the identity service): for the stack's origins only, exposing `exposeHeaders`.
+ */
+export function jsonServiceCors(origins: readonly string[], origin: string | undefined, exposeHeaders: string): Record<string, string> {
+    return originAllowed(origins, origin) ? { "access-control-allow-origin": origin!, "access-control-expose-headers": exposeHeaders, vary: "Origin" } : {};
+}
+
+/** Answers such a service's CORS preflight: POST with the requested headers for an allowed origin, a bare 204 otherwise. */
+export function answerJsonPreflight(res: ServerResponse, cors: Record<string, string>, requestHeaders: string | undefined): void {
+    const headers: Record<string, string> = { ...cors };
+    if (cors["access-control-allow-origin"]) {
+        headers["access-control-allow-methods"] = "POST";
+        headers["access-control-allow-headers"] = requestHeaders ?? "content-type,x-amz-target,x-amz-user-agent";
+        headers["access-control-max-age"] = "600";
+    }
+    res.writeHead(204, headers);
+    res.end();
 }
 
 export interface ServeOptions {
@@ -147,6 +244,38 @@ export function safeServer(handler: (req: IncomingMessage, res: ServerResponse) 
     server.requestTimeout = 120_000;
     server.headersTimeout = 20_000;
     return server;
+}
+
+/** The default sink of structured request logs: one JSON line on stdout. */
+export function stdoutLog(line: Record<string, unknown>): void {
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+/**
+ * One local service's HTTP server: `listen` on loopback with `safeServer`, so a request the handler
+ * fails on gets the service's `internalError` answer; `close` drops idle connections and returns.
+ */
+export abstract class LocalServer {
+    private server?: Server;
+
+    /** @param log Structured request log lines (default: stdout). */
+    constructor(protected readonly log: (line: Record<string, unknown>) => void = stdoutLog) {}
+
+    protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+
+    /** The service's answer to a request its handler failed on (a 500 in its own error format). */
+    protected abstract internalError(res: ServerResponse, error: unknown): void;
+
+    async listen(port = 0, host = "127.0.0.1"): Promise<number> {
+        this.server = safeServer((req, res) => this.handle(req, res), { onError: (res, error) => this.internalError(res, error) });
+        return listenOn(this.server, port, host);
+    }
+
+    async close(): Promise<void> {
+        const server = this.server;
+        this.server = undefined;
+        await closeServer(server);
+    }
 }
 
 /** Sends a buffered request upstream and streams the answer back to the client as it comes. */

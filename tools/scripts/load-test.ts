@@ -12,12 +12,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import type { HandlerName } from "../../components/api";
 import { FlowUser, NotesClient } from "../client/flow";
-import { LocalCloudProcess, startLocalCloudProcess } from "../support/local-cloud";
+import { LocalCloudProcess, startLocalCloudProcess } from "../local/process";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
-type Operation = "create" | "get" | "list" | "update" | "delete";
+/** One request of the mix: the route of that handler. */
+type Operation = HandlerName;
 
 interface Sample {
     operation: Operation;

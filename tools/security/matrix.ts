@@ -1,18 +1,17 @@
 /**
  * The least-privilege matrix: every request a principal of this stack might make, with the
  * decision it MUST get written next to it, evaluated against the IAM documents the real program
- * generates by a real policy simulator (`decide()` in tools/local/iam.ts, on @cloud-copilot/iam-simulate).
+ * generates by a real policy simulator (`decide()` in tools/local/iam/decide.ts, on @cloud-copilot/iam-simulate).
  *
  * Expected decisions are literals in this file, never derived from the program or from
  * NOTES_ROUTES: the matrix is the specification the generated policies are checked against.
  * `npm run security:matrix` prints it; test/security/matrix.test.ts asserts every cell.
  */
+import { HANDLER_NAMES, type HandlerName } from "../../components/api";
 import type { ProgramRun, RecordedResource } from "../engine/program";
-import { decide, Decision } from "../local/iam";
+import { decide, Decision } from "../local/iam/decide";
 
 export type Expected = "Allow" | "Deny";
-export type HandlerName = "create" | "list" | "get" | "update" | "delete";
-export const HANDLERS: readonly HandlerName[] = ["create", "list", "get", "update", "delete"];
 
 /** Who asks: the signed-in users' role, its trust policy (who may become it), or a function's role. */
 export type Subject = "authenticated" | "trust" | `function:${HandlerName}`;
@@ -245,7 +244,7 @@ function functionCases(handler: HandlerName): MatrixCase[] {
 }
 
 /** The whole matrix, in print order. */
-export const MATRIX: readonly MatrixCase[] = [...AUTHENTICATED, ...TRUST, ...HANDLERS.flatMap(functionCases)];
+export const MATRIX: readonly MatrixCase[] = [...AUTHENTICATED, ...TRUST, ...HANDLER_NAMES.flatMap(functionCases)];
 
 // ---------------------------------------------------------------------------------------------
 // Reading a stack, evaluating a case.
@@ -272,7 +271,7 @@ export function stackFacts(run: ProgramRun): StackFacts {
     const bucketPolicy = one("aws:s3/bucketPolicy:BucketPolicy", (policy) => policy.inputs.bucket === bucket.id);
 
     const functions = {} as StackFacts["functions"];
-    for (const handler of HANDLERS) {
+    for (const handler of HANDLER_NAMES) {
         const fn = one("aws:lambda/function:Function", (resource) => resource.name.endsWith(`-${handler}`));
         const role = one("aws:iam/role:Role", (resource) => resource.state.arn === fn.inputs.role);
         const logGroup = one("aws:cloudwatch/logGroup:LogGroup", (resource) => resource.state.name === fn.inputs.loggingConfig?.logGroup);

@@ -3,20 +3,16 @@
  * `npm run web:build` from `pulumi stack output --json`, or by `npm start` from the local outputs.
  * No Amplify import here: the Node build reads this module too.
  */
+import { STACK_OUTPUT_NAMES, type StackOutputs } from "../../outputs";
 
 /** How `signIn` proves the password: SRP on AWS; USER_PASSWORD_AUTH on the local cloud (cognito-local has no SRP). */
 export type AuthFlowType = "USER_SRP_AUTH" | "USER_PASSWORD_AUTH";
 export const AUTH_FLOW_TYPES: readonly AuthFlowType[] = ["USER_SRP_AUTH", "USER_PASSWORD_AUTH"];
 
-export interface WebClientConfig {
-    region: string;
-    userPoolId: string;
-    userPoolClientId: string;
-    identityPoolId: string;
-    /** The HTTP API's invoke URL (stack output `apiUrl`). */
-    apiUrl: string;
-    /** The uploads bucket (stack output `bucketName`); files go under `private/<identity id>/`. */
-    bucketName: string;
+/** The stack outputs the client uses: all but the table, which only the functions reach. */
+type ClientStackOutputs = Omit<StackOutputs, "tableName">;
+
+export interface WebClientConfig extends ClientStackOutputs {
     authFlowType: AuthFlowType;
     /** Local cloud only: where its User Pools and Identity Pools answer. Absent for AWS. */
     endpoints?: { cognitoIdp: string; cognitoIdentity: string };
@@ -28,7 +24,7 @@ export interface WebClientConfig {
     s3Relay?: string;
 }
 
-const STACK_OUTPUTS = ["region", "userPoolId", "userPoolClientId", "identityPoolId", "apiUrl", "bucketName"] as const;
+const STACK_OUTPUTS = STACK_OUTPUT_NAMES.filter((name): name is keyof ClientStackOutputs => name !== "tableName");
 
 /** The S3 host name Amplify Storage sends requests to (virtual-hosted style, as it builds it). */
 export function bucketHost(config: Pick<WebClientConfig, "bucketName" | "region">): string {

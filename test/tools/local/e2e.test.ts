@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { FlowUser, NotesClient, newPassword, runUserFlow } from "../../../tools/client/flow";
-import { startLocalCloudProcess, LocalCloudProcess } from "../../../tools/support/local-cloud";
+import { startLocalCloudProcess, LocalCloudProcess } from "../../../tools/local/process";
 import { sendTamperedPost } from "../../support/sigv4";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";

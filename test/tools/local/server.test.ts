@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { hostName, isLoopbackHost, originAllowed } from "../../../tools/local/server";
-import { s3HostAccepted } from "../../../tools/local/s3request";
+import { s3HostAccepted } from "../../../tools/local/s3/request";
 
 describe("local server helpers", () => {
     it("accepts only loopback names and addresses as Host, with any port", () => {

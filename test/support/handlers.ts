@@ -11,30 +11,13 @@
  * environment keep their own instances.
  */
 import * as path from "node:path";
+import { HANDLER_NAMES, type HandlerName } from "../../components/api";
 import type { HttpApiEvent, HttpResponse, LambdaContext } from "../../handlers/http";
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from "./dynalite";
 
 export type LambdaHandler = (event: HttpApiEvent, context?: LambdaContext) => Promise<HttpResponse>;
-export const HANDLER_NAMES = ["create", "get", "list", "update", "delete"] as const;
-export type HandlerName = (typeof HANDLER_NAMES)[number];
-
 export type LoadedHandlers = Record<HandlerName, { handler: LambdaHandler }> & { restoreEnv(): void };
 
 const HANDLERS_DIR = path.resolve(__dirname, "../../handlers");
-
-/** The environment a deployed function gets, pointed at local emulators. */
-export function localLambdaEnv(options: { tableName: string; dynamoEndpoint: string; bucketName?: string; s3Endpoint?: string }) {
-    const env: Record<string, string> = {
-        TABLE_NAME: options.tableName,
-        BUCKET_NAME: options.bucketName ?? "notes-uploads-test",
-        AWS_REGION: LOCAL_REGION,
-        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-        AWS_ENDPOINT_URL_DYNAMODB: options.dynamoEndpoint,
-    };
-    if (options.s3Endpoint) env.AWS_ENDPOINT_URL_S3 = options.s3Endpoint;
-    return env;
-}
 
 export function loadHandlers(env: Record<string, string | undefined>): LoadedHandlers {
     const saved = new Map<string, string | undefined>();

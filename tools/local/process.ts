@@ -1,8 +1,8 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
-import type { LocalOutputs } from "../local/cloud";
-import { AdminCredentials, readAdminCredentials } from "../local/keys";
+import { AdminCredentials, readAdminCredentials } from "./keys";
+import { type LocalOutputs, OUTPUTS_FILE } from "./outputs";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -27,7 +27,7 @@ export async function startLocalCloudProcess(dataDir: string, extraArgs: string[
     // The local cloud removes a previous outputs.json itself; remove it here too so the wait
     // below cannot see it before the child process gets that far. (`fresh: false` keeps it, for
     // a start that is expected to fail while another local cloud owns the directory.)
-    const outputsFile = path.join(dataDir, "outputs.json");
+    const outputsFile = path.join(dataDir, OUTPUTS_FILE);
     if (fresh) rmSync(outputsFile, { force: true });
     const previous = existsSync(outputsFile) ? readFileSync(outputsFile, "utf8") : undefined;
     const started = Date.now();

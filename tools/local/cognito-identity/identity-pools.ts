@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { importJWK, jwtVerify, JWTPayload, type CryptoKey } from "jose";
-import { CredentialStore } from "./credentials";
-import { decide } from "./iam";
-import { LocalRegistry } from "./registry";
-import { closeServer, isLoopbackHost, listenOn, MalformedRequest, originAllowed, readBody, safeServer } from "./server";
+import { decide } from "../iam/decide";
+import { LocalRegistry } from "../registry";
+import { answerJsonPreflight, isLoopbackHost, jsonServiceCors, LocalServer, readBody, receive } from "../server";
+import { CredentialStore } from "../sts/credentials";
 
 /** AWS JSON 1.1 requests of this service are small; anything larger is not one. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -70,12 +70,12 @@ export interface IdentityServiceOptions {
  * and Amplify speak it. Logins are User Pool id tokens, verified against the local pool's key,
  * issuer, the pool's app client (audience), expiry and `token_use`.
  */
-export class LocalIdentityService {
+export class LocalIdentityService extends LocalServer {
     private readonly state: IdentityState = { pools: {}, identities: {} };
-    private server?: Server;
     private key?: CryptoKey | Uint8Array;
 
     constructor(private readonly options: IdentityServiceOptions) {
+        super();
         if (options.file && existsSync(options.file)) Object.assign(this.state, JSON.parse(readFileSync(options.file, "utf8")));
     }
 
@@ -105,19 +105,12 @@ export class LocalIdentityService {
 
     async listen(port = 0, host = "127.0.0.1"): Promise<number> {
         this.key = await importJWK(this.options.signingKey as Parameters<typeof importJWK>[0], "RS256");
-        this.server = safeServer((req, res) => this.handle(req, res), {
-            onError: (res, error) => {
-                process.stderr.write(`[identity] ${String((error as Error)?.stack ?? error)}\n`);
-                this.reply(res, 500, { __type: "InternalErrorException", message: "Internal error" }, { "x-amzn-errortype": "InternalErrorException" });
-            },
-        });
-        return listenOn(this.server, port, host);
+        return super.listen(port, host);
     }
 
-    async close(): Promise<void> {
-        const server = this.server;
-        this.server = undefined;
-        await closeServer(server);
+    protected internalError(res: ServerResponse, error: unknown): void {
+        process.stderr.write(`[identity] ${String((error as Error)?.stack ?? error)}\n`);
+        this.reply(res, 500, { __type: "InternalErrorException", message: "Internal error" }, { "x-amzn-errortype": "InternalErrorException" });
     }
 
     private reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -128,11 +121,10 @@ export class LocalIdentityService {
 
     /** CORS for the stack's own origins only (Cognito answers any origin; a local service need not). */
     private cors(origin: string | undefined): Record<string, string> {
-        if (!originAllowed(this.options.registry.stackOrigins(), origin)) return {};
-        return { "access-control-allow-origin": origin!, "access-control-expose-headers": "x-amzn-requestid,x-amzn-errortype,date", vary: "Origin" };
+        return jsonServiceCors(this.options.registry.stackOrigins(), origin, "x-amzn-requestid,x-amzn-errortype,date");
     }
 
-    private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
         const cors = this.cors(req.headers.origin);
         // DNS rebinding: a page re-pointed at 127.0.0.1 still sends its own host name.
         if (!isLoopbackHost(req.headers.host)) {
@@ -142,29 +134,16 @@ export class LocalIdentityService {
         }
         if (req.method === "OPTIONS") {
             req.resume();
-            const headers: Record<string, string> = { ...cors };
-            if (cors["access-control-allow-origin"]) {
-                headers["access-control-allow-methods"] = "POST";
-                headers["access-control-allow-headers"] = req.headers["access-control-request-headers"] ?? "content-type,x-amz-target,x-amz-user-agent";
-                headers["access-control-max-age"] = "600";
-            }
-            res.writeHead(204, headers);
-            res.end();
+            answerJsonPreflight(res, cors, req.headers["access-control-request-headers"]);
             return;
         }
         const reply = (status: number, body: unknown, extra: Record<string, string> = {}) => this.reply(res, status, body, { ...cors, ...extra });
+        const fail = (error: CognitoIdentityError) => reply(error.status, { __type: error.type, message: error.message }, { "x-amzn-errortype": error.type });
+        const body = await receive(res, () => readBody(req, MAX_BODY_BYTES), (error) =>
+            fail(new CognitoIdentityError(error.status === 413 ? "RequestEntityTooLargeException" : "SerializationException", error.message, error.status)),
+        );
+        if (!body) return;
         try {
-            let body: Buffer;
-            try {
-                body = await readBody(req, MAX_BODY_BYTES);
-            } catch (error) {
-                if (!(error instanceof MalformedRequest)) throw error;
-                if (error.code === "IncompleteBody" || !res.socket || res.socket.destroyed) {
-                    res.destroy();
-                    return;
-                }
-                throw new CognitoIdentityError(error.status === 413 ? "RequestEntityTooLargeException" : "SerializationException", error.message, error.status);
-            }
             if (req.method !== "POST") throw new CognitoIdentityError("UnknownOperationException", `The local identity service answers POST requests, not ${req.method}.`);
             const target = String(req.headers["x-amz-target"] ?? "");
             const [prefix, operation] = target.split(".");
@@ -188,7 +167,7 @@ export class LocalIdentityService {
             }
         } catch (error) {
             if (!(error instanceof CognitoIdentityError)) throw error;
-            reply(error.status, { __type: error.type, message: error.message }, { "x-amzn-errortype": error.type });
+            fail(error);
         }
     }
 

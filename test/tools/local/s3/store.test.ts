@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { ObjectStore, StoredObject } from "../../../tools/local/s3store";
+import { ObjectStore, StoredObject } from "../../../../tools/local/s3/store";
 
 async function bytes(store: ObjectStore, bucket: string, object: StoredObject): Promise<string> {
     const chunks: Buffer[] = [];

@@ -2,16 +2,16 @@ import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { createNote, MAX_CONTENT_BYTES } from "../../../handlers/notes";
-import { bundleHandler } from "../../../lib/bundle";
-import { signedFetch } from "../../../tools/client/client";
-import { CredentialStore } from "../../../tools/local/credentials";
-import { LocalFunction } from "../../../tools/local/functions";
-import { LocalGateway } from "../../../tools/local/gateway";
-import { LocalApi, LocalRegistry } from "../../../tools/local/registry";
-import { LocalDynamo, startDynalite } from "../../../tools/support/dynalite";
-import { newIdentityId } from "../../../tools/support/events";
-import { localLambdaEnv } from "../../../tools/support/handlers";
+import { createNote, MAX_CONTENT_BYTES } from "../../../../handlers/notes";
+import { bundleHandler } from "../../../../lib/bundle";
+import { signedFetch } from "../../../../tools/client/client";
+import { CredentialStore } from "../../../../tools/local/sts/credentials";
+import { LocalFunction } from "../../../../tools/local/lambda/functions";
+import { LocalGateway } from "../../../../tools/local/apigateway/gateway";
+import { LocalApi, LocalRegistry } from "../../../../tools/local/registry";
+import { LocalDynamo, startDynalite } from "../../../../tools/local/dynamodb/dynalite";
+import { newIdentityId } from "../../../../tools/local/apigateway/event";
+import { localLambdaEnv } from "../../../../tools/local/lambda/environment";
 
 // Lambda fails an invocation whose serialized result is over 6 MB (6,291,456 bytes) and HTTP API
 // answers the client 500 {"message":"Internal Server Error"}; the local gateway does the same.

@@ -2,12 +2,12 @@ import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { signedFetch } from "../../../tools/client/client";
-import { CredentialStore } from "../../../tools/local/credentials";
-import { LocalFunction } from "../../../tools/local/functions";
-import { LocalGateway } from "../../../tools/local/gateway";
-import { LocalApi, LocalRegistry } from "../../../tools/local/registry";
-import { sendTamperedPost } from "../../support/sigv4";
+import { signedFetch } from "../../../../tools/client/client";
+import { CredentialStore } from "../../../../tools/local/sts/credentials";
+import { LocalFunction } from "../../../../tools/local/lambda/functions";
+import { LocalGateway } from "../../../../tools/local/apigateway/gateway";
+import { LocalApi, LocalRegistry } from "../../../../tools/local/registry";
+import { sendTamperedPost } from "../../../support/sigv4";
 
 const REGION = "us-east-1";
 const ACCOUNT = "123456789012";

@@ -5,10 +5,10 @@ import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { importJWK, SignJWT } from "jose";
-import { CredentialStore } from "../../../tools/local/credentials";
-import { LocalIdentityService } from "../../../tools/local/identity";
-import { signingKey, SigningKeyPair } from "../../../tools/local/keys";
-import { LocalRegistry } from "../../../tools/local/registry";
+import { CredentialStore } from "../../../../tools/local/sts/credentials";
+import { LocalIdentityService } from "../../../../tools/local/cognito-identity/identity-pools";
+import { signingKey, SigningKeyPair } from "../../../../tools/local/keys";
+import { LocalRegistry } from "../../../../tools/local/registry";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 

@@ -1,19 +1,19 @@
 import { Crc32, Crc32c, Crc64Nvme } from "@aws-sdk/checksums/crc";
 import { XMLBuilder } from "fast-xml-parser";
 import { createHash, randomBytes } from "node:crypto";
-import { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import { Readable } from "node:stream";
-import { CredentialStore } from "./credentials";
-import { decide } from "./iam";
-import { LocalRegistry, S3CorsRule, wildcardMatch } from "./registry";
-import { BodyDigests, checkKey, parseS3Request, ReadConditions, S3Error, s3Address, s3Authorizations, s3HostAccepted, S3Operation, withBody } from "./s3request";
-import { MIN_PART_SIZE, ObjectStore, StoredChecksum, StoredObject } from "./s3store";
-import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "./sigv4";
-import { closeServer, listenOn, MalformedRequest, safeServer } from "./server";
+import { decide } from "../iam/decide";
+import { LocalRegistry, S3CorsRule, wildcardMatch } from "../registry";
+import { LocalServer, MalformedRequest, readRequest, ReceivedRequest, receive } from "../server";
+import { CredentialStore } from "../sts/credentials";
+import { verifySigV4, VerifyFailure } from "../sts/sigv4";
+import { BodyDigests, checkKey, parseS3Request, ReadConditions, S3Error, s3Address, s3Authorizations, s3HostAccepted, S3Operation, withBody } from "./request";
+import { MIN_PART_SIZE, ObjectStore, StoredChecksum, StoredObject } from "./store";
 
-export type { S3CorsRule } from "./registry";
-export { s3Authorizations } from "./s3request";
+export type { S3CorsRule } from "../registry";
+export { s3Authorizations } from "./request";
 
 /** S3's error code and message for each way a signature can fail. */
 const S3_SIGNATURE_ERRORS: Record<VerifyFailure, [number, string, string]> = {
@@ -124,21 +124,19 @@ export interface S3FrontOptions {
 
 /**
  * The local S3 endpoint. Every request is parsed into exactly one operation of an allow-list and
- * validated (`tools/local/s3request.ts`), its SigV4 signature verified, every IAM action of that
+ * validated (`tools/local/s3/request.ts`), its SigV4 signature verified, every IAM action of that
  * operation decided against the caller role's policies plus the bucket policy (with
  * `${cognito-identity.amazonaws.com:sub}` resolved to the caller's identity id), and then that same
- * operation is executed against the object store (`tools/local/s3store.ts`), whose file names never come
+ * operation is executed against the object store (`tools/local/s3/store.ts`), whose file names never come
  * from a request. Path-style addressing on loopback names, and virtual-hosted or path-style on the
  * region's S3 host names, so a browser can reach it under S3's own name.
  */
-export class LocalS3 {
-    private server?: Server;
+export class LocalS3 extends LocalServer {
     private objects?: ObjectStore;
     readonly cors = new Map<string, S3CorsRule[]>();
-    private readonly log: (line: Record<string, unknown>) => void;
 
     constructor(private readonly options: S3FrontOptions) {
-        this.log = options.log ?? ((line) => process.stdout.write(`${JSON.stringify(line)}\n`));
+        super(options.log);
     }
 
     private get region(): string {
@@ -147,13 +145,12 @@ export class LocalS3 {
 
     async listen(port = 0, host = "127.0.0.1"): Promise<number> {
         this.objects = new ObjectStore(path.join(this.options.dataDir, "s3store"));
-        this.server = safeServer((req, res) => this.handle(req, res), {
-            onError: (res, error) => {
-                this.log({ level: "error", source: "s3", message: String((error as Error)?.stack ?? error) });
-                this.send(res, this.errorResponse(new S3Error(500, "InternalError", "We encountered an internal error. Please try again."), {}));
-            },
-        });
-        return listenOn(this.server, port, host);
+        return super.listen(port, host);
+    }
+
+    protected internalError(res: ServerResponse, error: unknown): void {
+        this.log({ level: "error", source: "s3", message: String((error as Error)?.stack ?? error) });
+        this.send(res, this.errorResponse(new S3Error(500, "InternalError", "We encountered an internal error. Please try again."), {}));
     }
 
     /** Creates the bucket (idempotent). */
@@ -166,12 +163,6 @@ export class LocalS3 {
     async putCors(bucket: string, rules: S3CorsRule[]): Promise<void> {
         this.cors.set(bucket, rules);
         this.options.registry.bucketCors.set(bucket, rules);
-    }
-
-    async close(): Promise<void> {
-        const server = this.server;
-        this.server = undefined;
-        await closeServer(server);
     }
 
     /** CORS headers of an actual (non-preflight) response: the first rule matching origin and method. */
@@ -254,22 +245,14 @@ export class LocalS3 {
             this.send(res, this.errorResponse(new S3Error(403, "AccessDenied", `The local S3 answers only loopback names and S3 host names of ${this.region}; Host '${req.headers.host ?? ""}' is neither.`), {}, head));
             return;
         }
-        let request: ReceivedRequest;
-        try {
-            request = await readRequest(req, { maxBodyBytes: MAX_S3_BODY_BYTES });
-        } catch (error) {
-            if (!(error instanceof MalformedRequest)) throw error;
-            if (error.code === "IncompleteBody" || !res.socket || res.socket.destroyed) {
-                res.destroy();
-                return;
-            }
+        const request = await receive(res, () => readRequest(req, { maxBodyBytes: MAX_S3_BODY_BYTES }), (error) => {
             const s3error =
                 error.code === "EntityTooLarge"
                     ? new S3Error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.")
                     : new S3Error(400, "InvalidURI", "Couldn't parse the specified URI.");
             this.send(res, this.errorResponse(s3error, {}, head));
-            return;
-        }
+        });
+        if (!request) return;
         let bucket = "";
         let cors: Record<string, string> = {};
         try {

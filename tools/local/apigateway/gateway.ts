@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { IncomingMessage, Server, ServerResponse } from "node:http";
-import { CredentialStore, SessionCredentials } from "./credentials";
-import { FunctionError } from "./functions";
-import { decide } from "./iam";
-import { ApiCors, LocalApi, LocalRegistry, LocalRoute } from "./registry";
-import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "./sigv4";
-import { closeServer, decodeComponent, isLoopbackHost, listenOn, MalformedRequest, safeServer } from "./server";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { decide } from "../iam/decide";
+import { FunctionError } from "../lambda/functions";
+import { ApiCors, LocalApi, LocalRegistry, LocalRoute } from "../registry";
+import { decodeComponent, isLoopbackHost, LocalServer, readRequest, ReceivedRequest, receive } from "../server";
+import { CredentialStore, SessionCredentials } from "../sts/credentials";
+import { SIGNATURE_ERROR_TYPES, verifySigV4, VerifyFailure } from "../sts/sigv4";
+import { iamAuthorizer, payloadEvent } from "./event";
 
 /** HTTP APIs' payload limit (10 MB). */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -22,19 +23,6 @@ const FORBIDDEN_MESSAGES: Record<VerifyFailure, (detail: string) => string> = {
     ContentHashMismatch: () => SIGNATURE_MISMATCH,
     UnsupportedPayload: () => SIGNATURE_MISMATCH,
     SignatureDoesNotMatch: () => SIGNATURE_MISMATCH,
-};
-/** The `x-amzn-errortype` header API Gateway sends with each of those 403s. */
-const ERROR_TYPES: Record<VerifyFailure, string> = {
-    MissingAuthentication: "MissingAuthenticationTokenException",
-    IncompleteSignature: "IncompleteSignatureException",
-    InvalidAccessKey: "UnrecognizedClientException",
-    InvalidToken: "UnrecognizedClientException",
-    ExpiredToken: "ExpiredTokenException",
-    SignatureExpired: "InvalidSignatureException",
-    WrongScope: "InvalidSignatureException",
-    ContentHashMismatch: "InvalidSignatureException",
-    UnsupportedPayload: "InvalidSignatureException",
-    SignatureDoesNotMatch: "InvalidSignatureException",
 };
 const SIGNATURE_MISMATCH =
     "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
@@ -111,58 +99,22 @@ function corsResponseHeaders(cors: ApiCors | undefined, origin: string | undefin
 
 const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
 
-/** The `requestContext.authorizer.iam` block API Gateway passes for a Cognito Identity caller. */
-function iamAuthorizer(session: SessionCredentials, roleId: string) {
-    const accountId = /^arn:aws:sts::(\d{12}):/.exec(session.principalArn)?.[1] ?? "";
-    const sessionName = session.principalArn.slice(session.principalArn.lastIndexOf("/") + 1);
-    return {
-        accessKey: session.accessKeyId,
-        accountId,
-        callerId: `${roleId}:${sessionName}`,
-        cognitoIdentity: session.identityId
-            ? { amr: session.amr ?? [], identityId: session.identityId, identityPoolId: session.identityPoolId }
-            : null,
-        principalOrgId: null,
-        userArn: session.principalArn,
-        userId: `${roleId}:${sessionName}`,
-    };
-}
-
-function clfTime(date: Date): string {
-    const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    const pad = (n: number) => String(n).padStart(2, "0");
-    return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
-}
-
 /**
  * A local HTTP API (payload 2.0) in front of the program's routes: CORS preflight from the API's
  * corsConfiguration; SigV4 verification and the `execute-api:Invoke` decision against the
  * caller role's policies for AWS_IAM routes, both before any function runs; then the route's
  * function with a payload-2.0 event.
  */
-export class LocalGateway {
+export class LocalGateway extends LocalServer {
     readonly timings: GatewayTiming[] = [];
-    private server?: Server;
-    private readonly log: (line: Record<string, unknown>) => void;
 
     constructor(private readonly options: GatewayOptions) {
-        this.log = options.log ?? ((line) => process.stdout.write(`${JSON.stringify(line)}\n`));
+        super(options.log);
     }
 
-    async listen(port = 0, host = "127.0.0.1"): Promise<number> {
-        this.server = safeServer((req, res) => this.handle(req, res), {
-            onError: (res, error) => {
-                this.log({ level: "error", source: "gateway", message: String((error as Error)?.stack ?? error) });
-                this.send(res, 500, { message: "Internal Server Error" });
-            },
-        });
-        return listenOn(this.server, port, host);
-    }
-
-    async close(): Promise<void> {
-        const server = this.server;
-        this.server = undefined;
-        await closeServer(server);
+    protected internalError(res: ServerResponse, error: unknown): void {
+        this.log({ level: "error", source: "gateway", message: String((error as Error)?.stack ?? error) });
+        this.send(res, 500, { message: "Internal Server Error" });
     }
 
     private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, requestId?: string): void {
@@ -186,22 +138,20 @@ export class LocalGateway {
             this.send(res, 403, { message: "Forbidden" }, {}, requestId);
             return;
         }
-        let request: ReceivedRequest;
-        let decodedPath: string;
-        try {
-            request = await readRequest(req, { maxBodyBytes: MAX_PAYLOAD_BYTES });
-            decodedPath = decodeComponent(request.path);
-        } catch (error) {
-            if (!(error instanceof MalformedRequest)) throw error;
-            if (error.code === "IncompleteBody" || !res.socket || res.socket.destroyed) {
-                res.destroy();
-                return;
-            }
-            const cors = corsResponseHeaders(api.cors, req.headers.origin);
-            if (error.status === 413) this.send(res, 413, { message: "Request Entity Too Large" }, cors, requestId);
-            else this.send(res, 400, { message: "Bad Request" }, cors, requestId);
-            return;
-        }
+        const received = await receive(
+            res,
+            async () => {
+                const request = await readRequest(req, { maxBodyBytes: MAX_PAYLOAD_BYTES });
+                return { request, decodedPath: decodeComponent(request.path) };
+            },
+            (error) => {
+                const cors = corsResponseHeaders(api.cors, req.headers.origin);
+                if (error.status === 413) this.send(res, 413, { message: "Request Entity Too Large" }, cors, requestId);
+                else this.send(res, 400, { message: "Bad Request" }, cors, requestId);
+            },
+        );
+        if (!received) return;
+        const { request, decodedPath } = received;
         const origin = request.headers.origin;
         const cors = corsResponseHeaders(api.cors, origin);
 
@@ -236,7 +186,7 @@ export class LocalGateway {
             const verified = await verifySigV4(request, { service: "execute-api", region: this.options.registry.region, store: this.options.store });
             if (!verified.ok) {
                 this.log({ level: "info", source: "gateway", requestId, route: route.routeKey, status: 403, reason: verified.failure, detail: verified.detail });
-                this.send(res, 403, { message: FORBIDDEN_MESSAGES[verified.failure](verified.detail) }, { ...cors, "x-amzn-errortype": ERROR_TYPES[verified.failure] }, requestId);
+                this.send(res, 403, { message: FORBIDDEN_MESSAGES[verified.failure](verified.detail) }, { ...cors, "x-amzn-errortype": SIGNATURE_ERROR_TYPES[verified.failure] }, requestId);
                 return;
             }
             session = verified.session;
@@ -303,47 +253,24 @@ export class LocalGateway {
 
     private buildEvent(request: ReceivedRequest, matched: MatchedRoute, requestId: string, session?: SessionCredentials) {
         const { api, registry } = this.options;
-        const headers = { ...request.headers };
-        const cookies = headers.cookie ? headers.cookie.split(";").map((c) => c.trim()) : undefined;
-        delete headers.cookie;
         const query: Record<string, string> = {};
         for (const [key, value] of Object.entries(request.query)) query[key] = Array.isArray(value) ? value.join(",") : value;
-        const rawUrl = request.path;
-        const contentType = headers["content-type"] ?? "";
-        const textual = request.body.length === 0 || TEXT_TYPES.test(contentType);
-        const now = new Date();
+        const textual = request.body.length === 0 || TEXT_TYPES.test(request.headers["content-type"] ?? "");
         const roleId = session ? (registry.role(session.roleArn)?.uniqueId ?? "AROALOCALROLE") : "";
-        return {
-            version: "2.0",
-            routeKey: matched.route.routeKey,
-            rawPath: decodeComponent(rawUrl),
-            rawQueryString: new URLSearchParams(Object.entries(request.query).flatMap(([k, v]): [string, string][] => (Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v]]))).toString(),
-            cookies,
-            headers,
-            queryStringParameters: Object.keys(query).length ? query : undefined,
-            pathParameters: matched.pathParameters,
-            requestContext: {
-                accountId: registry.accountId,
-                apiId: api.id,
-                authorizer: session ? { iam: iamAuthorizer(session, roleId) } : undefined,
-                domainName: headers.host ?? "",
-                domainPrefix: (headers.host ?? "").split(".")[0],
-                http: {
-                    method: request.method,
-                    path: decodeComponent(rawUrl),
-                    protocol: "HTTP/1.1",
-                    sourceIp: "127.0.0.1",
-                    userAgent: headers["user-agent"] ?? "",
-                },
-                requestId,
+        return payloadEvent(
+            {
+                method: request.method,
                 routeKey: matched.route.routeKey,
-                stage: "$default",
-                time: clfTime(now),
-                timeEpoch: now.getTime(),
+                rawPath: decodeComponent(request.path),
+                rawQueryString: new URLSearchParams(Object.entries(request.query).flatMap(([k, v]): [string, string][] => (Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v]]))).toString(),
+                headers: request.headers,
+                queryStringParameters: Object.keys(query).length ? query : undefined,
+                pathParameters: matched.pathParameters,
+                body: request.body.length === 0 ? undefined : textual ? request.body.toString("utf8") : request.body.toString("base64"),
+                isBase64Encoded: !textual,
             },
-            body: request.body.length === 0 ? undefined : textual ? request.body.toString("utf8") : request.body.toString("base64"),
-            isBase64Encoded: !textual,
-        };
+            { requestId, accountId: registry.accountId, apiId: api.id, authorizer: session ? { iam: iamAuthorizer(session, roleId) } : undefined },
+        );
     }
 
     /** Maps a payload-2.0 function result to the HTTP response as API Gateway does. */

@@ -2,9 +2,9 @@ import { CreateTableCommand, DynamoDBClient, PutItemCommand, QueryCommand } from
 import { strict as assert } from "node:assert";
 import { Server } from "node:http";
 import { AddressInfo } from "node:net";
-import { CredentialStore } from "../../../tools/local/credentials";
-import { dynamoResources, LocalDynamoFront } from "../../../tools/local/dynamofront";
-import { LocalRegistry } from "../../../tools/local/registry";
+import { CredentialStore } from "../../../../tools/local/sts/credentials";
+import { dynamoResources, LocalDynamoFront } from "../../../../tools/local/dynamodb/front";
+import { LocalRegistry } from "../../../../tools/local/registry";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 

@@ -2,25 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { IncomingMessage, RequestOptions, Server, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { CredentialStore } from "./credentials";
-import { decide, isKnownAction } from "./iam";
-import { LocalRegistry } from "./registry";
-import { readRequest, ReceivedRequest, verifySigV4, VerifyFailure } from "./sigv4";
-import { closeServer, forward, isLoopbackHost, listenOn, MalformedRequest, safeServer } from "./server";
+import { decide, isKnownAction } from "../iam/decide";
+import { LocalRegistry } from "../registry";
+import { closeServer, forward, isLoopbackHost, listenOn, LocalServer, readRequest, ReceivedRequest, receive, safeServer, stdoutLog } from "../server";
+import { CredentialStore } from "../sts/credentials";
+import { jsonSignatureError, verifySigV4 } from "../sts/sigv4";
 
-/** DynamoDB's error type and message for each way a signature can fail (all HTTP 400). */
-const DYNAMODB_SIGNATURE_ERRORS: Record<VerifyFailure, [string, string]> = {
-    MissingAuthentication: ["MissingAuthenticationTokenException", "Request is missing Authentication Token"],
-    IncompleteSignature: ["IncompleteSignatureException", "The request signature does not conform to AWS standards."],
-    InvalidAccessKey: ["UnrecognizedClientException", "The security token included in the request is invalid."],
-    InvalidToken: ["UnrecognizedClientException", "The security token included in the request is invalid."],
-    ExpiredToken: ["ExpiredTokenException", "The security token included in the request is expired"],
-    SignatureExpired: ["InvalidSignatureException", "Signature expired."],
-    WrongScope: ["InvalidSignatureException", "Credential should be scoped to a valid region and to service 'dynamodb'."],
-    ContentHashMismatch: ["InvalidSignatureException", "The request signature we calculated does not match the signature you provided."],
-    UnsupportedPayload: ["InvalidSignatureException", "The request signature we calculated does not match the signature you provided."],
-    SignatureDoesNotMatch: ["InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."],
-};
 
 /** DynamoDB's request size limit (dynalite's too). */
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
@@ -67,22 +54,17 @@ function sendError(res: ServerResponse, status: number, type: string, message: s
  * rebinding), and read the whole request, answering a malformed or oversized one in DynamoDB's
  * format. Returns undefined when the request has been answered.
  */
-async function receive(req: IncomingMessage, res: ServerResponse, log: (line: Record<string, unknown>) => void, source: string): Promise<ReceivedRequest | undefined> {
+async function receiveDynamo(req: IncomingMessage, res: ServerResponse, log: (line: Record<string, unknown>) => void, source: string): Promise<ReceivedRequest | undefined> {
     if (!isLoopbackHost(req.headers.host)) {
         req.resume();
         log({ level: "info", source, status: 403, reason: "host", host: req.headers.host });
         sendError(res, 403, "AccessDeniedException", `The local DynamoDB answers only requests addressed to a loopback name; Host '${req.headers.host ?? ""}' is not one.`);
         return undefined;
     }
-    try {
-        return await readRequest(req, { maxBodyBytes: MAX_REQUEST_BYTES });
-    } catch (error) {
-        if (!(error instanceof MalformedRequest)) throw error;
-        if (error.code === "IncompleteBody" || !res.socket || res.socket.destroyed) res.destroy();
-        else if (error.status === 413) sendError(res, 413, "RequestEntityTooLarge", "Request Entity Too Large");
+    return receive(res, () => readRequest(req, { maxBodyBytes: MAX_REQUEST_BYTES }), (error) => {
+        if (error.status === 413) sendError(res, 413, "RequestEntityTooLarge", "Request Entity Too Large");
         else sendError(res, 400, "SerializationException", error.message);
-        return undefined;
-    }
+    });
 }
 
 /**
@@ -114,37 +96,23 @@ export interface DynamoFrontOptions {
  * function's least-privilege role matter locally (the list function may Query, not PutItem).
  * Fine-grained conditions (`dynamodb:LeadingKeys`, attributes) are not evaluated.
  */
-export class LocalDynamoFront {
-    private server?: Server;
-    private readonly log: (line: Record<string, unknown>) => void;
-
+export class LocalDynamoFront extends LocalServer {
     constructor(private readonly options: DynamoFrontOptions) {
-        this.log = options.log ?? ((line) => process.stdout.write(`${JSON.stringify(line)}\n`));
+        super(options.log);
     }
 
-    async listen(port = 0, host = "127.0.0.1"): Promise<number> {
-        this.server = safeServer((req, res) => this.handle(req, res), {
-            onError: (res, error) => {
-                this.log({ level: "error", source: "dynamodb", message: String((error as Error)?.stack ?? error) });
-                sendError(res, 500, "InternalServerError", "Internal server error");
-            },
-        });
-        return listenOn(this.server, port, host);
+    protected internalError(res: ServerResponse, error: unknown): void {
+        this.log({ level: "error", source: "dynamodb", message: String((error as Error)?.stack ?? error) });
+        sendError(res, 500, "InternalServerError", "Internal server error");
     }
 
-    async close(): Promise<void> {
-        const server = this.server;
-        this.server = undefined;
-        await closeServer(server);
-    }
-
-    private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-        const request = await receive(req, res, this.log, "dynamodb");
+    protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+        const request = await receiveDynamo(req, res, this.log, "dynamodb");
         if (!request) return;
         const { registry } = this.options;
         const verified = await verifySigV4(request, { service: "dynamodb", region: registry.region, store: this.options.store });
         if (!verified.ok) {
-            const [type, message] = DYNAMODB_SIGNATURE_ERRORS[verified.failure];
+            const [type, message] = jsonSignatureError(verified.failure, "dynamodb", "Request is missing Authentication Token");
             this.log({ level: "info", source: "dynamodb", status: 400, type, detail: verified.detail });
             sendError(res, 400, type, message);
             return;
@@ -206,7 +174,7 @@ export class LocalDynalite {
     ) {
         this.socketDir = mkdtempSync(path.join(tmpdir(), "notes-dynalite-"));
         this.backend = { socketPath: path.join(this.socketDir, "dynalite.sock") };
-        this.log = log ?? ((line) => process.stdout.write(`${JSON.stringify(line)}\n`));
+        this.log = log ?? stdoutLog;
     }
 
     /** Starts dynalite and the operators' endpoint on `port`; resolves with that port. */
@@ -219,7 +187,7 @@ export class LocalDynalite {
         });
         this.operators = safeServer(
             async (req, res) => {
-                const request = await receive(req, res, this.log, "dynalite");
+                const request = await receiveDynamo(req, res, this.log, "dynalite");
                 if (request) await toDynalite(this.backend, request, res);
             },
             {

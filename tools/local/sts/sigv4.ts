@@ -1,23 +1,8 @@
 import { Sha256 } from "@aws-sdk/checksums/sha";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { IncomingMessage } from "node:http";
+import type { ReceivedRequest } from "../server";
 import type { SessionCredentials } from "./credentials";
-import { decodeComponent, MalformedRequest, readBody } from "./server";
-
-/** A request as it arrived, with what SigV4 covers. */
-export interface ReceivedRequest {
-    method: string;
-    /** Path exactly as on the wire (still percent-encoded), without the query string. */
-    path: string;
-    /** Query parameters, decoded; repeated keys become arrays. */
-    query: Record<string, string | string[]>;
-    /** The same parameters in order, one pair per occurrence. */
-    params: [string, string][];
-    /** Header names lowercased; repeated headers joined with ",". */
-    headers: Record<string, string>;
-    body: Buffer;
-}
 
 export type VerifyFailure =
     | "MissingAuthentication"
@@ -30,6 +15,44 @@ export type VerifyFailure =
     | "ContentHashMismatch"
     | "UnsupportedPayload"
     | "SignatureDoesNotMatch";
+
+/**
+ * The error type AWS's JSON services (HTTP APIs, DynamoDB, Cognito) answer for each way a
+ * signature can fail (`x-amzn-errortype`, `__type`).
+ */
+export const SIGNATURE_ERROR_TYPES: Record<VerifyFailure, string> = {
+    MissingAuthentication: "MissingAuthenticationTokenException",
+    IncompleteSignature: "IncompleteSignatureException",
+    InvalidAccessKey: "UnrecognizedClientException",
+    InvalidToken: "UnrecognizedClientException",
+    ExpiredToken: "ExpiredTokenException",
+    SignatureExpired: "InvalidSignatureException",
+    WrongScope: "InvalidSignatureException",
+    ContentHashMismatch: "InvalidSignatureException",
+    UnsupportedPayload: "InvalidSignatureException",
+    SignatureDoesNotMatch: "InvalidSignatureException",
+};
+
+/**
+ * The error type and message DynamoDB and Cognito answer (HTTP 400) for a failed signature; they
+ * word only the missing token differently, and name their own service in the scope error.
+ */
+export function jsonSignatureError(failure: VerifyFailure, service: string, missingToken: string): [type: string, message: string] {
+    const mismatch = "The request signature we calculated does not match the signature you provided.";
+    const messages: Record<VerifyFailure, string> = {
+        MissingAuthentication: missingToken,
+        IncompleteSignature: "The request signature does not conform to AWS standards.",
+        InvalidAccessKey: "The security token included in the request is invalid.",
+        InvalidToken: "The security token included in the request is invalid.",
+        ExpiredToken: "The security token included in the request is expired",
+        SignatureExpired: "Signature expired.",
+        WrongScope: `Credential should be scoped to a valid region and to service '${service}'.`,
+        ContentHashMismatch: mismatch,
+        UnsupportedPayload: mismatch,
+        SignatureDoesNotMatch: `${mismatch} Check your AWS Secret Access Key and signing method. Consult the service documentation for details.`,
+    };
+    return [SIGNATURE_ERROR_TYPES[failure], messages[failure]];
+}
 
 /** What a signature is checked against: an access key's secret, and its session token when it has one. */
 export interface SigningKey {
@@ -56,53 +79,6 @@ export interface VerifyOptions<K extends SigningKey = SessionCredentials> {
 /** How far x-amz-date may be from the server clock (AWS: 15 minutes). */
 const MAX_SKEW_MS = 15 * 60 * 1000;
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-/** Most query parameters one request may carry (S3's operations take at most a dozen). */
-export const MAX_QUERY_PARAMETERS = 100;
-
-/**
- * Parses a query string strictly: `+` is a space (as S3 and API Gateway read it), every escape
- * must be valid percent-encoded UTF-8, and more than MAX_QUERY_PARAMETERS parameters are refused.
- */
-export function parseQuery(search: string): [string, string][] {
-    if (search === "") return [];
-    const parts = search.split("&");
-    if (parts.length > MAX_QUERY_PARAMETERS) throw new MalformedRequest(`The request has more than ${MAX_QUERY_PARAMETERS} query parameters.`);
-    const pairs: [string, string][] = [];
-    for (const part of parts) {
-        if (part === "") continue;
-        const eq = part.indexOf("=");
-        const name = eq < 0 ? part : part.slice(0, eq);
-        const value = eq < 0 ? "" : part.slice(eq + 1);
-        pairs.push([decodeComponent(name.replace(/\+/g, " "), "A query parameter name"), decodeComponent(value.replace(/\+/g, " "), "A query parameter value")]);
-    }
-    return pairs;
-}
-
-export interface ReadOptions {
-    /** Largest body accepted (the service's own limit); larger ones are answered 413. */
-    maxBodyBytes: number;
-}
-
-/** Reads a Node request into a `ReceivedRequest` (body buffered); MalformedRequest when it cannot. */
-export async function readRequest(req: IncomingMessage, options: ReadOptions): Promise<ReceivedRequest> {
-    const url = req.url ?? "/";
-    if (!url.startsWith("/")) throw new MalformedRequest("The request target must be a path.");
-    const q = url.indexOf("?");
-    const params = q >= 0 ? parseQuery(url.slice(q + 1)) : [];
-    // No prototype: a parameter named `__proto__` is a parameter like any other.
-    const query: Record<string, string | string[]> = Object.create(null);
-    for (const [key, value] of params) {
-        const existing = query[key];
-        query[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
-    }
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-        if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(",") : value;
-    }
-    const body = await readBody(req, options.maxBodyBytes);
-    return { method: req.method ?? "GET", path: q >= 0 ? url.slice(0, q) : url, query, params, headers, body };
-}
 
 /** `20240102T030405Z` -> Date. */
 export function parseAmzDate(value: string | undefined): Date | undefined {

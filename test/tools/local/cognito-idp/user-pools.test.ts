@@ -20,11 +20,11 @@ import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { createLocalJWKSet, decodeProtectedHeader, importJWK, jwtVerify, SignJWT } from "jose";
-import { LocalUserPools, startUserPools } from "../../../tools/local/cognito";
-import { passwordPolicyFailure } from "../../../tools/local/cognito-rules";
-import { CredentialStore } from "../../../tools/local/credentials";
-import { adminCredentials, AdminCredentials, signingKey, SigningKeyPair } from "../../../tools/local/keys";
-import { LocalRegistry } from "../../../tools/local/registry";
+import { LocalUserPools, startUserPools } from "../../../../tools/local/cognito-idp/user-pools";
+import { passwordPolicyFailure } from "../../../../tools/local/cognito-idp/rules";
+import { CredentialStore } from "../../../../tools/local/sts/credentials";
+import { adminCredentials, AdminCredentials, signingKey, SigningKeyPair } from "../../../../tools/local/keys";
+import { LocalRegistry } from "../../../../tools/local/registry";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 

@@ -1,8 +1,7 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { decodeComponent, hostName, isLoopbackHost, MalformedRequest } from "./server";
-import type { ReceivedRequest } from "./sigv4";
-import type { ObjectAttributes, StoredChecksum } from "./s3store";
-import { UPLOAD_ID_PATTERN } from "./s3store";
+import { decodeComponent, hostName, isLoopbackHost, MalformedRequest, type ReceivedRequest } from "../server";
+import type { ObjectAttributes, StoredChecksum } from "./store";
+import { UPLOAD_ID_PATTERN } from "./store";
 
 /** An S3 error as S3 sends it: HTTP status, `<Code>`, `<Message>`. */
 export class S3Error extends Error {

@@ -21,11 +21,11 @@ import { Agent, request as httpRequest } from "node:http";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { CredentialStore, SessionCredentials } from "../../../tools/local/credentials";
-import { LocalRegistry } from "../../../tools/local/registry";
-import { LocalS3 } from "../../../tools/local/s3front";
-import { parseS3Request, s3Authorizations } from "../../../tools/local/s3request";
-import type { ReceivedRequest } from "../../../tools/local/sigv4";
+import { CredentialStore, SessionCredentials } from "../../../../tools/local/sts/credentials";
+import { LocalRegistry } from "../../../../tools/local/registry";
+import { LocalS3 } from "../../../../tools/local/s3/front";
+import { parseS3Request, s3Authorizations } from "../../../../tools/local/s3/request";
+import type { ReceivedRequest } from "../../../../tools/local/server";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 

@@ -3,13 +3,13 @@ import { IncomingMessage, Server, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { decodeJwt, importJWK, jwtVerify, SignJWT, type CryptoKey } from "jose";
-import { CognitoIdpError, userPoolRules } from "./cognito-rules";
-import type { CredentialStore, SessionCredentials } from "./credentials";
-import { decide, isKnownAction } from "./iam";
-import type { AdminCredentials, SigningKeyPair } from "./keys";
-import type { LocalRegistry } from "./registry";
-import { closeServer, isLoopbackHost, listenOn, MalformedRequest, originAllowed, safeServer } from "./server";
-import { readRequest, ReceivedRequest, SigningKey, verifySigV4, VerifyFailure } from "./sigv4";
+import { decide, isKnownAction } from "../iam/decide";
+import type { AdminCredentials, SigningKeyPair } from "../keys";
+import type { LocalRegistry } from "../registry";
+import { answerJsonPreflight, closeServer, isLoopbackHost, jsonServiceCors, listenOn, readRequest, ReceivedRequest, receive, safeServer, stdoutLog } from "../server";
+import type { CredentialStore, SessionCredentials } from "../sts/credentials";
+import { jsonSignatureError, SigningKey, verifySigV4 } from "../sts/sigv4";
+import { CognitoIdpError, userPoolRules } from "./rules";
 
 /** cognito-local's building blocks (what its `createDefaultServer` wires), loaded on first use. */
 function cognitoLocal() {
@@ -92,19 +92,6 @@ function memberOk(type: (typeof MEMBER_TYPES)[string], value: unknown): boolean 
     }
 }
 
-/** The service's error type and message for each way a signature can fail (HTTP 400, as AWS JSON services answer). */
-const SIGNATURE_ERRORS: Record<VerifyFailure, [string, string]> = {
-    MissingAuthentication: ["MissingAuthenticationTokenException", "Missing Authentication Token"],
-    IncompleteSignature: ["IncompleteSignatureException", "The request signature does not conform to AWS standards."],
-    InvalidAccessKey: ["UnrecognizedClientException", "The security token included in the request is invalid."],
-    InvalidToken: ["UnrecognizedClientException", "The security token included in the request is invalid."],
-    ExpiredToken: ["ExpiredTokenException", "The security token included in the request is expired"],
-    SignatureExpired: ["InvalidSignatureException", "Signature expired."],
-    WrongScope: ["InvalidSignatureException", "Credential should be scoped to a valid region and to service 'cognito-idp'."],
-    ContentHashMismatch: ["InvalidSignatureException", "The request signature we calculated does not match the signature you provided."],
-    UnsupportedPayload: ["InvalidSignatureException", "The request signature we calculated does not match the signature you provided."],
-    SignatureDoesNotMatch: ["InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."],
-};
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -163,7 +150,7 @@ function serialize(value: unknown): string {
 export async function startUserPools(options: UserPoolsOptions): Promise<LocalUserPools> {
     const { loadConfig, Router, services, errors, CognitoServiceFactoryImpl, CryptoService, StormDBDataStoreFactory, MessageDeliveryService, selectAppropriateDeliveryMethod, otp, JwtTokenGenerator, UserPoolServiceFactoryImpl } =
         cognitoLocal();
-    const log = options.log ?? ((line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`));
+    const log = options.log ?? stdoutLog;
     const dir = path.join(options.dataDir, "cognito");
     mkdirSync(path.join(dir, "db"), { recursive: true });
     let handler: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
@@ -248,7 +235,7 @@ export async function startUserPools(options: UserPoolsOptions): Promise<LocalUs
     async function authorizeIam(request: ReceivedRequest, operation: string, input: Record<string, unknown>): Promise<void> {
         const verified = await verifySigV4(request, { service: "cognito-idp", region: options.region, store: keys });
         if (!verified.ok) {
-            const [type, message] = SIGNATURE_ERRORS[verified.failure];
+            const [type, message] = jsonSignatureError(verified.failure, "cognito-idp", "Missing Authentication Token");
             log({ level: "info", source: "cognito-idp", status: 400, type, operation, detail: verified.detail });
             throw new CognitoIdpError(type, message);
         }
@@ -266,9 +253,7 @@ export async function startUserPools(options: UserPoolsOptions): Promise<LocalUs
 
     handler = async (req, res) => {
         const origin = req.headers.origin;
-        const cors: Record<string, string> = originAllowed(options.registry.stackOrigins(), origin)
-            ? { "access-control-allow-origin": origin!, "access-control-expose-headers": "x-amzn-requestid,x-amzn-errortype,x-amzn-errormessage,date", vary: "Origin" }
-            : {};
+        const cors = jsonServiceCors(options.registry.stackOrigins(), origin, "x-amzn-requestid,x-amzn-errortype,x-amzn-errormessage,date");
         // DNS rebinding: a page re-pointed at 127.0.0.1 still sends its own host name.
         if (!isLoopbackHost(req.headers.host)) {
             req.resume();
@@ -276,28 +261,13 @@ export async function startUserPools(options: UserPoolsOptions): Promise<LocalUs
             return;
         }
         const fail = (error: CognitoIdpError) => reply(res, error.status, { __type: error.type, message: error.message }, { ...cors, "x-amzn-errortype": error.type });
-        let request: ReceivedRequest;
-        try {
-            request = await readRequest(req, { maxBodyBytes: MAX_BODY_BYTES });
-        } catch (error) {
-            if (!(error instanceof MalformedRequest)) throw error;
-            if (error.code === "IncompleteBody" || !res.socket || res.socket.destroyed) {
-                res.destroy();
-                return;
-            }
-            fail(new CognitoIdpError(error.status === 413 ? "RequestEntityTooLargeException" : "SerializationException", error.message, error.status));
-            return;
-        }
+        const request = await receive(res, () => readRequest(req, { maxBodyBytes: MAX_BODY_BYTES }), (error) =>
+            fail(new CognitoIdpError(error.status === 413 ? "RequestEntityTooLargeException" : "SerializationException", error.message, error.status)),
+        );
+        if (!request) return;
         try {
             if (request.method === "OPTIONS") {
-                const headers: Record<string, string> = { ...cors };
-                if (cors["access-control-allow-origin"]) {
-                    headers["access-control-allow-methods"] = "POST";
-                    headers["access-control-allow-headers"] = request.headers["access-control-request-headers"] ?? "content-type,x-amz-target,x-amz-user-agent";
-                    headers["access-control-max-age"] = "600";
-                }
-                res.writeHead(204, headers);
-                res.end();
+                answerJsonPreflight(res, cors, request.headers["access-control-request-headers"]);
                 return;
             }
             const wellKnown = /^\/([\w-]{1,55}_[0-9a-zA-Z]{1,40})\/\.well-known\/(jwks\.json|openid-configuration)$/.exec(request.path);

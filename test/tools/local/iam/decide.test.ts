@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { decide, substituteVariables } from "../../../tools/local/iam";
+import { decide, substituteVariables } from "../../../../tools/local/iam/decide";
 
 const ACCOUNT = "123456789012";
 const API = `arn:aws:execute-api:us-east-1:${ACCOUNT}:a1b2c3d4e5`;

@@ -1,0 +1,32 @@
+/**
+ * The stack outputs, as `pulumi stack output --json` prints them: what a client needs to reach the
+ * stack. `index.ts` exports exactly these. Tooling and the web client import this file, never
+ * `index.ts`: importing the program runs it.
+ */
+export interface StackOutputs {
+    /** The stack's AWS region. */
+    region: string;
+    /** The Cognito User Pool people sign up and sign in to. */
+    userPoolId: string;
+    /** The User Pool's app client (no secret) that clients sign in with. */
+    userPoolClientId: string;
+    /** The Identity Pool that exchanges the User Pool's id tokens for AWS credentials. */
+    identityPoolId: string;
+    /** The HTTP API's invoke URL. */
+    apiUrl: string;
+    /** The uploads bucket; files go under `private/<identity id>/`. */
+    bucketName: string;
+    /** The notes table (for operators; no client reads it). */
+    tableName: string;
+}
+
+/** Every output's name, in the order `index.ts` exports them (a test keeps the two equal). */
+export const STACK_OUTPUT_NAMES = [
+    "region",
+    "userPoolId",
+    "userPoolClientId",
+    "identityPoolId",
+    "apiUrl",
+    "bucketName",
+    "tableName",
+] as const satisfies readonly (keyof StackOutputs)[];

@@ -1,0 +1,58 @@
+import type { Provisioner } from "../provisioner";
+
+/**
+ * `aws:cognito/userPool:UserPool`: CreateUserPool with the declared sign-in attributes and password
+ * policy, once; a restart finds the pool by its saved id. Email through SES is not sent: codes print.
+ */
+export const userPool: Provisioner = async (resource, services) => {
+    const { inputs, urn, state } = resource;
+    const { userPools, registry, ids } = services;
+    if (inputs.emailConfiguration?.emailSendingAccount === "DEVELOPER") {
+        services.notEmulated(resource, `email through SES (${inputs.emailConfiguration.sourceArn}) is not sent: codes print to this console`);
+    }
+    let id = ids.get(urn);
+    if (!id || !(await userPools.describePool(id))) {
+        const pool = await userPools.call("CreateUserPool", {
+            PoolName: inputs.name ?? state.name,
+            UsernameAttributes: inputs.usernameAttributes,
+            AliasAttributes: inputs.aliasAttributes,
+            AutoVerifiedAttributes: inputs.autoVerifiedAttributes,
+            UsernameConfiguration: inputs.usernameConfiguration ? { CaseSensitive: inputs.usernameConfiguration.caseSensitive } : undefined,
+            Policies: inputs.passwordPolicy
+                ? {
+                      PasswordPolicy: {
+                          MinimumLength: inputs.passwordPolicy.minimumLength,
+                          RequireLowercase: inputs.passwordPolicy.requireLowercase,
+                          RequireUppercase: inputs.passwordPolicy.requireUppercase,
+                          RequireNumbers: inputs.passwordPolicy.requireNumbers,
+                          RequireSymbols: inputs.passwordPolicy.requireSymbols,
+                          TemporaryPasswordValidityDays: inputs.passwordPolicy.temporaryPasswordValidityDays,
+                      },
+                  }
+                : undefined,
+        });
+        id = pool.UserPool.Id as string;
+        ids.set(urn, id);
+    }
+    const { region, accountId } = registry;
+    return { id, state: { arn: `arn:aws:cognito-idp:${region}:${accountId}:userpool/${id}`, endpoint: `cognito-idp.${region}.amazonaws.com/${id}` } };
+};
+
+/**
+ * `aws:cognito/userPoolClient:UserPoolClient`: CreateUserPoolClient once, then, as an update would,
+ * the same client id with the program's auth flows and existence-error setting.
+ */
+export const userPoolClient: Provisioner = async ({ name, inputs, urn }, { userPools, ids }) => {
+    let id = ids.get(urn);
+    const existing = id ? await userPools.call("DescribeUserPoolClient", { UserPoolId: inputs.userPoolId, ClientId: id }).catch(() => undefined) : undefined;
+    const settings = { ExplicitAuthFlows: inputs.explicitAuthFlows, PreventUserExistenceErrors: inputs.preventUserExistenceErrors ?? "LEGACY" };
+    if (existing) {
+        await userPools.call("UpdateUserPoolClient", { UserPoolId: inputs.userPoolId, ClientId: id, ...settings });
+    } else {
+        if (inputs.generateSecret) throw new Error(`UserPoolClient ${name}: clients with a secret are not emulated locally.`);
+        const client = await userPools.call("CreateUserPoolClient", { UserPoolId: inputs.userPoolId, ClientName: inputs.name ?? name, ...settings });
+        id = client.UserPoolClient.ClientId as string;
+        ids.set(urn, id);
+    }
+    return { id };
+};

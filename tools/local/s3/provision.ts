@@ -1,0 +1,19 @@
+import { documentText, type Provisioner } from "../provisioner";
+
+/** `aws:s3/bucket:Bucket` (and the deprecated `BucketV2`): the bucket in the object store, under the engine's name. */
+export const bucket: Provisioner = async ({ id }, { s3 }) => {
+    await s3.createBucket(id);
+    return undefined;
+};
+
+/** `aws:s3/bucketCorsConfiguration:BucketCorsConfiguration` (and `…V2`): the rules preflights and CORS headers come from. */
+export const bucketCors: Provisioner = async ({ inputs }, { s3 }) => {
+    await s3.putCors(inputs.bucket, inputs.corsRules ?? []);
+    return undefined;
+};
+
+/** `aws:s3/bucketPolicy:BucketPolicy`: decided together with the caller's policies on every request. */
+export const bucketPolicy: Provisioner = ({ inputs }, { registry }) => {
+    registry.bucketPolicies.set(inputs.bucket, documentText(inputs.policy));
+    return undefined;
+};
