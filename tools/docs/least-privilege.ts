@@ -2,8 +2,7 @@
  * docs/least-privilege.md holds the least-privilege matrix as `npm run security:matrix -- --write`
  * last ran it, for every stack of the project: this module renders that block and names the file.
  */
-import { readdirSync } from "node:fs";
-import { REPO_ROOT } from "../engine/program";
+import { listStacks } from "../engine/program";
 import { MatrixResult, renderMarkdown, StackFacts } from "../security/matrix";
 
 /** The document, relative to the repository root. */
@@ -13,10 +12,7 @@ export const MATRIX_BLOCK = "security-matrix";
 
 /** The stacks the document covers: every `Pulumi.<stack>.yaml` of the project, sorted. */
 export function documentedStacks(): string[] {
-    return readdirSync(REPO_ROOT)
-        .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
-        .filter((stack): stack is string => stack !== undefined)
-        .sort();
+    return listStacks();
 }
 
 /** The block: one section per stack, each the matrix as `npm run security:matrix -- --stack <s>` prints it. */
