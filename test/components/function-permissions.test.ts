@@ -10,6 +10,7 @@ import { NOTES_ROUTES } from "../../components/api";
 import { bundleHandler } from "../../lib/bundle";
 import { LocalDynamo, startDynalite } from "../../tools/local/dynamodb/dynalite";
 import { httpEvent, newIdentityId } from "../../tools/local/apigateway/event";
+import { HARMLESS_WARNINGS_OFF } from "../support/warnings";
 
 /** Sits between the bundles and dynalite (and stands in for S3), recording every AWS operation sent. */
 class RecordingProxy {
@@ -118,6 +119,7 @@ describe("each function's role against what its deployed bundle really sends", (
                     ["-r", "ts-node/register/transpile-only", path.join(__dirname, "..", "support", "invoke-bundle.ts")],
                     {
                         env: {
+                            ...HARMLESS_WARNINGS_OFF,
                             PATH: process.env.PATH,
                             TABLE_NAME: dynamo.tableName,
                             BUCKET_NAME: "uploads",

@@ -13,6 +13,7 @@ import * as standIn from "../../handlers/runtime/no-event-streams";
 import { LocalDynamo, startDynalite } from "../../tools/local/dynamodb/dynalite";
 import { httpEvent, newIdentityId } from "../../tools/local/apigateway/event";
 import { named, stackRun } from "../support/program";
+import { HARMLESS_WARNINGS_OFF } from "../support/warnings";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -81,7 +82,7 @@ describe("handler bundles", () => {
                 writeFileSync(path.join(fnDir, SOURCE_MAP_FILE), bundle.map);
                 const type = execFileSync(process.execPath, ["-e", `process.stdout.write(typeof require('./${BUNDLE_FILE}').handler)`], {
                     cwd: fnDir,
-                    env: { PATH: process.env.PATH, NODE_PATH: "", TABLE_NAME: "notes", BUCKET_NAME: "uploads", AWS_REGION: "us-east-1" },
+                    env: { ...HARMLESS_WARNINGS_OFF, PATH: process.env.PATH, NODE_PATH: "", TABLE_NAME: "notes", BUCKET_NAME: "uploads", AWS_REGION: "us-east-1" },
                 }).toString();
                 assert.equal(type, "function");
             });
@@ -169,6 +170,7 @@ describe("source maps of the deployed bundles", function () {
                 [child],
                 {
                     env: {
+                        ...HARMLESS_WARNINGS_OFF,
                         PATH: process.env.PATH ?? "",
                         AWS_REGION: "us-east-1",
                         AWS_ACCESS_KEY_ID: "local",

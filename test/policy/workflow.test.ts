@@ -9,7 +9,9 @@ const WORKFLOW = path.join(REPO_ROOT, ".github", "workflows", "pull-request.yml"
 describe("the pull-request workflow", () => {
     const workflow = parse(readFileSync(WORKFLOW, "utf8"));
     const steps: Record<string, any>[] = workflow.jobs.check.steps;
-    const runs = steps.map((step) => String(step.run ?? "")).join("\n");
+    // What the steps run, with the text of each script a step calls (`bash .ci/run`).
+    const withScripts = (run: string) => [run, ...[...run.matchAll(/\bbash (\S+)/g)].map(([, file]) => readFileSync(path.join(REPO_ROOT, file), "utf8"))].join("\n");
+    const runs = steps.map((step) => withScripts(String(step.run ?? ""))).join("\n");
     const scripts: Record<string, string> = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).scripts;
 
     it("runs on pull requests", () => {
@@ -22,6 +24,14 @@ describe("the pull-request workflow", () => {
         for (const script of named) assert.ok(script in scripts, `npm script ${script} is missing`);
         assert.match(scripts["policy:check"], /tools\/scripts\/policy-check\.ts/);
         assert.ok(existsSync(path.join(REPO_ROOT, "tools", "scripts", "policy-check.ts")));
+    });
+
+    it("runs what .ci/run runs: type-check, tests, and the offline policy check of dev and prod", () => {
+        assert.ok(steps.some((step) => /^bash \.ci\/run$/.test(String(step.run).trim())), "no step runs bash .ci/run");
+        const ci = readFileSync(path.join(REPO_ROOT, ".ci", "run"), "utf8");
+        for (const command of ["npm ci", "npm run typecheck", "npm test", "npm run policy:check -- --stack dev", "npm run policy:check -- --stack prod"]) {
+            assert.match(ci, new RegExp(`^\\s*(run_mocha "[^"]+" )?${command.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`, "m"), `.ci/run does not run ${command}`);
+        }
     });
 
     it("previews with the policy pack directory, which is a loadable pack", () => {

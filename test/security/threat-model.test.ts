@@ -1,15 +1,17 @@
 import { strict as assert } from "node:assert";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
+import { LEAST_PRIVILEGE_DOC } from "../../tools/docs/least-privilege";
 import { caseTitle, MATRIX } from "../../tools/security/matrix";
+import { STACKS } from "../support/program";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const securityMd = readFileSync(path.join(ROOT, "SECURITY.md"), "utf8");
+const THREAT_MODEL_DOC = "docs/threat-model.md";
 
 /** The lines of a markdown table that follow a heading, without the header and separator rows. */
-function tableRows(heading: string): string[][] {
-    const section = securityMd.split(/^## /m).find((part) => part.startsWith(heading));
-    assert.ok(section, `SECURITY.md has no "## ${heading}" section`);
+function tableRows(doc: string, heading: string): string[][] {
+    const section = readFileSync(path.join(ROOT, doc), "utf8").split(/^## /m).find((part) => part.startsWith(heading));
+    assert.ok(section, `${doc} has no "## ${heading}" section`);
     return section
         .split("\n")
         .filter((line) => /^\| \d+ \|/.test(line))
@@ -31,8 +33,8 @@ function titlesIn(file: string): RegExp[] {
     return titles;
 }
 
-describe("SECURITY.md", () => {
-    const threats = tableRows("Threat model");
+describe("the threat model (docs/threat-model.md) and the least-privilege matrix (docs/least-privilege.md)", () => {
+    const threats = tableRows(THREAT_MODEL_DOC, "Threat model");
 
     it("has a threat model whose rows each name a control with a file and at least one proof", () => {
         assert.ok(threats.length >= 20, `only ${threats.length} threat rows`);
@@ -54,7 +56,7 @@ describe("SECURITY.md", () => {
                 const found = generated.get(file)?.has(title) || titlesIn(file).some((pattern) => pattern.test(title));
                 if (!found) missing.push(`row ${number}: ${file} has no test "${title}"`);
             }
-            for (const [, script] of proof.matchAll(/`(scripts\/[\w-]+\.ts)`/g)) {
+            for (const [, script] of proof.matchAll(/`(tools\/scripts\/[\w-]+\.ts)`/g)) {
                 if (!existsSync(path.join(ROOT, script))) missing.push(`row ${number}: no script ${script}`);
             }
         }
@@ -62,13 +64,15 @@ describe("SECURITY.md", () => {
     });
 
     it("holds a matrix run with every case of tools/security/matrix.ts, in order, with its expected decision and no mismatch", () => {
-        const rows = tableRows("Least privilege, simulated");
-        assert.equal(rows.length, MATRIX.length, "the pasted matrix is not the current one: paste a fresh `npm run security:matrix`");
-        rows.forEach(([number, , attempt, , , , expected, simulated, verdict], index) => {
-            const matrixCase = MATRIX[index];
-            assert.equal(attempt.replace(/\\\|/g, "|"), matrixCase.attempt, `row ${number}`);
-            assert.equal(expected, matrixCase.expected, `row ${number}`);
-            assert.equal(verdict, "ok", `row ${number}: simulated ${simulated}`);
-        });
+        for (const stack of STACKS) {
+            const rows = tableRows(LEAST_PRIVILEGE_DOC, `Stack \`${stack}\``);
+            assert.equal(rows.length, MATRIX.length, "the written matrix is not the current one: run `npm run security:matrix -- --write`");
+            rows.forEach(([number, , attempt, , , , expected, simulated, verdict], index) => {
+                const matrixCase = MATRIX[index];
+                assert.equal(attempt.replace(/\\\|/g, "|"), matrixCase.attempt, `${stack} row ${number}`);
+                assert.equal(expected, matrixCase.expected, `${stack} row ${number}`);
+                assert.equal(verdict, "ok", `${stack} row ${number}: simulated ${simulated}`);
+            });
+        }
     });
 });

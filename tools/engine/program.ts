@@ -121,7 +121,8 @@ export function readStackConfig(stack: string, programDir = REPO_ROOT): { projec
     return { project, config };
 }
 
-function listStacks(programDir = REPO_ROOT): string[] {
+/** The stacks of a project: each `Pulumi.<stack>.yaml` beside its Pulumi.yaml, sorted. */
+export function listStacks(programDir = REPO_ROOT): string[] {
     return readdirSync(programDir)
         .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
         .filter((stack): stack is string => stack !== undefined)

@@ -12,6 +12,7 @@ import { LocalApi, LocalRegistry } from "../../../../tools/local/registry";
 import { LocalDynamo, startDynalite } from "../../../../tools/local/dynamodb/dynalite";
 import { newIdentityId } from "../../../../tools/local/apigateway/event";
 import { localLambdaEnv } from "../../../../tools/local/lambda/environment";
+import { HARMLESS_WARNINGS_OFF } from "../../../support/warnings";
 
 // Lambda fails an invocation whose serialized result is over 6 MB (6,291,456 bytes) and HTTP API
 // answers the client 500 {"message":"Internal Server Error"}; the local gateway does the same.
@@ -59,7 +60,7 @@ describe("local API gateway and Lambda's response size limit", function () {
                 new LocalFunction(
                     { ...definition, arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${definition.name}`, handler: "index.handler", timeoutSeconds: 20, roleArn: ROLE_ARN },
                     path.join(dir, definition.name),
-                    () => localLambdaEnv({ tableName: db.tableName, dynamoEndpoint: db.endpoint }),
+                    () => ({ ...HARMLESS_WARNINGS_OFF, ...localLambdaEnv({ tableName: db.tableName, dynamoEndpoint: db.endpoint }) }),
                 ),
         );
         const api: LocalApi = { id: API_ID, name: "notes", routes: new Map(), integrations: new Map(), stages: new Set(["$default"]) };
