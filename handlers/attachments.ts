@@ -1,15 +1,19 @@
 /**
  * Removing a deleted note's attachment from S3: the DeleteObject, retried, and an orphaned object
- * logged with its key when S3 keeps failing. The S3 SDK is loaded on the first clean-up, not at
- * cold start (`s3Sdk()`).
+ * logged with its key when S3 keeps failing. No S3 code here: the client comes in as `s3`
+ * (s3.ts builds it; delete.ts loads that only for the first attachment to remove).
  */
-import type { DeleteObjectCommand } from "@aws-sdk/client-s3";
+import type { DeleteObjectCommandInput } from "@aws-sdk/client-s3";
 import { describeError, Logger } from "./log";
 import { attachmentPrefix } from "./validation";
 
-/** The one S3 call the delete path makes; an `S3Client` satisfies it, and so does a test fake. */
+/**
+ * The one S3 call the delete path makes, shaped like the SDK's `send(new DeleteObjectCommand(input))`
+ * (a command is its `input` here), so that this module needs no S3 code: `createObjectDeleter()` in
+ * s3.ts makes the real one, tests pass a fake.
+ */
 export interface ObjectDeleter {
-    send(command: DeleteObjectCommand): Promise<unknown>;
+    send(command: { input: DeleteObjectCommandInput }): Promise<unknown>;
 }
 
 export interface AttachmentDeps {
@@ -19,25 +23,6 @@ export interface AttachmentDeps {
     cleanupRetryDelaysMs?: readonly number[];
     /** @default setTimeout-based */
     sleep?: (ms: number) => Promise<void>;
-}
-
-type S3Sdk = typeof import("./s3");
-let sdk: S3Sdk | undefined;
-
-/**
- * The S3 SDK (`./s3`), loaded when an attachment is first removed. A `require` here rather than an
- * `import` at the top keeps it out of cold starts, where most deletes have no attachment to remove.
- * In a deployed bundle `./s3` is bundled on its own and compiled only now (lib/bundle.ts, "lazy
- * modules"), so it costs the cold start nothing, not even parsing.
- */
-function s3Sdk(): S3Sdk {
-    return (sdk ??= require("./s3") as S3Sdk);
-}
-
-/** An S3 client built when first used: what the delete function passes as `s3`. */
-export function s3ClientOnFirstUse(): ObjectDeleter {
-    let client: ObjectDeleter | undefined;
-    return { send: (command) => (client ??= s3Sdk().createS3Client()).send(command) };
 }
 
 /**
@@ -55,7 +40,7 @@ export async function removeAttachment(deps: AttachmentDeps, log: Logger, userId
     const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     for (let attempt = 1; ; attempt++) {
         try {
-            await deps.s3.send(s3Sdk().deleteObjectCommand(deps.bucketName, key));
+            await deps.s3.send({ input: { Bucket: deps.bucketName, Key: key } });
             return;
         } catch (error) {
             if (attempt > delays.length) {

@@ -51,10 +51,10 @@ function built(dir: string, file: string): BuiltModule {
  */
 export function compileUnbundled(): Record<HandlerName, BuiltModule> {
     const outDir = path.join(BENCH_TMP, "unbundled", "handlers");
-    mkdirSync(outDir, { recursive: true });
-    for (const file of readdirSync(HANDLERS_DIR).filter((f) => f.endsWith(".ts"))) {
+    for (const file of readdirSync(HANDLERS_DIR, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"))) {
         const source = readFileSync(path.join(HANDLERS_DIR, file), "utf8");
         const { code } = esbuild.transformSync(source, { loader: "ts", format: "cjs", target: "node20", sourcefile: file });
+        mkdirSync(path.dirname(path.join(outDir, file)), { recursive: true });
         writeFileSync(path.join(outDir, file.replace(/\.ts$/, ".js")), code);
     }
     return Object.fromEntries(HANDLER_NAMES.map((name) => [name, built(outDir, `${name}.js`)])) as Record<HandlerName, BuiltModule>;
@@ -148,6 +148,8 @@ export interface LeverVariant extends BuiltModule {
     prepareEnv?: Record<string, string>;
     /** The status the request must answer, when not the handler's success. */
     expectedStatus?: number;
+    /** The first request deletes a note that has an attachment (delete only). */
+    withAttachment?: boolean;
 }
 
 const VARIANTS_SRC = path.join(__dirname, "variants");
@@ -234,6 +236,29 @@ function writeCodeCacheVariant(variants: LeverVariant[]): void {
 }
 
 /**
+ * What a first request that does delete an attachment costs: a cold start whose first request
+ * deletes a note with an attachment (from an S3 endpoint that answers DeleteObject like S3), with
+ * the shipped bundle, which compiles the S3 SDK then, and with the S3 SDK loaded at init.
+ */
+function writeFirstAttachmentVariants(variants: LeverVariant[]): void {
+    const dir = path.join(BENCH_TMP, "variants", "firstAttachmentDelete");
+    mkdirSync(dir, { recursive: true });
+    const { code, map } = bundleHandler("delete");
+    writeFileSync(path.join(dir, BUNDLE_FILE), code);
+    writeFileSync(path.join(dir, SOURCE_MAP_FILE), map);
+    variants.push({
+        name: "firstAttachmentDelete",
+        handler: "delete",
+        description: "the shipped bundle whose first request deletes a note with an attachment (the S3 SDK compiled then)",
+        env: {},
+        withAttachment: true,
+        ...built(dir, BUNDLE_FILE),
+    });
+    const atInit = variants.find((variant) => variant.name === "s3AtInit")!;
+    variants.push({ ...atInit, name: "firstAttachmentDeleteS3AtInit", description: "s3AtInit whose first request deletes a note with an attachment", withAttachment: true });
+}
+
+/**
  * The levers, each the shipped bundle with one setting changed (see bench/README.md, "What each
  * setting buys"). Besides these, `target: "node22"` was checked: it emits the same bytes as
  * `node20` (`targetNode22SameBytes`), so it needs no measurement.
@@ -278,17 +303,21 @@ export function writeLeverVariants(): { variants: LeverVariant[]; targetNode22Sa
     writeUnusedBytesVariant(variants);
     writeCodeCacheVariant(variants);
     writeFirstErrorVariants(variants);
-    add("s3ClientOnFirstUse", "delete", "S3 client created on the first attachment delete, not at init", BUNDLE_OPTIONS, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-client-on-first-use.ts"));
-    add("s3ModuleOnFirstUse", "delete", "S3 client module loaded with import() on the first attachment delete", BUNDLE_OPTIONS, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-module-on-first-use.ts"));
+    // The delete handler's S3 SDK: shipped as a lazy module (lib/bundle.ts), compiled on the first attachment delete.
+    add("s3AtInit", "delete", "the S3 client built at init, so the S3 SDK loads with the bundle (as shipped before)", BUNDLE_OPTIONS, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-at-init.ts"));
+    add("s3ClientOnFirstUse", "delete", "the S3 SDK loaded with the bundle, the client built on the first attachment delete", BUNDLE_OPTIONS, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-client-on-first-use.ts"));
+    add("s3RequireBundled", "delete", "the S3 SDK's require() bundled by esbuild (no lazy module): the SDK and every module it shares with DynamoDB's client behind lazy-init wrappers", BUNDLE_OPTIONS);
+    add("s3ImportOnFirstUse", "delete", "the S3 SDK loaded with import() on the first attachment delete, bundled by esbuild (wrapped likewise)", BUNDLE_OPTIONS, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-import-on-first-use.ts"));
     add(
         "withoutS3Client",
         "delete",
-        "bound: no S3 client at all (and so no event-stream codec), what loading it from a file of its own on the first attachment delete could reach",
-        { ...BUNDLE_OPTIONS, alias: { ...BUNDLE_OPTIONS.alias, ...WITHOUT_EVENT_STREAMS } },
+        "bound: no S3 code at all, not even the lazy module's text (and so no event-stream codec)",
+        GET_OPTIONS,
         "index.js",
         {},
         path.join(VARIANTS_SRC, "delete-without-s3-client.ts"),
     );
+    writeFirstAttachmentVariants(variants);
 
     const code = (target: string) =>
         esbuild.buildSync({ ...shipped, target, absWorkingDir: REPO_ROOT, entryPoints: [path.join(HANDLERS_DIR, "get.ts")], outfile: "index.js", sourcemap: false, write: false, logLevel: "silent" }).outputFiles[0].text;
