@@ -54,16 +54,10 @@ export const MAX_PAGE_BYTES = LAMBDA_RESPONSE_LIMIT_BYTES - 16 * 1024;
 const defaultNewId = monotonicFactory();
 const defaultLog = createLogger();
 
+/** The client's view of a stored item: without the partition key and the bookkeeping (`writeToken`). */
 function toNote(item: Record<string, unknown>): Note {
-    const note: Note = {
-        noteId: item.noteId as string,
-        content: item.content as string,
-        createdAt: item.createdAt as string,
-        updatedAt: item.updatedAt as string,
-        version: item.version as number,
-    };
-    if (typeof item.attachment === "string") note.attachment = item.attachment;
-    return note;
+    const { noteId, content, attachment, createdAt, updatedAt, version } = item as unknown as StoredNote;
+    return { noteId, content, ...(typeof attachment === "string" ? { attachment } : {}), createdAt, updatedAt, version };
 }
 
 export async function createNote(deps: NotesDeps, userId: string, input: unknown): Promise<Note> {
