@@ -98,11 +98,11 @@ export const SST_DEFAULT_OPTIONS = {
     sourcemap: "linked",
 } as const satisfies esbuild.BuildOptions;
 
-function buildOne(name: HandlerName, options: esbuild.BuildOptions, dir: string, file: string, keep: (file: string) => boolean): BuiltModule {
+function buildOne(name: HandlerName, options: esbuild.BuildOptions, dir: string, file: string, keep: (file: string) => boolean, entry = path.join(HANDLERS_DIR, `${name}.ts`)): BuiltModule {
     const result = esbuild.buildSync({
         ...options,
         absWorkingDir: REPO_ROOT,
-        entryPoints: [path.join(HANDLERS_DIR, `${name}.ts`)],
+        entryPoints: [entry],
         outfile: path.join(dir, file),
         write: false,
         logLevel: "silent",
@@ -121,7 +121,8 @@ export function writeSstBundles(): Record<HandlerName, BuiltModule> {
 /**
  * The bundle as shipped before Lambda's Node was measured: the same esbuild run without
  * compiling `import()` away, without leaving out the default credential chain and without the
- * lazy source-map prelude, with `NODE_OPTIONS=--enable-source-maps` and the map beside the code.
+ * lazy source-map prelude, with `NODE_OPTIONS=--enable-source-maps` and the map beside the code,
+ * and the delete function's S3 SDK loaded at init.
  */
 export const PREVIOUS_ENV = { NODE_OPTIONS: "--enable-source-maps" };
 
@@ -131,8 +132,10 @@ function previousOptions(): esbuild.BuildOptions {
 }
 
 export function writePreviousBundles(): Record<HandlerName, BuiltModule> {
+    // The delete function then built its S3 client at init.
+    const entry = (name: HandlerName) => (name === "delete" ? path.join(VARIANTS_SRC, "delete-s3-at-init.ts") : undefined);
     return Object.fromEntries(
-        HANDLER_NAMES.map((name) => [name, buildOne(name, previousOptions(), path.join(BENCH_TMP, "previous", name), "index.js", () => true)]),
+        HANDLER_NAMES.map((name) => [name, buildOne(name, previousOptions(), path.join(BENCH_TMP, "previous", name), "index.js", () => true, entry(name))]),
     ) as Record<HandlerName, BuiltModule>;
 }
 
