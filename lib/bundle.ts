@@ -56,7 +56,7 @@ const STAND_IN = "handlers/runtime/no-event-streams.ts";
 
 /**
  * Lazy modules: handler modules that a handler loads only inside the function that needs them,
- * keyed by the name under which the handler reads them (`S3_SDK_BUNDLE` in handlers/attachments.ts).
+ * keyed by the name under which the handler reads them (`S3_SDK_BUNDLE` in handlers/delete.ts).
  * Each is bundled on its own, with its own copy of what it imports, and its source text is defined
  * under that name in the handler bundles, where handlers/runtime/lazy-module.ts compiles it on
  * first use. Until then V8 only scans past a string. The alternative, a `require()` that esbuild
@@ -141,8 +141,9 @@ function withLazyModuleMaps(map: string, code: string, modules: readonly LazyMod
 
 /**
  * True when code that ends up in the handler's bundle imports the event-stream codec statically,
- * i.e. uses it at init (the S3 client of the delete handler configures it when it is built); the
- * SDK's own `import()` of the codec, taken only by event-stream operations, does not count.
+ * i.e. uses it at init (an S3 client built at init would: it configures the codec); the SDK's own
+ * `import()` of the codec, taken only by event-stream operations, does not count. A lazy module
+ * is built with the codec.
  */
 function usesEventStreams(metafile: esbuild.Metafile, name: string): boolean {
     const output = metafile.outputs[`.build/${name}/${BUNDLE_FILE}`];
