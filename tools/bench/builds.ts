@@ -307,7 +307,7 @@ export function writeLeverVariants(): { variants: LeverVariant[]; targetNode22Sa
     writeCodeCacheVariant(variants);
     writeFirstErrorVariants(variants);
     // The delete handler's S3 SDK: shipped as a lazy module (lib/bundle.ts), compiled on the first attachment delete.
-    add("s3AtInit", "delete", "the S3 client built at init, so the S3 SDK loads with the bundle (as shipped before)", BUNDLE_OPTIONS, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-at-init.ts"));
+    add("s3AtInit", "delete", "the S3 client built at init, so the S3 SDK loads with the bundle", BUNDLE_OPTIONS, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-at-init.ts"));
     add("s3ClientOnFirstUse", "delete", "the S3 SDK loaded with the bundle, the client built on the first attachment delete", BUNDLE_OPTIONS, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-client-on-first-use.ts"));
     add("s3RequireBundled", "delete", "the S3 SDK's require() bundled by esbuild (no lazy module): the SDK and every module it shares with DynamoDB's client behind lazy-init wrappers", BUNDLE_OPTIONS);
     add("s3ImportOnFirstUse", "delete", "the S3 SDK loaded with import() on the first attachment delete, bundled by esbuild (wrapped likewise)", BUNDLE_OPTIONS, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-import-on-first-use.ts"));
