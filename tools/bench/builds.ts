@@ -119,7 +119,7 @@ export function writeSstBundles(): Record<HandlerName, BuiltModule> {
 }
 
 /**
- * The bundle as shipped before Lambda's Node was measured: the same esbuild run without
+ * The bundle without the settings chosen on Lambda's Node (`previous`): the same esbuild run without
  * compiling `import()` away, without leaving out the default credential chain and without the
  * lazy source-map prelude, with `NODE_OPTIONS=--enable-source-maps` and the map beside the code,
  * and the delete function's S3 SDK loaded at init.
