@@ -1,8 +1,8 @@
 /** POST /notes: create a note for the caller. 201 with the note and its ETag. */
 import { createDocumentClient } from "./dynamo";
 import { requireEnv } from "./env";
-import { httpHandler, jsonBody } from "./http";
-import { createNote, etag } from "./notes";
+import { etag, httpHandler, jsonBody } from "./http";
+import { createNote } from "./notes";
 
 const deps = { client: createDocumentClient(), tableName: requireEnv("TABLE_NAME") };
 

@@ -1,8 +1,8 @@
 /** GET /notes/{id}: one of the caller's notes, with its version as the ETag. */
 import { createDocumentClient } from "./dynamo";
 import { requireEnv } from "./env";
-import { httpHandler, pathId } from "./http";
-import { etag, getNote } from "./notes";
+import { etag, httpHandler, pathId } from "./http";
+import { getNote } from "./notes";
 
 const deps = { client: createDocumentClient(), tableName: requireEnv("TABLE_NAME") };
 

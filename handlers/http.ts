@@ -1,7 +1,7 @@
 /**
- * HTTP glue shared by the five handlers: the API Gateway HTTP API (payload 2.0) event type, the
- * caller identity, body and header access, and the wrapper that turns results and errors into
- * responses and log lines.
+ * HTTP glue shared by the five route files: the API Gateway HTTP API (payload 2.0) event type, the
+ * caller identity, body, header and ETag access, and the wrapper that turns results and errors
+ * into responses and log lines.
  */
 import { BadRequest, Forbidden, toErrorResponse } from "./errors";
 import { createLogger, describeError, Logger } from "./log";
@@ -112,7 +112,12 @@ export function jsonBody(event: HttpApiEvent): unknown {
     }
 }
 
-/** The `{id}` path parameter (validated by the domain). */
+/** A note's `ETag`: its version in quotes (what `If-Match` sends back; parseIfMatch() in validation.ts). */
+export function etag(note: { version: number }): string {
+    return `"${note.version}"`;
+}
+
+/** The `{id}` path parameter (validated by the store). */
 export function pathId(event: HttpApiEvent): string {
     return event.pathParameters?.id ?? "";
 }

@@ -1,8 +1,8 @@
 /** PUT /notes/{id}: change a note's content/attachment; `If-Match` makes it conditional (412). */
 import { createDocumentClient } from "./dynamo";
 import { requireEnv } from "./env";
-import { header, httpHandler, jsonBody, pathId } from "./http";
-import { etag, updateNote } from "./notes";
+import { etag, header, httpHandler, jsonBody, pathId } from "./http";
+import { updateNote } from "./notes";
 
 const deps = { client: createDocumentClient(), tableName: requireEnv("TABLE_NAME") };
 

@@ -1,5 +1,8 @@
+import { decode, encode } from "@jridgewell/sourcemap-codec";
 import * as esbuild from "esbuild";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { LAZY_MODULE_FIRST_LINE } from "../handlers/runtime/lazy-module";
 
 export const HANDLERS_DIR = path.resolve(__dirname, "..", "handlers");
 const REPO_ROOT = path.resolve(__dirname, "..");
@@ -51,10 +54,49 @@ const EVENT_STREAMS = "@smithy/core/event-streams";
 export const WITHOUT_EVENT_STREAMS = { [EVENT_STREAMS]: "./handlers/runtime/no-event-streams.ts" } as const;
 const STAND_IN = "handlers/runtime/no-event-streams.ts";
 
-function runEsbuild(names: readonly string[], eventStreams: "bundled" | "left out"): esbuild.BuildResult<{ write: false; metafile: true }> {
+/**
+ * Lazy modules: handler modules that a handler loads only inside the function that needs them,
+ * keyed by the name under which the handler reads them (`S3_SDK_BUNDLE` in handlers/delete.ts).
+ * Each is bundled on its own, with its own copy of what it imports, and its source text is defined
+ * under that name in the handler bundles, where handlers/runtime/lazy-module.ts compiles it on
+ * first use. Until then V8 only scans past a string. The alternative, a `require()` that esbuild
+ * bundles, puts the module and every module it shares with the rest of the bundle (most of the
+ * SDK's core) behind lazy-init wrappers, which cost a cold start more than loading the module at
+ * once (bench/README.md, "What each setting buys").
+ */
+const LAZY_MODULES = { S3_SDK_BUNDLE: "handlers/s3.ts" } as const;
+
+interface LazyModule {
+    name: string;
+    code: string;
+    map: string;
+}
+
+function buildLazyModules(): LazyModule[] {
+    return Object.entries(LAZY_MODULES).map(([name, entry]) => {
+        const outfile = `.build/lazy/${name}.js`;
+        const result = esbuild.buildSync({
+            ...BUNDLE_OPTIONS,
+            // The handler bundle's prelude maps stacks through the module too.
+            inject: [],
+            // No link comment: the map is merged into the handler bundle's own.
+            sourcemap: "external",
+            absWorkingDir: REPO_ROOT,
+            entryPoints: [entry],
+            outfile,
+            write: false,
+            logLevel: "silent",
+        });
+        const output = (file: string) => result.outputFiles.find((out) => out.path === path.join(REPO_ROOT, file))!.text;
+        return { name, code: output(outfile), map: repositoryRelativeSources(output(`${outfile}.map`), path.posix.dirname(outfile)) };
+    });
+}
+
+function runEsbuild(names: readonly string[], eventStreams: "bundled" | "left out", lazy: readonly LazyModule[]): esbuild.BuildResult<{ write: false; metafile: true }> {
     return esbuild.buildSync({
         ...BUNDLE_OPTIONS,
         alias: eventStreams === "left out" ? { ...BUNDLE_OPTIONS.alias, ...WITHOUT_EVENT_STREAMS } : BUNDLE_OPTIONS.alias,
+        define: Object.fromEntries(lazy.map((module) => [module.name, JSON.stringify(module.code)])),
         absWorkingDir: REPO_ROOT,
         entryPoints: Object.fromEntries(names.map((name) => [`${name}/index`, path.relative(REPO_ROOT, path.join(HANDLERS_DIR, `${name}.ts`))])),
         outdir: ".build",
@@ -64,10 +106,44 @@ function runEsbuild(names: readonly string[], eventStreams: "bundled" | "left ou
     });
 }
 
+/** The lazy modules a handler's bundle embeds: those whose name one of its handler sources reads. */
+function embeddedLazyModules(metafile: esbuild.Metafile, name: string, lazy: readonly LazyModule[]): LazyModule[] {
+    const sources = Object.keys(metafile.outputs[`.build/${name}/${BUNDLE_FILE}`].inputs).filter((input) => input.startsWith("handlers/"));
+    const texts = sources.map((source) => readFileSync(path.join(REPO_ROOT, source), "utf8"));
+    return lazy.filter((module) => texts.some((text) => text.includes(module.name)));
+}
+
+/**
+ * The handler bundle's map continued with its lazy module's, from line `LAZY_MODULE_FIRST_LINE`
+ * on, where handlers/runtime/lazy-module.ts numbers the module's code: one map for every frame.
+ */
+function withLazyModuleMaps(map: string, code: string, modules: readonly LazyModule[]): string {
+    if (modules.length === 0) return map;
+    if (modules.length > 1) throw new Error(`a handler bundle embeds ${modules.length} lazy modules; handlers/runtime/lazy-module.ts numbers only one`);
+    const lines = code.split("\n").length;
+    if (lines >= LAZY_MODULE_FIRST_LINE) throw new Error(`the bundle has ${lines} lines, past LAZY_MODULE_FIRST_LINE (${LAZY_MODULE_FIRST_LINE}) in handlers/runtime/lazy-module.ts`);
+    const outer = JSON.parse(map) as { sources: string[]; names: string[]; mappings: string };
+    const inner = JSON.parse(modules[0].map) as { sources: string[]; names: string[]; mappings: string };
+    const mappings = decode(outer.mappings);
+    while (mappings.length < LAZY_MODULE_FIRST_LINE - 1) mappings.push([]);
+    const [sourceShift, nameShift] = [outer.sources.length, outer.names.length];
+    for (const line of decode(inner.mappings)) {
+        mappings.push(
+            line.map((segment) => {
+                if (segment.length === 1) return segment;
+                const [column, source, originalLine, originalColumn] = segment;
+                return segment.length === 5 ? [column, source + sourceShift, originalLine, originalColumn, segment[4] + nameShift] : [column, source + sourceShift, originalLine, originalColumn];
+            }),
+        );
+    }
+    return JSON.stringify({ ...outer, sources: [...outer.sources, ...inner.sources], names: [...outer.names, ...inner.names], mappings: encode(mappings) });
+}
+
 /**
  * True when code that ends up in the handler's bundle imports the event-stream codec statically,
- * i.e. uses it at init (the S3 client of the delete handler configures it when it is built); the
- * SDK's own `import()` of the codec, taken only by event-stream operations, does not count.
+ * i.e. uses it at init (an S3 client built at init would: it configures the codec); the SDK's own
+ * `import()` of the codec, taken only by event-stream operations, does not count. A lazy module
+ * is built with the codec.
  */
 function usesEventStreams(metafile: esbuild.Metafile, name: string): boolean {
     const output = metafile.outputs[`.build/${name}/${BUNDLE_FILE}`];
@@ -85,9 +161,10 @@ function usesEventStreams(metafile: esbuild.Metafile, name: string): boolean {
  * event-stream codec is built again with it (see handlers/runtime/no-event-streams.ts).
  */
 export function buildHandlers(names: readonly string[]): Map<string, Bundle> {
-    const lean = runEsbuild(names, "left out");
+    const lazy = buildLazyModules();
+    const lean = runEsbuild(names, "left out", lazy);
     const needCodec = names.filter((name) => usesEventStreams(lean.metafile, name));
-    const full = needCodec.length > 0 ? runEsbuild(needCodec, "bundled") : undefined;
+    const full = needCodec.length > 0 ? runEsbuild(needCodec, "bundled", lazy) : undefined;
     return new Map(
         names.map((name) => {
             const result = needCodec.includes(name) ? full! : lean;
@@ -97,7 +174,8 @@ export function buildHandlers(names: readonly string[]): Map<string, Bundle> {
             if (code === undefined || map === undefined) {
                 throw new Error(`esbuild produced no output for handler ${name}`);
             }
-            return [name, { code, map: repositoryRelativeSources(map, `.build/${name}`) }];
+            const embedded = embeddedLazyModules(result.metafile, name, lazy);
+            return [name, { code, map: withLazyModuleMaps(repositoryRelativeSources(map, `.build/${name}`), code, embedded) }];
         }),
     );
 }

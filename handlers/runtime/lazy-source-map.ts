@@ -9,7 +9,7 @@
  * the first time a stack that passes through the bundle is formatted: in the error path, never
  * on a successful request.
  *
- * A bundle frame prints as `at getNote (handlers/notes.ts:201:11)`: the original source path
+ * A bundle frame prints as `at async readItem (handlers/notes.ts:98:22)`: the original source path
  * relative to the repository (as `lib/bundle.ts` writes the map), 1-based line and column, and
  * the original name of the enclosing function where the map has one. Other frames print as V8
  * prints them.

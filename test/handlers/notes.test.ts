@@ -8,19 +8,9 @@ import { DYNAMO_CLIENT_SETTINGS } from "../../handlers/dynamo";
 import type { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { BadRequest, NotFound, PreconditionFailed, ServiceUnavailable } from "../../handlers/errors";
 import { createLogger } from "../../handlers/log";
-import {
-    createNote,
-    deleteNote,
-    DeleteNoteDeps,
-    encodeCursor,
-    getNote,
-    LAMBDA_RESPONSE_LIMIT_BYTES,
-    listNotes,
-    MAX_CONTENT_BYTES,
-    Note,
-    NotesDeps,
-    updateNote,
-} from "../../handlers/notes";
+import { createNote, deleteNote, DeleteNoteDeps, getNote, LAMBDA_RESPONSE_LIMIT_BYTES, listNotes, NotesDeps, updateNote } from "../../handlers/notes";
+import type { Note } from "../../handlers/types";
+import { encodeCursor, MAX_CONTENT_BYTES } from "../../handlers/validation";
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LocalDynamo, startDynalite } from "../../tools/local/dynamodb/dynalite";
 import { newIdentityId } from "../../tools/local/apigateway/event";
 

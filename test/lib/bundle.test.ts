@@ -1,14 +1,18 @@
 import { strict as assert } from "node:assert";
 import { execFile, execFileSync } from "node:child_process";
+import { createServer, Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { decode } from "@jridgewell/sourcemap-codec";
 import * as esbuild from "esbuild";
 import { deployedFunctions, entryModule } from "../../tools/bench/deployed";
 import { cachedLambdaNode, machineNode, NodeBinary } from "../../tools/bench/lambda-node";
 import { NOTES_ROUTES } from "../../components/api";
 import { BUNDLE_FILE, buildHandlers, bundleHandler, LAMBDA_HANDLER, SOURCE_MAP_FILE } from "../../lib/bundle";
+import { LAZY_MODULE_FIRST_LINE } from "../../handlers/runtime/lazy-module";
 import * as standIn from "../../handlers/runtime/no-event-streams";
 import { LocalDynamo, startDynalite } from "../../tools/local/dynamodb/dynalite";
 import { httpEvent, newIdentityId } from "../../tools/local/apigateway/event";
@@ -16,6 +20,39 @@ import { named, stackRun } from "../support/program";
 import { HARMLESS_WARNINGS_OFF } from "../support/warnings";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** The sources a bundle's map names for its own lines, and for the lazy module numbered after them. */
+function sourcesByPart(map: string): { atInit: string[]; lazy: string[] } {
+    const { sources, mappings } = JSON.parse(map) as { sources: string[]; mappings: string };
+    const parts = { atInit: new Set<string>(), lazy: new Set<string>() };
+    decode(mappings).forEach((line, index) => {
+        for (const segment of line) if (segment.length > 1) (index + 1 >= LAZY_MODULE_FIRST_LINE ? parts.lazy : parts.atInit).add(sources[segment[1]!]);
+    });
+    return { atInit: [...parts.atInit], lazy: [...parts.lazy] };
+}
+
+/** The child that loads a deployed bundle and invokes it (test/support/invoke-bundle.ts), as plain JavaScript: ts-node would install a stack-trace hook of its own. */
+function writeInvokeChild(dir: string): string {
+    const child = path.join(dir, "invoke-bundle.js");
+    const source = readFileSync(path.join(__dirname, "..", "support", "invoke-bundle.ts"), "utf8");
+    writeFileSync(child, esbuild.transformSync(source, { loader: "ts", format: "cjs", target: "node20" }).code);
+    return child;
+}
+
+/** Runs a deployed bundle in a fresh process on `node`: its result file, its JSON log lines and its stderr. */
+function invokeBundle(node: NodeBinary, args: string[], input: Record<string, unknown> & { resultPath: string }, env: Record<string, string>): Promise<{ result: any; logs: Record<string, any>[]; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const child = execFile(node.execPath, args, { env: { ...HARMLESS_WARNINGS_OFF, PATH: process.env.PATH ?? "", ...env } }, (error, stdout, stderr) => {
+            if (error) return reject(new Error(stderr || error.message));
+            const logs = stdout
+                .split("\n")
+                .filter((line) => line.startsWith("{"))
+                .map((line) => JSON.parse(line));
+            resolve({ result: JSON.parse(readFileSync(input.resultPath, "utf8")), logs, stderr });
+        });
+        child.stdin!.end(JSON.stringify(input));
+    });
+}
 
 describe("handler bundles", () => {
     let dir: string;
@@ -55,14 +92,16 @@ describe("handler bundles", () => {
             });
 
             it("leaves out the SDK's event-stream codec unless the handler's own clients use it at init", () => {
-                const sources: string[] = JSON.parse(bundleHandler(handler).map).sources;
-                const codec = sources.filter((source) => source.includes("/submodules/event-streams/"));
+                // The bundle's own code, which loads at init; a lazy module (delete's S3 SDK) follows it in the map.
+                const { atInit, lazy } = sourcesByPart(bundleHandler(handler).map);
+                const codec = (sources: string[]) => sources.filter((source) => source.includes("/submodules/event-streams/"));
+                assert.deepEqual(codec(atInit), []);
+                assert.ok(atInit.includes("handlers/runtime/no-event-streams.ts"));
                 if (handler === "delete") {
-                    // The S3 client configures the codec when it is built.
-                    assert.ok(codec.length > 0 && !sources.includes("handlers/runtime/no-event-streams.ts"));
+                    // The S3 client configures the codec when it is built: on the first attachment delete.
+                    assert.ok(codec(lazy).length > 0 && !lazy.includes("handlers/runtime/no-event-streams.ts"));
                 } else {
-                    assert.deepEqual(codec, []);
-                    assert.ok(sources.includes("handlers/runtime/no-event-streams.ts"));
+                    assert.deepEqual(lazy, []);
                 }
             });
 
@@ -145,10 +184,7 @@ describe("source maps of the deployed bundles", function () {
         assert.equal(exportName, "handler");
         bundlePath = path.join(taskRoot, file);
         environment = { ...fn.environment, TABLE_NAME: db.tableName };
-        // The child runs as plain JavaScript: ts-node would install a stack-trace hook of its own.
-        child = path.join(dir, "invoke-bundle.js");
-        const source = readFileSync(path.join(__dirname, "..", "support", "invoke-bundle.ts"), "utf8");
-        writeFileSync(child, esbuild.transformSync(source, { loader: "ts", format: "cjs", target: "node20" }).code);
+        child = writeInvokeChild(dir);
     });
     after(async () => {
         await db?.stop();
@@ -162,35 +198,15 @@ describe("source maps of the deployed bundles", function () {
         logs: Record<string, any>[];
     }
 
-    function invoke(node: NodeBinary, events: unknown[], env: Record<string, string>): Promise<Traced> {
+    async function invoke(node: NodeBinary, events: unknown[], env: Record<string, string>): Promise<Traced> {
         const resultPath = path.join(dir, `result-${Math.random().toString(36).slice(2)}.json`);
-        return new Promise((resolve, reject) => {
-            const process_ = execFile(
-                node.execPath,
-                [child],
-                {
-                    env: {
-                        ...HARMLESS_WARNINGS_OFF,
-                        PATH: process.env.PATH ?? "",
-                        AWS_REGION: "us-east-1",
-                        AWS_ACCESS_KEY_ID: "local",
-                        AWS_SECRET_ACCESS_KEY: "local",
-                        AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
-                        ...environment,
-                        ...env,
-                    },
-                },
-                (error, stdout, stderr) => {
-                    if (error) return reject(new Error(stderr || error.message));
-                    const logs = stdout
-                        .split("\n")
-                        .filter((line) => line.startsWith("{"))
-                        .map((line) => JSON.parse(line));
-                    resolve({ ...JSON.parse(readFileSync(resultPath, "utf8")), logs });
-                },
-            );
-            process_.stdin!.end(JSON.stringify({ bundlePath, events, resultPath, traceSourceMaps: true }));
-        });
+        const { result, logs } = await invokeBundle(
+            node,
+            [child],
+            { bundlePath, events, resultPath, traceSourceMaps: true },
+            { AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local", AWS_ENDPOINT_URL_DYNAMODB: db.endpoint, ...environment, ...env },
+        );
+        return { ...result, logs };
     }
 
     const sourceLine = (file: string, line: number) => readFileSync(path.join(REPO_ROOT, file), "utf8").split("\n")[line - 1] ?? "";
@@ -252,6 +268,123 @@ describe("source maps of the deployed bundles", function () {
                     `no notes.ts frame at a dynamo() call:\n${stack}`,
                 );
                 assert.doesNotMatch(stack, /index\.js:\d+:\d+/, "every bundle frame is mapped");
+            });
+        });
+    }
+});
+
+/**
+ * The deployed delete package, run as Lambda runs it, against dynalite and an S3 endpoint that
+ * answers DeleteObject (204, or 503 when told to fail). A preload script counts the lazy modules
+ * the process compiles (`vm.compileFunction`, which Node's own module loader does not use).
+ */
+describe("the delete function's S3 SDK, loaded on the first attachment delete", function () {
+    this.timeout(60_000);
+    const nodes: NodeBinary[] = [machineNode(), cachedLambdaNode()].filter((node): node is NodeBinary => node !== undefined && node !== null);
+    const bucket = "uploads-lazy";
+    const identityId = newIdentityId();
+    let dir: string;
+    let db: LocalDynamo;
+    let s3: Server;
+    let s3Requests: string[];
+    let s3Fails: boolean;
+    let args: string[];
+    let bundlePath: string;
+    let environment: Record<string, string>;
+    let counter = 0;
+
+    before(async () => {
+        dir = mkdtempSync(path.join(tmpdir(), "notes-lazy-s3-"));
+        db = await startDynalite();
+        s3 = createServer((request, response) => {
+            request.resume();
+            s3Requests.push(`${request.method} ${new URL(request.url!, "http://s3").pathname}`);
+            if (s3Fails) response.writeHead(503, { "content-type": "application/xml" }).end("<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>");
+            else response.writeHead(204).end();
+        });
+        await new Promise<void>((resolve) => s3.listen(0, "127.0.0.1", resolve));
+        const fn = deployedFunctions(await stackRun("dev")).delete;
+        const taskRoot = path.join(dir, "task");
+        mkdirSync(taskRoot);
+        for (const [file, text] of Object.entries(fn.files)) writeFileSync(path.join(taskRoot, file), text);
+        bundlePath = path.join(taskRoot, entryModule(fn).file);
+        environment = {
+            ...fn.environment,
+            TABLE_NAME: db.tableName,
+            BUCKET_NAME: bucket,
+            AWS_REGION: "us-east-1",
+            AWS_ACCESS_KEY_ID: "local",
+            AWS_SECRET_ACCESS_KEY: "local",
+            AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+            AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${(s3.address() as AddressInfo).port}`,
+        };
+        const preload = path.join(dir, "count-compiles.js");
+        writeFileSync(
+            preload,
+            `const vm = require("node:vm"); const compile = vm.compileFunction; let count = 0;
+             vm.compileFunction = function (...args) { count++; return compile.apply(this, args); };
+             process.on("exit", () => process.stderr.write("LAZY_COMPILES " + count + "\\n"));`,
+        );
+        args = ["-r", preload, writeInvokeChild(dir)];
+    });
+    beforeEach(() => {
+        s3Requests = [];
+        s3Fails = false;
+    });
+    after(async () => {
+        await db?.stop();
+        await new Promise((resolve) => s3?.close(resolve));
+        rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** A note of the caller's, with an attachment if `attachment` is given. */
+    async function seed(attachment?: string): Promise<string> {
+        const noteId = `01JD${String(++counter).padStart(22, "0")}`;
+        const now = new Date().toISOString();
+        await db.client.send(new PutCommand({ TableName: db.tableName, Item: { userId: identityId, noteId, content: "x", createdAt: now, updatedAt: now, version: 1, ...(attachment ? { attachment } : {}) } }));
+        return noteId;
+    }
+
+    async function deleteInFreshProcess(node: NodeBinary, noteIds: string[]) {
+        const resultPath = path.join(dir, `result-${Math.random().toString(36).slice(2)}.json`);
+        const events = noteIds.map((noteId) => httpEvent({ identityId, method: "DELETE", path: `/notes/${noteId}` }));
+        const { result, logs, stderr } = await invokeBundle(node, args, { bundlePath, events, resultPath }, environment);
+        return { statuses: (result as { statusCode: number }[]).map((r) => r.statusCode), logs, compiles: Number(/^LAZY_COMPILES (\d+)$/m.exec(stderr)?.[1]) };
+    }
+
+    for (const node of nodes) {
+        describe(`on Node ${node.version}`, () => {
+            it("compiles no S3 code at cold start or for notes without an attachment", async () => {
+                const { statuses, compiles } = await deleteInFreshProcess(node, [await seed(), await seed()]);
+                assert.deepEqual(statuses, [204, 204]);
+                assert.equal(compiles, 0);
+                assert.deepEqual(s3Requests, []);
+            });
+
+            it("compiles the S3 SDK once, on the first attachment delete, and removes each object", async () => {
+                const keys = [`private/${identityId}/a.png`, `private/${identityId}/b.png`];
+                const { statuses, compiles } = await deleteInFreshProcess(node, [await seed(), await seed(keys[0]), await seed(keys[1])]);
+                assert.deepEqual(statuses, [204, 204, 204]);
+                assert.equal(compiles, 1);
+                assert.deepEqual(
+                    s3Requests,
+                    keys.map((key) => `DELETE /${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`),
+                );
+            });
+
+            it("logs a failing clean-up's stack mapped through the lazy module to its sources", async () => {
+                s3Fails = true;
+                const { statuses, logs } = await deleteInFreshProcess(node, [await seed(`private/${identityId}/c.png`)]);
+                assert.deepEqual(statuses, [204]);
+                assert.equal(s3Requests.length, 3, "three attempts");
+                const orphaned = logs.find((line) => line.message === "Attachment clean-up failed; object orphaned");
+                assert.ok(orphaned, JSON.stringify(logs));
+                const stack: string = orphaned.error.stack;
+                assert.doesNotMatch(stack, /index\.js:\d+:\d+/, `every bundle frame is mapped:\n${stack}`);
+                // S3-only middleware runs only in the lazy module: its frames map to the SDK's own sources and lines.
+                const frame = /\((node_modules\/@aws-sdk\/middleware-sdk-s3\/[^):]+):(\d+):\d+\)/.exec(stack);
+                assert.ok(frame, `no mapped frame of the S3 SDK:\n${stack}`);
+                assert.ok((readFileSync(path.join(REPO_ROOT, frame[1]), "utf8").split("\n")[Number(frame[2]) - 1] ?? "").trim().length > 0, frame[0]);
             });
         });
     }

@@ -52,10 +52,10 @@ function built(dir: string, file: string): BuiltModule {
  */
 export function compileUnbundled(): Record<HandlerName, BuiltModule> {
     const outDir = path.join(BENCH_TMP, "unbundled", "handlers");
-    mkdirSync(outDir, { recursive: true });
-    for (const file of readdirSync(HANDLERS_DIR).filter((f) => f.endsWith(".ts"))) {
+    for (const file of readdirSync(HANDLERS_DIR, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"))) {
         const source = readFileSync(path.join(HANDLERS_DIR, file), "utf8");
         const { code } = esbuild.transformSync(source, { loader: "ts", format: "cjs", target: "node20", sourcefile: file });
+        mkdirSync(path.dirname(path.join(outDir, file)), { recursive: true });
         writeFileSync(path.join(outDir, file.replace(/\.ts$/, ".js")), code);
     }
     return Object.fromEntries(HANDLER_NAMES.map((name) => [name, built(outDir, `${name}.js`)])) as Record<HandlerName, BuiltModule>;
@@ -99,11 +99,11 @@ export const SST_DEFAULT_OPTIONS = {
     sourcemap: "linked",
 } as const satisfies esbuild.BuildOptions;
 
-function buildOne(name: HandlerName, options: esbuild.BuildOptions, dir: string, file: string, keep: (file: string) => boolean): BuiltModule {
+function buildOne(name: HandlerName, options: esbuild.BuildOptions, dir: string, file: string, keep: (file: string) => boolean, entry = path.join(HANDLERS_DIR, `${name}.ts`)): BuiltModule {
     const result = esbuild.buildSync({
         ...options,
         absWorkingDir: REPO_ROOT,
-        entryPoints: [path.join(HANDLERS_DIR, `${name}.ts`)],
+        entryPoints: [entry],
         outfile: path.join(dir, file),
         write: false,
         logLevel: "silent",
@@ -120,9 +120,10 @@ export function writeSstBundles(): Record<HandlerName, BuiltModule> {
 }
 
 /**
- * The bundle as shipped before Lambda's Node was measured: the same esbuild run without
+ * The bundle without the settings chosen on Lambda's Node (`previous`): the same esbuild run without
  * compiling `import()` away, without leaving out the default credential chain and without the
- * lazy source-map prelude, with `NODE_OPTIONS=--enable-source-maps` and the map beside the code.
+ * lazy source-map prelude, with `NODE_OPTIONS=--enable-source-maps` and the map beside the code,
+ * and the delete function's S3 SDK loaded at init.
  */
 export const PREVIOUS_ENV = { NODE_OPTIONS: "--enable-source-maps" };
 
@@ -132,8 +133,10 @@ function previousOptions(): esbuild.BuildOptions {
 }
 
 export function writePreviousBundles(): Record<HandlerName, BuiltModule> {
+    // The delete function then built its S3 client at init.
+    const entry = (name: HandlerName) => (name === "delete" ? path.join(VARIANTS_SRC, "delete-s3-at-init.ts") : undefined);
     return Object.fromEntries(
-        HANDLER_NAMES.map((name) => [name, buildOne(name, previousOptions(), path.join(BENCH_TMP, "previous", name), "index.js", () => true)]),
+        HANDLER_NAMES.map((name) => [name, buildOne(name, previousOptions(), path.join(BENCH_TMP, "previous", name), "index.js", () => true, entry(name))]),
     ) as Record<HandlerName, BuiltModule>;
 }
 
@@ -149,6 +152,8 @@ export interface LeverVariant extends BuiltModule {
     prepareEnv?: Record<string, string>;
     /** The status the request must answer, when not the handler's success. */
     expectedStatus?: number;
+    /** The first request deletes a note that has an attachment (delete only). */
+    withAttachment?: boolean;
 }
 
 const VARIANTS_SRC = path.join(__dirname, "variants");
@@ -235,6 +240,29 @@ function writeCodeCacheVariant(variants: LeverVariant[]): void {
 }
 
 /**
+ * What a first request that does delete an attachment costs: a cold start whose first request
+ * deletes a note with an attachment (from an S3 endpoint that answers DeleteObject like S3), with
+ * the shipped bundle, which compiles the S3 SDK then, and with the S3 SDK loaded at init.
+ */
+function writeFirstAttachmentVariants(variants: LeverVariant[]): void {
+    const dir = path.join(BENCH_TMP, "variants", "firstAttachmentDelete");
+    mkdirSync(dir, { recursive: true });
+    const { code, map } = bundleHandler("delete");
+    writeFileSync(path.join(dir, BUNDLE_FILE), code);
+    writeFileSync(path.join(dir, SOURCE_MAP_FILE), map);
+    variants.push({
+        name: "firstAttachmentDelete",
+        handler: "delete",
+        description: "the shipped bundle whose first request deletes a note with an attachment (the S3 SDK compiled then)",
+        env: {},
+        withAttachment: true,
+        ...built(dir, BUNDLE_FILE),
+    });
+    const atInit = variants.find((variant) => variant.name === "s3AtInit")!;
+    variants.push({ ...atInit, name: "firstAttachmentDeleteS3AtInit", description: "s3AtInit whose first request deletes a note with an attachment", withAttachment: true });
+}
+
+/**
  * The levers, each the shipped bundle with one setting changed (see bench/README.md, "What each
  * setting buys"). Besides these, `target: "node22"` was checked: it emits the same bytes as
  * `node20` (`targetNode22SameBytes`), so it needs no measurement.
@@ -279,17 +307,21 @@ export function writeLeverVariants(): { variants: LeverVariant[]; targetNode22Sa
     writeUnusedBytesVariant(variants);
     writeCodeCacheVariant(variants);
     writeFirstErrorVariants(variants);
-    add("s3ClientOnFirstUse", "delete", "S3 client created on the first attachment delete, not at init", BUNDLE_OPTIONS, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-client-on-first-use.ts"));
-    add("s3ModuleOnFirstUse", "delete", "S3 client module loaded with import() on the first attachment delete", BUNDLE_OPTIONS, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-module-on-first-use.ts"));
+    // The delete handler's S3 SDK: shipped as a lazy module (lib/bundle.ts), compiled on the first attachment delete.
+    add("s3AtInit", "delete", "the S3 client built at init, so the S3 SDK loads with the bundle", BUNDLE_OPTIONS, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-at-init.ts"));
+    add("s3ClientOnFirstUse", "delete", "the S3 SDK loaded with the bundle, the client built on the first attachment delete", BUNDLE_OPTIONS, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-client-on-first-use.ts"));
+    add("s3RequireBundled", "delete", "the S3 SDK's require() bundled by esbuild (no lazy module): the SDK and every module it shares with DynamoDB's client behind lazy-init wrappers", BUNDLE_OPTIONS);
+    add("s3ImportOnFirstUse", "delete", "the S3 SDK loaded with import() on the first attachment delete, bundled by esbuild (wrapped likewise)", BUNDLE_OPTIONS, "index.js", {}, path.join(VARIANTS_SRC, "delete-s3-import-on-first-use.ts"));
     add(
         "withoutS3Client",
         "delete",
-        "bound: no S3 client at all (and so no event-stream codec), what loading it from a file of its own on the first attachment delete could reach",
-        { ...BUNDLE_OPTIONS, alias: { ...BUNDLE_OPTIONS.alias, ...WITHOUT_EVENT_STREAMS } },
+        "bound: no S3 code at all, not even the lazy module's text (and so no event-stream codec)",
+        GET_OPTIONS,
         "index.js",
         {},
         path.join(VARIANTS_SRC, "delete-without-s3-client.ts"),
     );
+    writeFirstAttachmentVariants(variants);
 
     const code = (target: string) =>
         esbuild.buildSync({ ...shipped, target, absWorkingDir: REPO_ROOT, entryPoints: [path.join(HANDLERS_DIR, "get.ts")], outfile: "index.js", sourcemap: false, write: false, logLevel: "silent" }).outputFiles[0].text;

@@ -6,6 +6,8 @@
  * (the floor); on Lambda's Node.js also the previous settings and one variant per lever.
  */
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { httpEvent, newIdentityId } from "../local/apigateway/event";
 import { BuiltModule, compileChild, HANDLER_NAMES, HandlerName } from "./builds";
@@ -48,6 +50,8 @@ export interface ColdCase {
     prepareEnv?: Record<string, string>;
     /** The status the request must answer, when not the handler's success (the error-path cases). */
     expectedStatus?: number;
+    /** The delete's note has an attachment, removed from a local S3 endpoint (`AWS_ENDPOINT_URL_S3`). */
+    withAttachment?: boolean;
 }
 
 export interface CaseResult {
@@ -123,16 +127,55 @@ export async function measureColdStarts(
     // get/update reuse one note; every delete process needs a note of its own.
     const [shared] = await seedNotes(db, identityId, 1);
     const plan = nodes.flatMap((node, index) => cases.filter((c) => index === 0 || !c.lambdaOnly).map((c) => ({ node, c })));
-    const deletes = options.samples * plan.filter(({ c }) => c.handler === "delete").length + cases.filter((c) => c.prepareEnv && c.handler === "delete").length;
-    const toDelete = await seedNotes(db, identityId, deletes + 1);
+    const deletesOf = (withAttachment: boolean) =>
+        options.samples * plan.filter(({ c }) => c.handler === "delete" && Boolean(c.withAttachment) === withAttachment).length +
+        cases.filter((c) => c.prepareEnv && c.handler === "delete" && Boolean(c.withAttachment) === withAttachment).length;
+    const toDelete = await seedNotes(db, identityId, deletesOf(false) + 1);
+    const withAttachment = await seedNotes(db, identityId, deletesOf(true) + 1, 200, true);
+    const s3 = await startS3Endpoint();
     const runtimeEnv = { PATH: process.env.PATH ?? "", ...db.lambdaEnv() };
 
     const start = (node: NodeBinary, c: ColdCase, extraEnv: Record<string, string> = {}): Promise<ChildRun> => {
-        const env = { ...runtimeEnv, ...c.env, ...extraEnv };
+        const env = { ...runtimeEnv, ...c.env, ...(c.withAttachment ? { AWS_ENDPOINT_URL_S3: s3.endpoint } : {}), ...extraEnv };
         if (c.handler === undefined || c.module === undefined) return runChild(node, ["-e", ""], env);
-        const { event, status } = requestFor(c.handler, identityId, () => (c.handler === "delete" ? toDelete.pop()! : shared));
+        const notes = c.withAttachment ? withAttachment : toDelete;
+        const { event, status } = requestFor(c.handler, identityId, () => (c.handler === "delete" ? notes.pop()! : shared));
         return runChild(node, [child, c.module.module, c.module.exportName, JSON.stringify(event), String(c.expectedStatus ?? status)], env);
     };
+    try {
+        return await runRounds(nodes, cases, plan, start, options, s3);
+    } finally {
+        await s3.stop();
+    }
+}
+
+/**
+ * An S3 endpoint that answers every DeleteObject as S3 does (204) and counts them, so a delete
+ * with an attachment runs its whole path; what S3 itself takes is not part of a cold start.
+ */
+async function startS3Endpoint(): Promise<{ endpoint: string; deletes(): number; stop(): Promise<void> }> {
+    let deletes = 0;
+    const server = createServer((request, response) => {
+        request.resume();
+        if (request.method === "DELETE") deletes++;
+        response.writeHead(request.method === "DELETE" ? 204 : 405).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return {
+        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        deletes: () => deletes,
+        stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+}
+
+async function runRounds(
+    nodes: NodeBinary[],
+    cases: ColdCase[],
+    plan: { node: NodeBinary; c: ColdCase }[],
+    start: (node: NodeBinary, c: ColdCase, extraEnv?: Record<string, string>) => Promise<ChildRun>,
+    options: { samples: number; log?: (line: string) => void },
+    s3: { deletes(): number },
+): Promise<{ results: CaseResult[]; processes: number }> {
     for (const c of cases.filter((c) => c.prepareEnv !== undefined)) await start(nodes[0], c, c.prepareEnv);
 
     const runs = new Map<string, ChildRun[]>();
@@ -147,6 +190,8 @@ export async function measureColdStarts(
         }
         options.log?.(`coldInit: round ${round + 1}/${options.samples} (${processes} processes)`);
     }
+    const attachmentDeletes = options.samples * plan.filter(({ c }) => c.withAttachment).length;
+    if (s3.deletes() !== attachmentDeletes) throw new Error(`expected ${attachmentDeletes} attachment deletes at the S3 endpoint, saw ${s3.deletes()}`);
     const results = plan.map(({ node, c }) => {
         const samples = runs.get(key(node, c))!;
         return { kind: c.kind, handler: c.handler, node: node.version, ms: round(median(samples.map((r) => r.wallMs))), breakdown: breakdownOf(samples) };

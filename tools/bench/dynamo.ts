@@ -63,9 +63,10 @@ const newId = monotonicFactory();
 
 /**
  * Writes `count` notes for a user with BatchWriteItem (25 per call, a few calls in flight) and
- * returns their ids in creation order. Items have the shape `createNote` stores.
+ * returns their ids in creation order. Items have the shape `createNote` stores, with an
+ * attachment under the user's prefix when `withAttachment` is set.
  */
-export async function seedNotes(db: BenchDynamo, userId: string, count: number, contentBytes = 200): Promise<string[]> {
+export async function seedNotes(db: BenchDynamo, userId: string, count: number, contentBytes = 200, withAttachment = false): Promise<string[]> {
     const content = "n".repeat(contentBytes);
     const now = new Date().toISOString();
     const ids = Array.from({ length: count }, () => newId());
@@ -75,7 +76,7 @@ export async function seedNotes(db: BenchDynamo, userId: string, count: number, 
     const writer = async () => {
         while (next < batches.length) {
             let requests = batches[next++].map((noteId) => ({
-                PutRequest: { Item: { userId, noteId, content, createdAt: now, updatedAt: now, version: 1 } },
+                PutRequest: { Item: { userId, noteId, content, createdAt: now, updatedAt: now, version: 1, ...(withAttachment ? { attachment: `private/${userId}/${noteId}.bin` } : {}) } },
             }));
             // dynalite never throttles, but honour UnprocessedItems as a real client must.
             while (requests.length > 0) {

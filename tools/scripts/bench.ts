@@ -92,7 +92,7 @@ async function main(): Promise<void> {
             cases.push({ kind: "previous", handler: name, module: previous[name], env: { ...envOf(name), ...PREVIOUS_ENV }, lambdaOnly: true });
         }
         for (const variant of variants) {
-            cases.push({ kind: variant.name, handler: variant.handler, module: variant, env: { ...envOf(variant.handler), ...variant.env }, lambdaOnly: true, prepareEnv: variant.prepareEnv, expectedStatus: variant.expectedStatus });
+            cases.push({ kind: variant.name, handler: variant.handler, module: variant, env: { ...envOf(variant.handler), ...variant.env }, lambdaOnly: true, prepareEnv: variant.prepareEnv, expectedStatus: variant.expectedStatus, withAttachment: variant.withAttachment });
         }
 
         const cold = await measureColdStarts(nodes, cases, db, { samples: plan.coldInitSamples, log });

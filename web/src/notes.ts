@@ -1,17 +1,9 @@
 import { del, get, post, put } from "aws-amplify/api";
 import { fetchAuthSession } from "aws-amplify/auth";
+import type { Note } from "../../handlers/types";
 import { NOTES_API } from "./amplify";
 
-/** A note as the API returns it (handlers/README.md). */
-export interface Note {
-    noteId: string;
-    content: string;
-    /** `private/<identity id>/…` in the uploads bucket. */
-    attachment?: string;
-    createdAt: string;
-    updatedAt: string;
-    version: number;
-}
+export type { Note };
 
 /** A note with the `ETag` of the version it was read or written at (send it back as `If-Match`). */
 export interface VersionedNote {

@@ -1,26 +1,18 @@
-// Benchmark variant of handlers/delete.ts: the S3 client is created on the first attachment
-// delete instead of at init. Everything else is the shipped handler.
-import { DeleteObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { fromEnv } from "@aws-sdk/credential-provider-env";
+// Benchmark variant of handlers/delete.ts: the S3 SDK loads with the bundle (a static import), but
+// the client is built on the first attachment delete. Everything else is the shipped handler.
+import type { ObjectDeleter } from "../../../handlers/attachments";
 import { createDocumentClient } from "../../../handlers/dynamo";
 import { requireEnv } from "../../../handlers/env";
 import { header, httpHandler, pathId } from "../../../handlers/http";
 import { deleteNote } from "../../../handlers/notes";
+import { createObjectDeleter } from "../../../handlers/s3";
 
-let s3: S3Client | undefined;
+let s3: ObjectDeleter | undefined;
 const deps = {
     client: createDocumentClient(),
     tableName: requireEnv("TABLE_NAME"),
     bucketName: requireEnv("BUCKET_NAME"),
-    s3: {
-        send: (command: DeleteObjectCommand) =>
-            (s3 ??= new S3Client({
-                credentials: fromEnv(),
-                maxAttempts: 1,
-                requestHandler: { connectionTimeout: 500, requestTimeout: 2000, throwOnRequestTimeout: true },
-                forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined,
-            })).send(command),
-    },
+    s3: { send: (command: Parameters<ObjectDeleter["send"]>[0]) => (s3 ??= createObjectDeleter()).send(command) },
 };
 
 export const handler = httpHandler(async ({ userId, event, log }) => {

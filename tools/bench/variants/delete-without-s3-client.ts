@@ -1,6 +1,5 @@
-// Benchmark variant of handlers/delete.ts without any S3 client: the cold start that loading the
-// S3 client only for a note with an attachment, from a file of its own in the package, could reach
-// (a bound, not a shippable handler: it cannot delete attachments).
+// Benchmark variant of handlers/delete.ts without any S3 code, not even the lazy module's text:
+// the bound for the shipped handler's cold start (not a shippable handler: it cannot delete attachments).
 import { createDocumentClient } from "../../../handlers/dynamo";
 import { requireEnv } from "../../../handlers/env";
 import { header, httpHandler, pathId } from "../../../handlers/http";
