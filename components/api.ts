@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Bundle, BUNDLE_FILE, bundleHandlers, LAMBDA_HANDLER, SOURCE_MAP_FILE } from "../lib/bundle";
+import { Bundle, bundleHandlers, LAMBDA_HANDLER } from "../lib/bundle";
 import { policyJson, serviceTrustPolicy } from "../lib/iam";
 
 /**
@@ -213,10 +213,7 @@ export class NotesApi extends pulumi.ComponentResource {
                 runtime: aws.lambda.Runtime.NodeJS22dX,
                 architectures: ["arm64"],
                 handler: LAMBDA_HANDLER,
-                code: new pulumi.asset.AssetArchive({
-                    [BUNDLE_FILE]: new pulumi.asset.StringAsset(bundle.code),
-                    [SOURCE_MAP_FILE]: new pulumi.asset.StringAsset(bundle.map),
-                }),
+                code: new pulumi.asset.AssetArchive(Object.fromEntries(Object.entries(bundle.files).map(([file, text]) => [file, new pulumi.asset.StringAsset(text)]))),
                 role: role.arn,
                 memorySize: args.memorySize,
                 timeout: args.timeoutSeconds,

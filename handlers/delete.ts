@@ -4,25 +4,17 @@ import { createDocumentClient } from "./dynamo";
 import { requireEnv } from "./env";
 import { header, httpHandler, pathId } from "./http";
 import { deleteNote } from "./notes";
-import { runLazyModule } from "./runtime/lazy-module";
-
-/**
- * Set in the deployed bundle only: `./s3` bundled on its own, as source text (lib/bundle.ts,
- * "lazy modules"). A `require("./s3")` that esbuild bundled would put the S3 SDK, and every SDK
- * module it shares with the DynamoDB client, behind lazy-init wrappers that cost the cold start
- * more than loading S3 at once.
- */
-declare const S3_SDK_BUNDLE: string;
 
 /**
  * The S3 client, built when a deleted note first has an attachment, with the S3 SDK loaded only
- * then (outside a bundle, by a plain `require`): most deletes have none to remove, and a cold
- * start without S3 code is about a tenth faster (bench/README.md).
+ * then: most deletes have none to remove, and a cold start that loads no S3 code is faster
+ * (bench/README.md, `s3AtInit`). In the deployed package `s3.js` is a file of its own beside the
+ * bundle (lib/bundle.ts, "package modules"), which Node reads and compiles on this `require`;
+ * outside a bundle the name resolves to s3.ts.
  */
 function s3OnFirstUse(): ObjectDeleter {
     let deleter: ObjectDeleter | undefined;
-    const sdk = (): typeof import("./s3") => (typeof S3_SDK_BUNDLE === "string" ? (runLazyModule(S3_SDK_BUNDLE) as typeof import("./s3")) : require("./s3"));
-    return { send: (command) => (deleter ??= sdk().createObjectDeleter()).send(command) };
+    return { send: (command) => (deleter ??= (require("./s3.js") as typeof import("./s3.js")).createObjectDeleter()).send(command) };
 }
 
 const deps = {

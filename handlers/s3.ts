@@ -1,7 +1,7 @@
 /**
  * The delete function's S3 side: its client and the one call it makes. Loaded only when a deleted
- * note has an attachment (attachments.ts), so that a cold start loads no S3 code; `lib/bundle.ts`
- * bundles this file on its own for that ("lazy modules").
+ * note has an attachment (delete.ts), so that a cold start loads no S3 code; `lib/bundle.ts`
+ * bundles this file on its own, into `s3.js` beside the delete function's `index.js` ("package modules").
  */
 import { DeleteObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { fromEnv } from "@aws-sdk/credential-provider-env";

@@ -1,8 +1,5 @@
-import { decode, encode } from "@jridgewell/sourcemap-codec";
 import * as esbuild from "esbuild";
-import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { LAZY_MODULE_FIRST_LINE } from "../handlers/runtime/lazy-module";
 
 export const HANDLERS_DIR = path.resolve(__dirname, "..", "handlers");
 const REPO_ROOT = path.resolve(__dirname, "..");
@@ -17,6 +14,11 @@ export interface Bundle {
     code: string;
     /** Source map; sources are relative to the repository (`handlers/notes.ts`), so builds match across machines. */
     map: string;
+    /**
+     * The deployment package, file name to contents: `index.js` and `index.js.map`, and the package
+     * modules the handler requires on first use with their maps (delete: `s3.js`, `s3.js.map`).
+     */
+    files: Record<string, string>;
 }
 
 /**
@@ -55,48 +57,56 @@ export const WITHOUT_EVENT_STREAMS = { [EVENT_STREAMS]: "./handlers/runtime/no-e
 const STAND_IN = "handlers/runtime/no-event-streams.ts";
 
 /**
- * Lazy modules: handler modules that a handler loads only inside the function that needs them,
- * keyed by the name under which the handler reads them (`S3_SDK_BUNDLE` in handlers/delete.ts).
- * Each is bundled on its own, with its own copy of what it imports, and its source text is defined
- * under that name in the handler bundles, where handlers/runtime/lazy-module.ts compiles it on
- * first use. Until then V8 only scans past a string. The alternative, a `require()` that esbuild
- * bundles, puts the module and every module it shares with the rest of the bundle (most of the
- * SDK's core) behind lazy-init wrappers, which cost a cold start more than loading the module at
- * once (bench/README.md, "What each setting buys").
+ * Package modules: handler modules that a handler `require`s only inside the function that needs
+ * them (the delete function's S3 SDK, `handlers/s3.ts`, on the first attachment delete). Each is
+ * bundled on its own, with its own copy of what it imports, into a file of its own in the package
+ * of every handler that requires it (`s3.js` and `s3.js.map` beside `index.js`). The handler
+ * requires it by that file's name, `require("./s3.js")`, which esbuild leaves to Node (external),
+ * so Node reads and compiles the file only when the require runs; TypeScript, esbuild and ts-node
+ * (`experimentalResolver` in tsconfig.json) resolve the same name to `s3.ts`. A `require()` that
+ * esbuild bundled instead would put the module, and every module it shares with the rest of the
+ * bundle (most of the SDK's core), behind lazy-init wrappers, which cost a cold start more than
+ * loading the module at once (bench/README.md, "What each setting buys").
  */
-const LAZY_MODULES = { S3_SDK_BUNDLE: "handlers/s3.ts" } as const;
-
-interface LazyModule {
-    name: string;
-    code: string;
-    map: string;
+interface PackageModule {
+    /** The source, relative to the repository (`handlers/s3.ts`). */
+    source: string;
+    /** Its file in the package (`s3.js`; its map is `s3.js.map`). */
+    file: string;
+    /** What a handler beside it requires (`./s3.js`), left to Node by esbuild. */
+    request: string;
 }
 
-function buildLazyModules(): LazyModule[] {
-    return Object.entries(LAZY_MODULES).map(([name, entry]) => {
-        const outfile = `.build/lazy/${name}.js`;
-        const result = esbuild.buildSync({
-            ...BUNDLE_OPTIONS,
-            // The handler bundle's prelude maps stacks through the module too.
-            inject: [],
-            // No link comment: the map is merged into the handler bundle's own.
-            sourcemap: "external",
-            absWorkingDir: REPO_ROOT,
-            entryPoints: [entry],
-            outfile,
-            write: false,
-            logLevel: "silent",
-        });
-        const output = (file: string) => result.outputFiles.find((out) => out.path === path.join(REPO_ROOT, file))!.text;
-        return { name, code: output(outfile), map: repositoryRelativeSources(output(`${outfile}.map`), path.posix.dirname(outfile)) };
+const PACKAGE_MODULES: readonly PackageModule[] = ["handlers/s3.ts"].map((source) => {
+    const file = `${path.posix.basename(source, ".ts")}.js`;
+    return { source, file, request: `./${file}` };
+});
+
+/**
+ * A package module bundled alone: its file and map. The event-stream codec stays in (the S3 client
+ * configures it), and the source-map prelude stays out: the handler's own prelude maps stacks
+ * through every file of the package (handlers/runtime/lazy-source-map.ts).
+ */
+function buildPackageModule(module: PackageModule): Record<string, string> {
+    const outfile = `.build/modules/${module.file}`;
+    const result = esbuild.buildSync({
+        ...BUNDLE_OPTIONS,
+        inject: [],
+        absWorkingDir: REPO_ROOT,
+        entryPoints: [module.source],
+        outfile,
+        write: false,
+        logLevel: "silent",
     });
+    const output = (file: string) => result.outputFiles.find((out) => out.path === path.join(REPO_ROOT, file))!.text;
+    return { [module.file]: output(outfile), [`${module.file}.map`]: repositoryRelativeSources(output(`${outfile}.map`), path.posix.dirname(outfile)) };
 }
 
-function runEsbuild(names: readonly string[], eventStreams: "bundled" | "left out", lazy: readonly LazyModule[]): esbuild.BuildResult<{ write: false; metafile: true }> {
+function runEsbuild(names: readonly string[], eventStreams: "bundled" | "left out"): esbuild.BuildResult<{ write: false; metafile: true }> {
     return esbuild.buildSync({
         ...BUNDLE_OPTIONS,
         alias: eventStreams === "left out" ? { ...BUNDLE_OPTIONS.alias, ...WITHOUT_EVENT_STREAMS } : BUNDLE_OPTIONS.alias,
-        define: Object.fromEntries(lazy.map((module) => [module.name, JSON.stringify(module.code)])),
+        external: PACKAGE_MODULES.map((module) => module.request),
         absWorkingDir: REPO_ROOT,
         entryPoints: Object.fromEntries(names.map((name) => [`${name}/index`, path.relative(REPO_ROOT, path.join(HANDLERS_DIR, `${name}.ts`))])),
         outdir: ".build",
@@ -106,44 +116,28 @@ function runEsbuild(names: readonly string[], eventStreams: "bundled" | "left ou
     });
 }
 
-/** The lazy modules a handler's bundle embeds: those whose name one of its handler sources reads. */
-function embeddedLazyModules(metafile: esbuild.Metafile, name: string, lazy: readonly LazyModule[]): LazyModule[] {
-    const sources = Object.keys(metafile.outputs[`.build/${name}/${BUNDLE_FILE}`].inputs).filter((input) => input.startsWith("handlers/"));
-    const texts = sources.map((source) => readFileSync(path.join(REPO_ROOT, source), "utf8"));
-    return lazy.filter((module) => texts.some((text) => text.includes(module.name)));
-}
-
 /**
- * The handler bundle's map continued with its lazy module's, from line `LAZY_MODULE_FIRST_LINE`
- * on, where handlers/runtime/lazy-module.ts numbers the module's code: one map for every frame.
+ * The package modules a handler's bundle requires. `external` matches the request as written in
+ * any bundled file, so each such require is checked to come from beside the module's source.
  */
-function withLazyModuleMaps(map: string, code: string, modules: readonly LazyModule[]): string {
-    if (modules.length === 0) return map;
-    if (modules.length > 1) throw new Error(`a handler bundle embeds ${modules.length} lazy modules; handlers/runtime/lazy-module.ts numbers only one`);
-    const lines = code.split("\n").length;
-    if (lines >= LAZY_MODULE_FIRST_LINE) throw new Error(`the bundle has ${lines} lines, past LAZY_MODULE_FIRST_LINE (${LAZY_MODULE_FIRST_LINE}) in handlers/runtime/lazy-module.ts`);
-    const outer = JSON.parse(map) as { sources: string[]; names: string[]; mappings: string };
-    const inner = JSON.parse(modules[0].map) as { sources: string[]; names: string[]; mappings: string };
-    const mappings = decode(outer.mappings);
-    while (mappings.length < LAZY_MODULE_FIRST_LINE - 1) mappings.push([]);
-    const [sourceShift, nameShift] = [outer.sources.length, outer.names.length];
-    for (const line of decode(inner.mappings)) {
-        mappings.push(
-            line.map((segment) => {
-                if (segment.length === 1) return segment;
-                const [column, source, originalLine, originalColumn] = segment;
-                return segment.length === 5 ? [column, source + sourceShift, originalLine, originalColumn, segment[4] + nameShift] : [column, source + sourceShift, originalLine, originalColumn];
-            }),
-        );
-    }
-    return JSON.stringify({ ...outer, sources: [...outer.sources, ...inner.sources], names: [...outer.names, ...inner.names], mappings: encode(mappings) });
+function requiredPackageModules(metafile: esbuild.Metafile, name: string): PackageModule[] {
+    const inputs = Object.keys(metafile.outputs[`.build/${name}/${BUNDLE_FILE}`].inputs);
+    return PACKAGE_MODULES.filter((module) => {
+        const importers = inputs.filter((input) => metafile.inputs[input]?.imports.some((imported) => imported.external && imported.path === module.request));
+        for (const importer of importers) {
+            if (path.posix.dirname(importer) !== path.posix.dirname(module.source)) {
+                throw new Error(`${importer} requires "${module.request}", which the handler bundles leave to Node for ${module.source}: require it only from beside that file`);
+            }
+        }
+        return importers.length > 0;
+    });
 }
 
 /**
  * True when code that ends up in the handler's bundle imports the event-stream codec statically,
  * i.e. uses it at init (an S3 client built at init would: it configures the codec); the SDK's own
- * `import()` of the codec, taken only by event-stream operations, does not count. A lazy module
- * is built with the codec.
+ * `import()` of the codec, taken only by event-stream operations, does not count. A package
+ * module is built with the codec.
  */
 function usesEventStreams(metafile: esbuild.Metafile, name: string): boolean {
     const output = metafile.outputs[`.build/${name}/${BUNDLE_FILE}`];
@@ -161,21 +155,26 @@ function usesEventStreams(metafile: esbuild.Metafile, name: string): boolean {
  * event-stream codec is built again with it (see handlers/runtime/no-event-streams.ts).
  */
 export function buildHandlers(names: readonly string[]): Map<string, Bundle> {
-    const lazy = buildLazyModules();
-    const lean = runEsbuild(names, "left out", lazy);
+    const lean = runEsbuild(names, "left out");
     const needCodec = names.filter((name) => usesEventStreams(lean.metafile, name));
-    const full = needCodec.length > 0 ? runEsbuild(needCodec, "bundled", lazy) : undefined;
+    const full = needCodec.length > 0 ? runEsbuild(needCodec, "bundled") : undefined;
+    const modules = new Map<PackageModule, Record<string, string>>();
     return new Map(
         names.map((name) => {
             const result = needCodec.includes(name) ? full! : lean;
             const output = (file: string) => result.outputFiles.find((out) => out.path === path.join(REPO_ROOT, ".build", name, file))?.text;
             const code = output(BUNDLE_FILE);
-            const map = output(SOURCE_MAP_FILE);
-            if (code === undefined || map === undefined) {
+            const rawMap = output(SOURCE_MAP_FILE);
+            if (code === undefined || rawMap === undefined) {
                 throw new Error(`esbuild produced no output for handler ${name}`);
             }
-            const embedded = embeddedLazyModules(result.metafile, name, lazy);
-            return [name, { code, map: withLazyModuleMaps(repositoryRelativeSources(map, `.build/${name}`), code, embedded) }];
+            const map = repositoryRelativeSources(rawMap, `.build/${name}`);
+            const files: Record<string, string> = { [BUNDLE_FILE]: code, [SOURCE_MAP_FILE]: map };
+            for (const module of requiredPackageModules(result.metafile, name)) {
+                if (!modules.has(module)) modules.set(module, buildPackageModule(module));
+                Object.assign(files, modules.get(module));
+            }
+            return [name, { code, map, files }];
         }),
     );
 }

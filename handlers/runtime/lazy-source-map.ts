@@ -1,46 +1,53 @@
 /**
- * Maps stack traces of a handler bundle to its TypeScript sources, reading the source map only
- * when a stack through the bundle is first printed. `lib/bundle.ts` injects this module at the
- * top of every bundle.
+ * Maps stack traces of a deployment package to its TypeScript sources, reading a source map only
+ * when a stack through the package is first printed. `lib/bundle.ts` injects this module at the
+ * top of every handler bundle.
  *
  * Node's own `--enable-source-maps` reads and parses the map of every module as it loads it, so
- * with that flag each cold start paid for a map that only an error needs. Here the map
- * (`index.js.map`, beside the bundle) is read, parsed with Node's `module.SourceMap` and cached
- * the first time a stack that passes through the bundle is formatted: in the error path, never
- * on a successful request.
+ * with that flag each cold start paid for a map that only an error needs. Here a file's map
+ * (`index.js.map` beside `index.js`, `s3.js.map` beside the delete function's `s3.js`) is read,
+ * parsed with Node's `module.SourceMap` and cached the first time a stack with a frame in that
+ * file is formatted: in the error path, never on a successful request. The package is the folder
+ * of the bundle that carries this module (Lambda's /var/task); a file there without a map, or a
+ * frame outside it, prints as V8 prints it.
  *
- * A bundle frame prints as `at async readItem (handlers/notes.ts:98:22)`: the original source path
- * relative to the repository (as `lib/bundle.ts` writes the map), 1-based line and column, and
- * the original name of the enclosing function where the map has one. Other frames print as V8
- * prints them.
+ * A mapped frame prints as `at async readItem (handlers/notes.ts:98:22)`: the original source path
+ * relative to the repository (as `lib/bundle.ts` writes the maps), 1-based line and column, and
+ * the original name of the enclosing function where the map has one.
  */
 import { readFileSync } from "node:fs";
 import { SourceMap } from "node:module";
+import { dirname } from "node:path";
 
-// The bundle is one CommonJS module, so this is the bundle's own path at run time.
-const bundleFile = __filename;
+// The bundle is one CommonJS module, so this is the bundle's own path at run time; its folder
+// holds the whole package.
+const packageDir = dirname(__filename);
 
 interface LoadedMap {
     map: SourceMap;
-    /** The bundle's own lines, to find a function's name after its `async function` keywords. */
+    /** The file's own lines, to find a function's name after its `async function` keywords. */
     lines: string[];
 }
 
-let loaded: LoadedMap | null | undefined;
+/** Per file of the package: its map, or null when it has none (or it cannot be read). */
+const loaded = new Map<string, LoadedMap | null>();
 
-function loadSourceMap(): LoadedMap | null {
-    if (loaded === undefined) {
+function inPackage(file: string | null | undefined): file is string {
+    return typeof file === "string" && dirname(file) === packageDir;
+}
+
+function loadSourceMap(file: string): LoadedMap | null {
+    let entry = loaded.get(file);
+    if (entry === undefined) {
         try {
-            loaded = {
-                map: new SourceMap(JSON.parse(readFileSync(`${bundleFile}.map`, "utf8"))),
-                lines: readFileSync(bundleFile, "utf8").split("\n"),
-            };
+            entry = { map: new SourceMap(JSON.parse(readFileSync(`${file}.map`, "utf8"))), lines: readFileSync(file, "utf8").split("\n") };
         } catch {
-            // No map shipped (or unreadable): print the bundle's own positions.
-            loaded = null;
+            // No map shipped beside it (or unreadable): print the file's own positions.
+            entry = null;
         }
+        loaded.set(file, entry);
     }
-    return loaded;
+    return entry;
 }
 
 interface Origin {
@@ -50,7 +57,7 @@ interface Origin {
     name?: string;
 }
 
-/** The original position of a 1-based position in the bundle, if the map covers it. */
+/** The original position of a 1-based position in a file, if its map covers it. */
 function originOf(map: SourceMap, line: number | null, column: number | null): Origin | undefined {
     if (line === null || column === null) return undefined;
     const entry = map.findEntry(line - 1, column - 1) as Partial<{ originalSource: string; originalLine: number; originalColumn: number; name: string }>;
@@ -73,11 +80,12 @@ function originalName({ map, lines }: LoadedMap, frame: NodeJS.CallSite): string
     return header ? originOf(map, line, column + header[0].length)?.name : undefined;
 }
 
-function formatFrame(frame: NodeJS.CallSite, loaded: LoadedMap | null): string {
-    if (loaded === null || frame.getFileName() !== bundleFile) return `    at ${frame}`;
-    const origin = originOf(loaded.map, frame.getLineNumber(), frame.getColumnNumber());
-    if (origin === undefined) return `    at ${frame}`;
-    const name = originalName(loaded, frame) ?? frame.getFunctionName() ?? "<anonymous>";
+function formatFrame(frame: NodeJS.CallSite): string {
+    const file = frame.getFileName();
+    const loadedMap = inPackage(file) ? loadSourceMap(file) : null;
+    const origin = loadedMap ? originOf(loadedMap.map, frame.getLineNumber(), frame.getColumnNumber()) : undefined;
+    if (loadedMap === null || origin === undefined) return `    at ${frame}`;
+    const name = originalName(loadedMap, frame) ?? frame.getFunctionName() ?? "<anonymous>";
     const prefix = `${frame.isAsync() ? "async " : ""}${frame.isConstructor() ? "new " : ""}`;
     return `    at ${prefix}${name} (${origin.source}:${origin.line}:${origin.column})`;
 }
@@ -93,12 +101,11 @@ function header(error: Error): string {
 const previous = Error.prepareStackTrace;
 
 Error.prepareStackTrace = (error, frames) => {
-    if (!frames.some((frame) => frame.getFileName() === bundleFile)) {
+    if (!frames.some((frame) => inPackage(frame.getFileName()))) {
         return previous ? previous(error, frames) : [header(error), ...frames.map((frame) => `    at ${frame}`)].join("\n");
     }
     try {
-        const map = loadSourceMap();
-        return [header(error), ...frames.map((frame) => formatFrame(frame, map))].join("\n");
+        return [header(error), ...frames.map(formatFrame)].join("\n");
     } catch {
         // A stack is never lost to a mapping problem: print it unmapped.
         return [header(error), ...frames.map((frame) => `    at ${frame}`)].join("\n");

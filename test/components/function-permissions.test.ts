@@ -1,13 +1,13 @@
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, request, Server } from "node:http";
 import { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { NOTES_ROUTES } from "../../components/api";
-import { bundleHandler } from "../../lib/bundle";
+import { BUNDLE_FILE, bundleHandler } from "../../lib/bundle";
 import { LocalDynamo, startDynalite } from "../../tools/local/dynamodb/dynalite";
 import { httpEvent, newIdentityId } from "../../tools/local/apigateway/event";
 import { HARMLESS_WARNINGS_OFF } from "../support/warnings";
@@ -107,8 +107,11 @@ describe("each function's role against what its deployed bundle really sends", (
 
     for (const route of NOTES_ROUTES) {
         it(`${route.method} ${route.path} sends exactly the operations its role allows`, async () => {
-            const bundlePath = path.join(dir, `${route.handler}.js`);
-            writeFileSync(bundlePath, bundleHandler(route.handler).code);
+            // The whole deployment package: the delete function requires its s3.js on the first attachment delete.
+            const packageDir = path.join(dir, route.handler);
+            mkdirSync(packageDir, { recursive: true });
+            for (const [file, text] of Object.entries(bundleHandler(route.handler).files)) writeFileSync(path.join(packageDir, file), text);
+            const bundlePath = path.join(packageDir, BUNDLE_FILE);
             const steps = scenarios[route.handler];
             const events = steps.map((step) => httpEvent({ identityId: user, method: step.method as never, path: step.path, body: step.body, headers: step.headers }));
             const resultPath = path.join(dir, `${route.handler}.responses.json`);

@@ -6,13 +6,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { decode } from "@jridgewell/sourcemap-codec";
 import * as esbuild from "esbuild";
 import { deployedFunctions, entryModule } from "../../tools/bench/deployed";
 import { cachedLambdaNode, machineNode, NodeBinary } from "../../tools/bench/lambda-node";
 import { NOTES_ROUTES } from "../../components/api";
 import { BUNDLE_FILE, buildHandlers, bundleHandler, LAMBDA_HANDLER, SOURCE_MAP_FILE } from "../../lib/bundle";
-import { LAZY_MODULE_FIRST_LINE } from "../../handlers/runtime/lazy-module";
 import * as standIn from "../../handlers/runtime/no-event-streams";
 import { LocalDynamo, startDynalite } from "../../tools/local/dynamodb/dynalite";
 import { httpEvent, newIdentityId } from "../../tools/local/apigateway/event";
@@ -21,14 +19,13 @@ import { HARMLESS_WARNINGS_OFF } from "../support/warnings";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
-/** The sources a bundle's map names for its own lines, and for the lazy module numbered after them. */
-function sourcesByPart(map: string): { atInit: string[]; lazy: string[] } {
-    const { sources, mappings } = JSON.parse(map) as { sources: string[]; mappings: string };
-    const parts = { atInit: new Set<string>(), lazy: new Set<string>() };
-    decode(mappings).forEach((line, index) => {
-        for (const segment of line) if (segment.length > 1) (index + 1 >= LAZY_MODULE_FIRST_LINE ? parts.lazy : parts.atInit).add(sources[segment[1]!]);
-    });
-    return { atInit: [...parts.atInit], lazy: [...parts.lazy] };
+/** The sources each source map of a package names, by the file it maps (`index.js`, `s3.js`). */
+function sourcesByFile(files: Record<string, string>): Record<string, string[]> {
+    return Object.fromEntries(
+        Object.entries(files)
+            .filter(([file]) => file.endsWith(".map"))
+            .map(([file, map]) => [file.slice(0, -".map".length), (JSON.parse(map) as { sources: string[] }).sources]),
+    );
 }
 
 /** The child that loads a deployed bundle and invokes it (test/support/invoke-bundle.ts), as plain JavaScript: ts-node would install a stack-trace hook of its own. */
@@ -66,59 +63,78 @@ describe("handler bundles", () => {
             it("builds byte-identically twice, so previews show no spurious code diff", () => {
                 const first = buildHandlers([handler]).get(handler)!;
                 const second = buildHandlers([handler]).get(handler)!;
-                assert.equal(first.code, second.code);
-                assert.equal(first.map, second.map);
+                assert.deepEqual(first.files, second.files);
             });
 
             it("is the same built alone or together with the other handlers", () => {
                 const together = buildHandlers(NOTES_ROUTES.map((route) => route.handler)).get(handler)!;
-                assert.equal(together.code, bundleHandler(handler).code);
-                assert.equal(together.map, bundleHandler(handler).map);
+                assert.deepEqual(together.files, bundleHandler(handler).files);
+            });
+
+            it("packages the bundle with its map, and the delete function's S3 SDK as a file of its own", () => {
+                const bundle = bundleHandler(handler);
+                assert.equal(bundle.files[BUNDLE_FILE], bundle.code);
+                assert.equal(bundle.files[SOURCE_MAP_FILE], bundle.map);
+                const s3 = ["s3.js", "s3.js.map"];
+                assert.deepEqual(Object.keys(bundle.files).sort(), [BUNDLE_FILE, SOURCE_MAP_FILE, ...(handler === "delete" ? s3 : [])].sort());
+                const { [BUNDLE_FILE]: atInit, ...loadedLater } = sourcesByFile(bundle.files);
+                // What loads at init carries no S3 code: the delete bundle leaves its require of s3.js to Node.
+                assert.deepEqual(
+                    atInit.filter((source) => source.includes("@aws-sdk/client-s3/") || source === "handlers/s3.ts"),
+                    [],
+                );
+                if (handler === "delete") {
+                    assert.match(bundle.code, /\brequire\("\.\/s3\.js"\)/);
+                    assert.ok(loadedLater["s3.js"].includes("handlers/s3.ts") && loadedLater["s3.js"].some((source) => source.includes("@aws-sdk/client-s3/")));
+                }
             });
 
             it("carries no absolute path of the build machine, and names its sources from the repository root", () => {
                 const bundle = bundleHandler(handler);
-                assert.ok(!bundle.code.includes(REPO_ROOT) && !bundle.map.includes(REPO_ROOT));
+                for (const text of Object.values(bundle.files)) assert.ok(!text.includes(REPO_ROOT));
                 const sources: string[] = JSON.parse(bundle.map).sources;
                 assert.ok(sources.includes(`handlers/${handler}.ts`), `map sources: ${sources.slice(0, 3).join(", ")}…`);
-                assert.ok(sources.every((source) => !path.isAbsolute(source) && !source.startsWith("..")));
+                for (const fileSources of Object.values(sourcesByFile(bundle.files))) {
+                    assert.ok(fileSources.every((source) => !path.isAbsolute(source) && !source.startsWith("..")));
+                }
             });
 
             it("leaves out the SDK's default credential chain, which Lambda never uses", () => {
-                const sources: string[] = JSON.parse(bundleHandler(handler).map).sources;
-                const chain = sources.filter((source) => /credential-provider-(node|ini|sso|process|web-identity|http|login)|nested-clients|credential-provider-imds|token-providers/.test(source));
-                assert.deepEqual(chain, []);
-                assert.ok(sources.some((source) => source.includes("@aws-sdk/credential-provider-env/")), "the environment provider is bundled");
+                for (const [file, sources] of Object.entries(sourcesByFile(bundleHandler(handler).files))) {
+                    const chain = sources.filter((source) => /credential-provider-(node|ini|sso|process|web-identity|http|login)|nested-clients|credential-provider-imds|token-providers/.test(source));
+                    assert.deepEqual(chain, [], file);
+                    assert.ok(sources.some((source) => source.includes("@aws-sdk/credential-provider-env/")), `the environment provider is bundled in ${file}`);
+                }
             });
 
             it("leaves out the SDK's event-stream codec unless the handler's own clients use it at init", () => {
-                // The bundle's own code, which loads at init; a lazy module (delete's S3 SDK) follows it in the map.
-                const { atInit, lazy } = sourcesByPart(bundleHandler(handler).map);
+                // The bundle, which loads at init; the delete function's s3.js loads on its first attachment delete.
+                const { [BUNDLE_FILE]: atInit, ...loadedLater } = sourcesByFile(bundleHandler(handler).files);
                 const codec = (sources: string[]) => sources.filter((source) => source.includes("/submodules/event-streams/"));
                 assert.deepEqual(codec(atInit), []);
                 assert.ok(atInit.includes("handlers/runtime/no-event-streams.ts"));
-                if (handler === "delete") {
+                for (const sources of Object.values(loadedLater)) {
                     // The S3 client configures the codec when it is built: on the first attachment delete.
-                    assert.ok(codec(lazy).length > 0 && !lazy.includes("handlers/runtime/no-event-streams.ts"));
-                } else {
-                    assert.deepEqual(lazy, []);
+                    assert.ok(codec(sources).length > 0 && !sources.includes("handlers/runtime/no-event-streams.ts"));
                 }
             });
 
             it("compiles import() to require(), so Node 22 builds no module facade for node:http", () => {
-                assert.doesNotMatch(bundleHandler(handler).code, /\bimport\(/);
+                for (const [file, text] of Object.entries(bundleHandler(handler).files)) {
+                    if (file.endsWith(".js")) assert.doesNotMatch(text, /\bimport\(/, file);
+                }
             });
 
-            it("links its source map for tools that look for it", () => {
-                assert.ok(bundleHandler(handler).code.trimEnd().endsWith(`//# sourceMappingURL=${SOURCE_MAP_FILE}`));
+            it("links each file's source map for tools that look for it", () => {
+                for (const [file, text] of Object.entries(bundleHandler(handler).files)) {
+                    if (file.endsWith(".js")) assert.ok(text.trimEnd().endsWith(`//# sourceMappingURL=${file}.map`), file);
+                }
             });
 
-            it("loads in a fresh Node process with nothing but the bundle and exports handler()", () => {
-                const bundle = bundleHandler(handler);
+            it("loads in a fresh Node process with nothing but its package and exports handler()", () => {
                 const fnDir = path.join(dir, handler);
                 mkdirSync(fnDir, { recursive: true });
-                writeFileSync(path.join(fnDir, BUNDLE_FILE), bundle.code);
-                writeFileSync(path.join(fnDir, SOURCE_MAP_FILE), bundle.map);
+                for (const [file, text] of Object.entries(bundleHandler(handler).files)) writeFileSync(path.join(fnDir, file), text);
                 const type = execFileSync(process.execPath, ["-e", `process.stdout.write(typeof require('./${BUNDLE_FILE}').handler)`], {
                     cwd: fnDir,
                     env: { ...HARMLESS_WARNINGS_OFF, PATH: process.env.PATH, NODE_PATH: "", TABLE_NAME: "notes", BUCKET_NAME: "uploads", AWS_REGION: "us-east-1" },
@@ -129,9 +145,8 @@ describe("handler bundles", () => {
             it("is what the program deploys: the package, its handler setting, no NODE_OPTIONS", async () => {
                 const run = await stackRun("dev");
                 const fn = named(run, `notes-api-${handler}`);
-                assert.deepEqual(Object.keys(fn.inputs.code.assets).sort(), [BUNDLE_FILE, SOURCE_MAP_FILE].sort());
-                assert.equal(fn.inputs.code.assets[BUNDLE_FILE].text, bundleHandler(handler).code);
-                assert.equal(fn.inputs.code.assets[SOURCE_MAP_FILE].text, bundleHandler(handler).map);
+                const deployed = Object.fromEntries(Object.entries<{ text: string }>(fn.inputs.code.assets).map(([file, asset]) => [file, asset.text]));
+                assert.deepEqual(deployed, bundleHandler(handler).files);
                 assert.equal(fn.inputs.handler, LAMBDA_HANDLER);
                 assert.equal(fn.inputs.environment.variables.NODE_OPTIONS, undefined);
             });
@@ -275,8 +290,9 @@ describe("source maps of the deployed bundles", function () {
 
 /**
  * The deployed delete package, run as Lambda runs it, against dynalite and an S3 endpoint that
- * answers DeleteObject (204, or 503 when told to fail). A preload script counts the lazy modules
- * the process compiles (`vm.compileFunction`, which Node's own module loader does not use).
+ * answers DeleteObject (204, or 503 when told to fail). A preload script records the files of the
+ * package that Node compiles (its CommonJS loader's `Module.prototype._compile`), and the child
+ * records the source maps it reads.
  */
 describe("the delete function's S3 SDK, loaded on the first attachment delete", function () {
     this.timeout(60_000);
@@ -289,6 +305,7 @@ describe("the delete function's S3 SDK, loaded on the first attachment delete", 
     let s3Requests: string[];
     let s3Fails: boolean;
     let args: string[];
+    let taskRoot: string;
     let bundlePath: string;
     let environment: Record<string, string>;
     let counter = 0;
@@ -304,7 +321,7 @@ describe("the delete function's S3 SDK, loaded on the first attachment delete", 
         });
         await new Promise<void>((resolve) => s3.listen(0, "127.0.0.1", resolve));
         const fn = deployedFunctions(await stackRun("dev")).delete;
-        const taskRoot = path.join(dir, "task");
+        taskRoot = path.join(dir, "task");
         mkdirSync(taskRoot);
         for (const [file, text] of Object.entries(fn.files)) writeFileSync(path.join(taskRoot, file), text);
         bundlePath = path.join(taskRoot, entryModule(fn).file);
@@ -318,12 +335,12 @@ describe("the delete function's S3 SDK, loaded on the first attachment delete", 
             AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
             AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${(s3.address() as AddressInfo).port}`,
         };
-        const preload = path.join(dir, "count-compiles.js");
+        const preload = path.join(dir, "record-compiles.js");
         writeFileSync(
             preload,
-            `const vm = require("node:vm"); const compile = vm.compileFunction; let count = 0;
-             vm.compileFunction = function (...args) { count++; return compile.apply(this, args); };
-             process.on("exit", () => process.stderr.write("LAZY_COMPILES " + count + "\\n"));`,
+            `const Module = require("node:module"); const compile = Module.prototype._compile; const compiled = [];
+             Module.prototype._compile = function (content, filename, ...rest) { compiled.push(filename); return compile.call(this, content, filename, ...rest); };
+             process.on("exit", () => process.stderr.write("COMPILED " + JSON.stringify(compiled) + "\\n"));`,
         );
         args = ["-r", preload, writeInvokeChild(dir)];
     });
@@ -345,43 +362,58 @@ describe("the delete function's S3 SDK, loaded on the first attachment delete", 
         return noteId;
     }
 
+    /** Deletes the notes in a fresh process: the statuses, the log lines, the package files Node compiled and the maps read, at load and per request. */
     async function deleteInFreshProcess(node: NodeBinary, noteIds: string[]) {
         const resultPath = path.join(dir, `result-${Math.random().toString(36).slice(2)}.json`);
         const events = noteIds.map((noteId) => httpEvent({ identityId, method: "DELETE", path: `/notes/${noteId}` }));
-        const { result, logs, stderr } = await invokeBundle(node, args, { bundlePath, events, resultPath }, environment);
-        return { statuses: (result as { statusCode: number }[]).map((r) => r.statusCode), logs, compiles: Number(/^LAZY_COMPILES (\d+)$/m.exec(stderr)?.[1]) };
+        const { result, logs, stderr } = await invokeBundle(node, args, { bundlePath, events, resultPath, traceSourceMaps: true }, environment);
+        const compiled: string[] = JSON.parse(/^COMPILED (.*)$/m.exec(stderr)?.[1] ?? "null");
+        const { responses, mapReads } = result as { responses: { statusCode: number }[]; mapReads: { load: string[]; events: string[][] } };
+        return {
+            statuses: responses.map((r) => r.statusCode),
+            logs,
+            compiled: compiled.filter((file) => path.dirname(file) === taskRoot).map((file) => path.basename(file)),
+            mapReads: { load: mapReads.load.map((file) => path.basename(file)), events: mapReads.events.map((reads) => reads.map((file) => path.basename(file))) },
+        };
     }
 
     for (const node of nodes) {
         describe(`on Node ${node.version}`, () => {
             it("compiles no S3 code at cold start or for notes without an attachment", async () => {
-                const { statuses, compiles } = await deleteInFreshProcess(node, [await seed(), await seed()]);
+                const { statuses, compiled, mapReads } = await deleteInFreshProcess(node, [await seed(), await seed()]);
                 assert.deepEqual(statuses, [204, 204]);
-                assert.equal(compiles, 0);
+                assert.deepEqual(compiled, [BUNDLE_FILE]);
                 assert.deepEqual(s3Requests, []);
+                assert.deepEqual(mapReads, { load: [], events: [[], []] });
             });
 
             it("compiles the S3 SDK once, on the first attachment delete, and removes each object", async () => {
                 const keys = [`private/${identityId}/a.png`, `private/${identityId}/b.png`];
-                const { statuses, compiles } = await deleteInFreshProcess(node, [await seed(), await seed(keys[0]), await seed(keys[1])]);
+                const { statuses, compiled, mapReads } = await deleteInFreshProcess(node, [await seed(), await seed(keys[0]), await seed(keys[1])]);
                 assert.deepEqual(statuses, [204, 204, 204]);
-                assert.equal(compiles, 1);
+                assert.deepEqual(compiled, [BUNDLE_FILE, "s3.js"]);
                 assert.deepEqual(
                     s3Requests,
                     keys.map((key) => `DELETE /${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`),
                 );
+                assert.deepEqual(mapReads, { load: [], events: [[], [], []] }, "a map is read only when a stack is printed");
             });
 
-            it("logs a failing clean-up's stack mapped through the lazy module to its sources", async () => {
+            it("logs a failing clean-up's stack mapped through s3.js to its sources, reading the maps only then", async () => {
                 s3Fails = true;
-                const { statuses, logs } = await deleteInFreshProcess(node, [await seed(`private/${identityId}/c.png`)]);
+                const { statuses, logs, mapReads } = await deleteInFreshProcess(node, [await seed(`private/${identityId}/c.png`)]);
                 assert.deepEqual(statuses, [204]);
+                assert.deepEqual(mapReads.load, []);
+                // The maps of the files the stack passes through, each read once: here the SDK's frames, all in s3.js.
+                const reads = mapReads.events[0];
+                assert.ok(reads.includes("s3.js.map"), JSON.stringify(reads));
+                assert.equal(new Set(reads).size, reads.length, `each map read once: ${JSON.stringify(reads)}`);
                 assert.equal(s3Requests.length, 3, "three attempts");
                 const orphaned = logs.find((line) => line.message === "Attachment clean-up failed; object orphaned");
                 assert.ok(orphaned, JSON.stringify(logs));
                 const stack: string = orphaned.error.stack;
-                assert.doesNotMatch(stack, /index\.js:\d+:\d+/, `every bundle frame is mapped:\n${stack}`);
-                // S3-only middleware runs only in the lazy module: its frames map to the SDK's own sources and lines.
+                assert.doesNotMatch(stack, /(index|s3)\.js:\d+:\d+/, `every frame of the package is mapped:\n${stack}`);
+                // S3-only middleware runs only in s3.js: its frames map to the SDK's own sources and lines.
                 const frame = /\((node_modules\/@aws-sdk\/middleware-sdk-s3\/[^):]+):(\d+):\d+\)/.exec(stack);
                 assert.ok(frame, `no mapped frame of the S3 SDK:\n${stack}`);
                 assert.ok((readFileSync(path.join(REPO_ROOT, frame[1]), "utf8").split("\n")[Number(frame[2]) - 1] ?? "").trim().length > 0, frame[0]);

@@ -1,4 +1,4 @@
-// Benchmark variant of handlers/delete.ts as it was before the S3 SDK became a lazy module: the
+// Benchmark variant of handlers/delete.ts as it was before the S3 SDK moved to s3.js, loaded on first use: the
 // S3 client is built at init, so the S3 SDK loads with the bundle. Everything else is the shipped handler.
 import { createDocumentClient } from "../../../handlers/dynamo";
 import { requireEnv } from "../../../handlers/env";

@@ -1,4 +1,4 @@
-// Benchmark variant of handlers/delete.ts without any S3 code, not even the lazy module's text:
+// Benchmark variant of handlers/delete.ts without any S3 code, not even a require of s3.js:
 // the bound for the shipped handler's cold start (not a shippable handler: it cannot delete attachments).
 import { createDocumentClient } from "../../../handlers/dynamo";
 import { requireEnv } from "../../../handlers/env";
