@@ -8,6 +8,7 @@
 // loads maps on its own, as with --enable-source-maps), and writes
 // `{ responses, mapReads: { load, events }, nodeLoadedMap }` instead of the bare responses.
 import { findSourceMap } from "node:module";
+import { text } from "node:stream/consumers";
 
 // The module object itself (not an import namespace copy), so patches reach every caller.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -44,7 +45,7 @@ function traceMapReads(): string[] {
 }
 
 async function main(): Promise<void> {
-    const { bundlePath, events, resultPath, exportName = "handler", traceSourceMaps = false }: Input = JSON.parse(fs.readFileSync(0, "utf8"));
+    const { bundlePath, events, resultPath, exportName = "handler", traceSourceMaps = false }: Input = JSON.parse(await text(process.stdin));
     const reads = traceSourceMaps ? traceMapReads() : [];
     const handler = require(bundlePath)[exportName];
     const load = reads.splice(0);

@@ -1,7 +1,8 @@
 /**
  * coldInit: fresh Node processes that load a handler and serve one request against the local
  * DynamoDB, timed from spawn to exit. Every kind of process runs one at a time, interleaved round
- * by round (so drift in machine load hits them alike), on each Node.js given: the deployed
+ * by round (so drift in machine load hits them alike) and in a new random order each round (so no
+ * kind always runs first in a round, or always after the same neighbour), on each Node.js given: the deployed
  * package, the same handler compiled without bundling, SST v3's default bundle and `node -e ""`
  * (the floor); on Lambda's Node.js also the previous settings and one variant per lever.
  */
@@ -13,7 +14,7 @@ import { httpEvent, newIdentityId } from "../local/apigateway/event";
 import { BuiltModule, compileChild, HANDLER_NAMES, HandlerName } from "./builds";
 import { BenchDynamo, seedNotes } from "./dynamo";
 import type { NodeBinary } from "./lambda-node";
-import { median, nowMs, round } from "./stats";
+import { median, nowMs, round, shuffled } from "./stats";
 
 export interface ColdInitFigures {
     bundledMs: number;
@@ -182,7 +183,7 @@ async function runRounds(
     const key = (node: NodeBinary, c: ColdCase) => `${node.version} ${c.kind} ${c.handler ?? ""}`;
     let processes = 0;
     for (let round = 0; round < options.samples; round++) {
-        for (const { node, c } of plan) {
+        for (const { node, c } of shuffled(plan)) {
             const run = await start(node, c);
             if (!runs.has(key(node, c))) runs.set(key(node, c), []);
             runs.get(key(node, c))!.push(run);

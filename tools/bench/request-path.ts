@@ -200,6 +200,8 @@ export function measureRequestPathOn(
         child.stdout!.on("data", (chunk) => (stdout += chunk));
         child.stderr!.on("data", (chunk) => (stderr += chunk));
         child.once("error", reject);
+        // A child that dies before reading its input closes the pipe: its exit code and stderr, below, say why.
+        child.stdin!.on("error", () => undefined);
         child.once("exit", (code) => {
             if (code !== 0) return reject(new Error(`the request-path benchmark on ${node.execPath} exited with ${code}: ${stderr.slice(-2000)}`));
             resolve(JSON.parse(stdout.trim().split("\n").pop()!));

@@ -64,3 +64,13 @@ export async function closedLoop(requests: number, concurrency: number, send: (i
     const elapsedMs = nowMs() - started;
     return { latenciesMs, elapsedMs, rps: (requests / elapsedMs) * 1000 };
 }
+
+/** A copy of `items` in random order (Fisher–Yates). */
+export function shuffled<T>(items: readonly T[]): T[] {
+    const copy = [...items];
+    for (let i = copy.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [copy[i], copy[j]] = [copy[j], copy[i]];
+    }
+    return copy;
+}

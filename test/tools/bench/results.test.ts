@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { LAMBDA_NODE_VERSION, majorOf } from "../../../tools/bench/lambda-node";
 import { BenchResults, benchResultsSchema, checkTargets } from "../../../tools/bench/report";
-import { median, percentile } from "../../../tools/bench/stats";
+import { median, percentile, shuffled } from "../../../tools/bench/stats";
 import { syntheticStack, UNIT } from "../../../tools/bench/synthetic-stack";
 import { evaluatePolicies } from "../../../policy/evaluate";
 
@@ -84,6 +84,18 @@ describe("benchmark statistics", function () {
         assert.equal(percentile(samples, 10), 1);
         assert.equal(median(samples), 5.5);
         assert.equal(median([3, 1, 2]), 2);
+    });
+
+    it("runs each round's processes in a new order: every kind comes first in some round, none is lost", function () {
+        const kinds = ["floor", "create", "get", "list", "update", "delete"];
+        const firsts = new Set<string>();
+        for (let round = 0; round < 200; round++) {
+            const order = shuffled(kinds);
+            assert.deepEqual([...order].sort(), [...kinds].sort());
+            firsts.add(order[0]);
+        }
+        assert.deepEqual([...firsts].sort(), [...kinds].sort());
+        assert.deepEqual(kinds, ["floor", "create", "get", "list", "update", "delete"], "the plan itself is left as it was");
     });
 });
 
