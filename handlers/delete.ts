@@ -8,7 +8,7 @@ import { deleteNote } from "./notes";
 /**
  * The S3 client, built when a deleted note first has an attachment, with the S3 SDK loaded only
  * then: most deletes have none to remove, and a cold start that loads no S3 code is faster
- * (bench/README.md, `s3AtInit`). In the deployed package `s3.js` is a file of its own beside the
+ * (BENCHMARKS.md, `s3AtInit`). In the deployed package `s3.js` is a file of its own beside the
  * bundle (lib/bundle.ts, "package modules"), which Node reads and compiles on this `require`;
  * outside a bundle the name resolves to s3.ts.
  */

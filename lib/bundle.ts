@@ -23,7 +23,7 @@ export interface Bundle {
 
 /**
  * The esbuild settings of the deployment packages. Each choice was measured on Lambda's Node
- * major (bench/README.md, "What each setting buys"); a setting not listed is esbuild's default.
+ * major (BENCHMARKS.md, "What each setting buys"); a setting not listed is esbuild's default.
  */
 export const BUNDLE_OPTIONS = {
     bundle: true,
@@ -66,7 +66,7 @@ const STAND_IN = "handlers/runtime/no-event-streams.ts";
  * (`experimentalResolver` in tsconfig.json) resolve the same name to `s3.ts`. A `require()` that
  * esbuild bundled instead would put the module, and every module it shares with the rest of the
  * bundle (most of the SDK's core), behind lazy-init wrappers, which cost a cold start more than
- * loading the module at once (bench/README.md, "What each setting buys").
+ * loading the module at once (BENCHMARKS.md, "What each setting buys").
  */
 interface PackageModule {
     /** The source, relative to the repository (`handlers/s3.ts`). */

@@ -44,7 +44,7 @@ describe("links between the repository's docs", () => {
     const files = markdownFiles();
 
     it("finds the docs to check", () => {
-        for (const file of ["README.md", "SECURITY.md", "docs/threat-model.md", "docs/least-privilege.md", "policy/README.md", "web/README.md"]) {
+        for (const file of ["README.md", "SECURITY.md", "BENCHMARKS.md", "docs/threat-model.md", "docs/least-privilege.md", "policy/README.md", "web/README.md"]) {
             assert.ok(files.includes(file), `${file} is not among ${files.join(", ")}`);
         }
     });

@@ -2,7 +2,7 @@
  * The ways to ship a handler that the cold-start benchmark starts besides the deployed package
  * (which `deployed.ts` takes from the program itself), written to `tools/bench/tmp/` (git-ignored):
  * the same sources compiled file by file (an unbundled deployment), SST v3's default bundling,
- * the settings shipped before, and one variant per bundling choice ("lever") that bench/README.md
+ * the settings shipped before, and one variant per bundling choice ("lever") that BENCHMARKS.md
  * weighs.
  */
 import * as esbuild from "esbuild";
@@ -80,7 +80,7 @@ const SST_ESM_BANNER = [
 
 /**
  * SST v3's default bundling of a Node.js function on `nodejs22.x`, as its source sets it
- * (anomalyco/sst, formerly sst/sst, `pkg/runtime/node/build.go`; bench/README.md cites the lines):
+ * (anomalyco/sst, formerly sst/sst, `pkg/runtime/node/build.go`; BENCHMARKS.md cites the lines):
  * ES module `bundle.mjs` (handler `bundle.handler`), target es2023 for nodejs22.x, keepNames,
  * mainFields module then main, the banner above, only `sharp` and `pg-native` external (the AWS
  * SDK is bundled), not minified unless `nodejs.minify` is set. The linked source map is built but
@@ -262,7 +262,7 @@ function writeFirstAttachmentVariants(variants: LeverVariant[]): void {
 }
 
 /**
- * The levers, each the shipped bundle with one setting changed (see bench/README.md, "What each
+ * The levers, each the shipped bundle with one setting changed (see BENCHMARKS.md, "What each
  * setting buys"). Besides these, `target: "node22"` was checked: it emits the same bytes as
  * `node20` (`targetNode22SameBytes`), so it needs no measurement.
  */

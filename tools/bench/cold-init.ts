@@ -25,7 +25,7 @@ export interface ColdInitFigures {
     sstMs: number;
 }
 
-/** Where the time of a median process went, from the child's own clock (for bench/README.md). */
+/** Where the time of a median process went, from the child's own clock (for BENCHMARKS.md). */
 export interface ColdInitBreakdown {
     bootMs: number;
     loadMs: number;

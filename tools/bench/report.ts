@@ -1,7 +1,7 @@
 /**
  * The `bench/results.json` contract (its keys, with `nodeVersion` and each handler's
  * `sstMs`), the targets the figures are held to, and the markdown tables `npm run bench` prints
- * and bench/README.md quotes.
+ * and BENCHMARKS.md quotes.
  */
 import * as z from "zod";
 import { HANDLER_NAMES, HandlerName } from "./builds";
