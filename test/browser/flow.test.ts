@@ -12,7 +12,7 @@ import { localClientConfig } from "../../web/local";
 import { WebServer } from "../../web/server";
 import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/local/process";
 import { DEPLOYED_STACK_OUTPUTS } from "../support/stack-outputs";
-import { confirmationCode, confirmationCodes, freePort, launchChromium, PreflightRecorder, TlsForwarder } from "./support";
+import { confirmationCode, confirmationCodes, failStepsOnCorsFailures, freePort, launchChromium, PreflightRecorder, TlsForwarder } from "./support";
 
 /** The origins the page and the reference client run at: the stack's default corsAllowedOrigins. */
 const PAGE_ORIGIN = "http://localhost:3000";
@@ -109,13 +109,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
 
         after(() => context?.close());
 
-        // A failed preflight (or a request refused for CORS) fails the step that caused it.
-        let reported = 0;
-        afterEach(function () {
-            const failures = preflights.failures();
-            if (failures.length > reported) (this.test as Mocha.Hook).error(new Error(`CORS failures:\n${failures.slice(reported).join("\n")}`));
-            reported = failures.length;
-        });
+        failStepsOnCorsFailures(() => preflights);
 
         it("signs up with email and password; a wrong code is refused (CodeMismatchException)", async () => {
             const result = await evaluate(async (n, { email, password }) => n.auth.signUp({ username: email, password, options: { userAttributes: { email } } }), { email, password });
@@ -317,12 +311,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
 
         after(() => context?.close());
 
-        let reported = 0;
-        afterEach(function () {
-            const failures = preflights.failures();
-            if (failures.length > reported) (this.test as Mocha.Hook).error(new Error(`CORS failures:\n${failures.slice(reported).join("\n")}`));
-            reported = failures.length;
-        });
+        failStepsOnCorsFailures(() => preflights);
 
         it("loads configured from the local outputs, with its service worker relaying the bucket's host name", async () => {
             await page.goto(`${CLIENT_ORIGIN}/`);

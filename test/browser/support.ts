@@ -170,6 +170,19 @@ export class PreflightRecorder {
     }
 }
 
+/**
+ * Fails the step that caused a failed preflight or a request refused for CORS. Call it in a
+ * describe block, with a getter of the recorder its `before` attaches to the page.
+ */
+export function failStepsOnCorsFailures(recorder: () => PreflightRecorder | undefined): void {
+    let reported = 0;
+    afterEach(function () {
+        const failures = recorder()?.failures() ?? [];
+        if (failures.length > reported) (this.test as Mocha.Hook).error(new Error(`CORS failures:\n${failures.slice(reported).join("\n")}`));
+        reported = failures.length;
+    });
+}
+
 /** Every confirmation code the local cloud printed for `email`, oldest first. */
 export function confirmationCodes(output: string, email: string): string[] {
     const escaped = email.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
