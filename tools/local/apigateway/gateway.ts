@@ -22,6 +22,7 @@ const FORBIDDEN_MESSAGES: Record<VerifyFailure, (detail: string) => string> = {
     WrongScope: (detail) => detail,
     ContentHashMismatch: () => SIGNATURE_MISMATCH,
     UnsupportedPayload: () => SIGNATURE_MISMATCH,
+    InvalidPayloadHash: () => SIGNATURE_MISMATCH,
     SignatureDoesNotMatch: () => SIGNATURE_MISMATCH,
 };
 const SIGNATURE_MISMATCH =

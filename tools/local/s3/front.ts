@@ -26,6 +26,11 @@ const S3_SIGNATURE_ERRORS: Record<VerifyFailure, [number, string, string]> = {
     WrongScope: [400, "AuthorizationHeaderMalformed", "The authorization header is malformed; the region or service in the credential scope is wrong."],
     ContentHashMismatch: [400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."],
     UnsupportedPayload: [501, "NotImplemented", "A header you provided implies functionality that is not implemented (streaming payload signing)."],
+    InvalidPayloadHash: [
+        400,
+        "InvalidArgument",
+        "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.",
+    ],
     SignatureDoesNotMatch: [403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method."],
 };
 
@@ -95,6 +100,16 @@ async function checksumOf(algorithm: StoredChecksum["algorithm"], body: Buffer):
 }
 
 /** Checks `Content-MD5` and `x-amz-checksum-*` against the body as S3 does (400 BadDigest). */
+/** The parsed operation, or the NotImplemented error for functionality the local S3 does not emulate; other errors are thrown. */
+function notEmulatedOr(parse: () => S3Operation): S3Operation | S3Error {
+    try {
+        return parse();
+    } catch (error) {
+        if (error instanceof S3Error && error.code === "NotImplemented") return error;
+        throw error;
+    }
+}
+
 async function verifyDigests(digests: BodyDigests, body: Buffer): Promise<void> {
     if (digests.contentMd5 !== undefined && createHash("md5").update(body).digest("base64") !== digests.contentMd5) {
         throw new S3Error(400, "BadDigest", "The Content-MD5 you specified did not match what we received.");
@@ -270,18 +285,25 @@ export class LocalS3 extends LocalServer {
         }
     }
 
-    /** Parse, check the signature, parse the body, authorize, execute: one operation throughout. */
+    /**
+     * Parse, check the signature, parse the body, authorize, execute: one operation throughout. A
+     * request for functionality the local S3 does not emulate is answered 501 NotImplemented only
+     * once its signature holds: without one it is refused like any other (403), so no anonymous
+     * request gets a 5xx or learns what is emulated.
+     */
     private async operation(request: ReceivedRequest, bucket: string): Promise<S3Response> {
-        let operation = parseS3Request(request, this.region);
+        const parsed = notEmulatedOr(() => parseS3Request(request, this.region));
         if (!bucket || !this.options.registry.buckets.has(bucket)) {
             throw bucket ? new S3Error(404, "NoSuchBucket", "The specified bucket does not exist", { BucketName: bucket }) : new S3Error(403, "AccessDenied", "Access Denied");
         }
         const verified = await verifySigV4(request, { service: "s3", region: this.region, store: this.options.store });
         if (!verified.ok) {
             const [status, code, message] = S3_SIGNATURE_ERRORS[verified.failure];
-            this.log({ level: "info", source: "s3", status, code, detail: verified.detail, operation: operation.name });
+            this.log({ level: "info", source: "s3", status, code, detail: verified.detail, operation: parsed instanceof S3Error ? "not emulated" : parsed.name });
             throw new S3Error(status, code, message);
         }
+        if (parsed instanceof S3Error) throw parsed;
+        let operation = parsed;
         const owner = request.headers["x-amz-expected-bucket-owner"];
         if (owner !== undefined && owner !== this.options.registry.accountId) throw new S3Error(403, "AccessDenied", "Access Denied");
         operation = withBody(operation, request.body);

@@ -14,6 +14,7 @@ export type VerifyFailure =
     | "WrongScope"
     | "ContentHashMismatch"
     | "UnsupportedPayload"
+    | "InvalidPayloadHash"
     | "SignatureDoesNotMatch";
 
 /**
@@ -30,6 +31,7 @@ export const SIGNATURE_ERROR_TYPES: Record<VerifyFailure, string> = {
     WrongScope: "InvalidSignatureException",
     ContentHashMismatch: "InvalidSignatureException",
     UnsupportedPayload: "InvalidSignatureException",
+    InvalidPayloadHash: "InvalidSignatureException",
     SignatureDoesNotMatch: "InvalidSignatureException",
 };
 
@@ -49,6 +51,7 @@ export function jsonSignatureError(failure: VerifyFailure, service: string, miss
         WrongScope: `Credential should be scoped to a valid region and to service '${service}'.`,
         ContentHashMismatch: mismatch,
         UnsupportedPayload: mismatch,
+        InvalidPayloadHash: mismatch,
         SignatureDoesNotMatch: `${mismatch} Check your AWS Secret Access Key and signing method. Consult the service documentation for details.`,
     };
     return [SIGNATURE_ERROR_TYPES[failure], messages[failure]];
@@ -237,7 +240,9 @@ export async function verifySigV4<K extends SigningKey = SessionCredentials>(req
                 return { ok: false, failure: "ContentHashMismatch", detail: "The provided 'x-amz-content-sha256' header does not match what was computed." };
             }
         } else if (declaredHash !== "UNSIGNED-PAYLOAD" || options.service !== "s3") {
-            return { ok: false, failure: "UnsupportedPayload", detail: `x-amz-content-sha256 ${declaredHash} is not supported here` };
+            // Streaming (aws-chunked) payload signing is real SigV4 that this verifier does not do; anything else is no hash at all.
+            const streaming = declaredHash.startsWith("STREAMING-");
+            return { ok: false, failure: streaming ? "UnsupportedPayload" : "InvalidPayloadHash", detail: `x-amz-content-sha256 ${declaredHash} is not ${streaming ? "supported here" : "a payload hash"}` };
         }
     }
 

@@ -352,7 +352,7 @@ describe("local S3 front", () => {
         await assert.rejects(client(bob).send(new CopyObjectCommand({ Bucket: BUCKET, Key: `private/${BOB}/stolen.txt`, CopySource: `${BUCKET}/${source}` })), (e: any) => status(e) === 403);
     });
 
-    it("answers GetBucketLocation, and 501 NotImplemented in S3's XML format for operations it does not emulate", async () => {
+    it("answers GetBucketLocation, and 501 NotImplemented in S3's XML format for operations it does not emulate, to signed requests only", async () => {
         const location = await client(alice).send(new GetBucketLocationCommand({ Bucket: BUCKET }));
         assert.equal(location.LocationConstraint ?? "", "");
         for (const [method, pathAndQuery] of [
@@ -369,6 +369,24 @@ describe("local S3 front", () => {
             const response = await fetch(url, { method, headers });
             assert.equal(response.status, 501, `${method} ${pathAndQuery}`);
             assert.match(await response.text(), /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<Error><Code>NotImplemented<\/Code><Message>[^<]+<\/Message><RequestId>/);
+            // Unsigned, the same request is refused as S3 refuses an anonymous one: no 5xx, nothing said about what is emulated.
+            const anonymous = await fetch(url, { method });
+            assert.equal(anonymous.status, 403, `unsigned ${method} ${pathAndQuery}`);
+            assert.match(await anonymous.text(), /<Code>AccessDenied<\/Code>/);
+        }
+    });
+
+    it("answers a payload hash that is none with S3's 400 InvalidArgument, and streaming payload signing with 501", async () => {
+        const url = new URL(`${endpoint}/${BUCKET}/private/${ALICE}/a.txt`);
+        for (const [declared, status, code] of [
+            ["not-a-hash", 400, "InvalidArgument"],
+            ["STREAMING-AWS4-HMAC-SHA256-PAYLOAD", 501, "NotImplemented"],
+        ] as const) {
+            const signed = await signer(alice).sign({ method: "GET", protocol: "http:", hostname: url.hostname, port: Number(url.port), path: url.pathname, headers: { host: url.host, "x-amz-content-sha256": declared } });
+            const { host: _host, ...headers } = signed.headers as Record<string, string>;
+            const response = await fetch(url, { headers });
+            assert.equal(response.status, status, declared);
+            assert.match(await response.text(), new RegExp(`<Code>${code}</Code>`), declared);
         }
     });
 
