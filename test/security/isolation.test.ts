@@ -17,8 +17,6 @@ import * as path from "node:path";
 import { FlowUser, NotesClient } from "../../tools/client/flow";
 import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/local/process";
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
 /**
  * A second signed-in user attacks the first user's notes and files through the local cloud (the
  * real program's gateway, IAM decisions, functions and S3 front in a child process), and the

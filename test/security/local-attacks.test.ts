@@ -13,8 +13,6 @@ import { LOCK_FILE, processStartTime } from "../../tools/local/lock";
 import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/local/process";
 import { RawResponse, requestBytes, sendRaw, signedHeaders } from "../support/raw-http";
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
 /** Every file and directory under `root` (except `skip`): type, mode, size and content hash. */
 function snapshot(root: string, skip: string): Record<string, string> {
     const out: Record<string, string> = {};

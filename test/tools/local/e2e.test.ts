@@ -17,8 +17,6 @@ import { FlowUser, NotesClient, newPassword, runUserFlow } from "../../../tools/
 import { startLocalCloudProcess, LocalCloudProcess } from "../../../tools/local/process";
 import { sendTamperedPost } from "../../support/sigv4";
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
 /** Signs up and signs in a user in any local pool; returns the id token. */
 async function tokenFrom(idp: CognitoIdentityProviderClient, userPoolId: string, clientId: string): Promise<string> {
     const email = `other-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;

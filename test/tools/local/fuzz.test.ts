@@ -16,8 +16,6 @@ import { LocalApi, LocalRegistry } from "../../../tools/local/registry";
 import { LocalS3 } from "../../../tools/local/s3/front";
 import { RawResponse, requestBytes, sendRaw, signedHeaders } from "../../support/raw-http";
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
 const REGION = "us-east-1";
 const ACCOUNT = "123456789012";
 const BUCKET = "fuzz-bucket";

@@ -10,8 +10,6 @@ import { LocalIdentityService } from "../../../../tools/local/cognito-identity/i
 import { signingKey, SigningKeyPair } from "../../../../tools/local/keys";
 import { LocalRegistry } from "../../../../tools/local/registry";
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
 const REGION = "us-east-1";
 const ACCOUNT = "123456789012";
 const ISSUER = "http://127.0.0.1:9999";

@@ -26,8 +26,6 @@ import { CredentialStore } from "../../../../tools/local/sts/credentials";
 import { adminCredentials, AdminCredentials, signingKey, SigningKeyPair } from "../../../../tools/local/keys";
 import { LocalRegistry } from "../../../../tools/local/registry";
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
 const REGION = "us-east-1";
 const ACCOUNT = "123456789012";
 const ORIGIN = "http://localhost:5173";

@@ -6,8 +6,6 @@ import { CredentialStore } from "../../../../tools/local/sts/credentials";
 import { dynamoResources, LocalDynamoFront } from "../../../../tools/local/dynamodb/front";
 import { LocalRegistry } from "../../../../tools/local/registry";
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
 const REGION = "us-east-1";
 const ACCOUNT = "123456789012";
 const TABLE = "notes-abc1234";

@@ -27,8 +27,6 @@ import { LocalS3 } from "../../../../tools/local/s3/front";
 import { parseS3Request, s3Authorizations } from "../../../../tools/local/s3/request";
 import type { ReceivedRequest } from "../../../../tools/local/server";
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
 const REGION = "us-east-1";
 const ACCOUNT = "123456789012";
 const BUCKET = "notes-uploads-abc1234";
