@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import * as esbuild from "esbuild";
 import { deployedFunctions, entryModule } from "../../tools/bench/deployed";
-import { cachedLambdaNode, machineNode, NodeBinary } from "../../tools/bench/lambda-node";
+import { LAMBDA_NODE_VERSION, lambdaNode, machineNode, NodeBinary } from "../../tools/bench/lambda-node";
 import { NOTES_ROUTES } from "../../components/api";
 import { BUNDLE_FILE, buildHandlers, bundleHandler, LAMBDA_HANDLER, SOURCE_MAP_FILE } from "../../lib/bundle";
 import * as standIn from "../../handlers/runtime/no-event-streams";
@@ -49,6 +49,50 @@ function invokeBundle(node: NodeBinary, args: string[], input: Record<string, un
         });
         child.stdin!.end(JSON.stringify(input));
     });
+}
+
+/** A Node.js the deployed bundles are run on, named before the test run so every run lists the same tests. */
+interface Runtime {
+    version: string;
+    /** The binary; may fetch it (Lambda's Node.js comes from the npm registry on first use). */
+    binary(): NodeBinary;
+}
+
+let fetchedLambdaNode: NodeBinary | undefined;
+
+/**
+ * Lambda's Node.js (`nodejs22.x`, pinned in tools/bench/lambda-node.ts): from the cache, or fetched
+ * from the npm registry as the benchmark fetches it. When it cannot be had, the tests that need it
+ * fail and say why: the functions deploy on it, so a run without it would prove less than it says.
+ */
+function lambdaNodeOrFail(): NodeBinary {
+    if (fetchedLambdaNode) return fetchedLambdaNode;
+    const node = lambdaNode();
+    if ("unavailable" in node) {
+        throw new Error(`These tests run the deployed bundles on Lambda's Node.js v${LAMBDA_NODE_VERSION}, but ${node.unavailable}. Let this machine reach the npm registry (npm pack) and run them again.`);
+    }
+    return (fetchedLambdaNode = node);
+}
+
+/** This machine's Node.js, and Lambda's (`nodejs22.x`) unless they are the same version. */
+const RUNTIMES: Runtime[] = [
+    { version: process.version, binary: machineNode },
+    ...(process.version === `v${LAMBDA_NODE_VERSION}` ? [] : [{ version: `v${LAMBDA_NODE_VERSION}`, binary: lambdaNodeOrFail }]),
+];
+
+/** Registers the tests of one runtime: `node()` is its binary, resolved (fetched) in a `before` hook. */
+function onEachRuntime(tests: (node: () => NodeBinary) => void): void {
+    for (const runtime of RUNTIMES) {
+        describe(`on Node ${runtime.version}`, function () {
+            let binary: NodeBinary;
+            before(function () {
+                // A first fetch of Lambda's Node.js downloads about 30 MB from the npm registry.
+                this.timeout(360_000);
+                binary = runtime.binary();
+            });
+            tests(() => binary);
+        });
+    }
 }
 
 describe("handler bundles", () => {
@@ -172,11 +216,10 @@ describe("the event-stream codec's stand-in", () => {
  * The deployed get package, exactly as the program ships it, run the way Lambda runs it: unpacked
  * into a folder, the module named by the `handler` setting loaded with `require` in a fresh
  * process, with the function's environment (table and endpoint pointed at dynalite). On this
- * machine's Node and, when a benchmark run has cached it, on Lambda's.
+ * machine's Node and on Lambda's.
  */
 describe("source maps of the deployed bundles", function () {
     this.timeout(60_000);
-    const nodes: NodeBinary[] = [machineNode(), cachedLambdaNode()].filter((node): node is NodeBinary => node !== undefined && node !== null);
     let dir: string;
     let db: LocalDynamo;
     let child: string;
@@ -226,66 +269,64 @@ describe("source maps of the deployed bundles", function () {
 
     const sourceLine = (file: string, line: number) => readFileSync(path.join(REPO_ROOT, file), "utf8").split("\n")[line - 1] ?? "";
 
-    for (const node of nodes) {
-        describe(`on Node ${node.version}`, () => {
-            it("reads no source map at cold start or on a successful request", async () => {
-                const result = await invoke(node, [getNote()], {});
-                assert.deepEqual(
-                    result.responses.map((r) => r.statusCode),
-                    [200],
-                );
-                assert.deepEqual(result.mapReads, { load: [], events: [[]] });
-                assert.equal(result.nodeLoadedMap, false, "Node loaded the bundle's map on its own");
-            });
-
-            it("would notice Node reading the map at load (as it does with --enable-source-maps)", async () => {
-                const result = await invoke(node, [getNote()], { NODE_OPTIONS: "--enable-source-maps" });
-                assert.deepEqual(
-                    result.responses.map((r) => r.statusCode),
-                    [200],
-                );
-                assert.equal(result.nodeLoadedMap, true);
-            });
-
-            it("logs an unexpected error's stack with handlers/*.ts lines, reading the map only then", async () => {
-                // A table that does not exist: DynamoDB answers ResourceNotFoundException, an unexpected error.
-                const result = await invoke(node, [getNote()], { TABLE_NAME: "no-such-table" });
-                assert.deepEqual(
-                    result.responses.map((r) => r.statusCode),
-                    [500],
-                );
-                assert.deepEqual(result.mapReads.load, []);
-                assert.deepEqual(result.mapReads.events, [[`${bundlePath}.map`]]);
-
-                const line = result.logs.find((entry) => entry.message === "Unhandled error");
-                assert.ok(line, `no "Unhandled error" line in ${JSON.stringify(result.logs)}`);
-                const stack: string = line.error.stack;
-                assert.match(stack, /^ResourceNotFoundException: /);
-                const frames = [...stack.matchAll(/^ {4}at (async )?(\S+) \((handlers\/[\w-]+\.ts):(\d+):(\d+)\)$/gm)].map(([, isAsync, name, file, row, column]) => ({
-                    isAsync: Boolean(isAsync),
-                    name,
-                    file,
-                    row: Number(row),
-                    column: Number(column),
-                }));
-                assert.ok(frames.length >= 2, `stack has no handlers/*.ts frames:\n${stack}`);
-                // Each frame of our code points at the `await` it was suspended on, in the right file and line.
-                for (const frame of frames) {
-                    assert.ok(frame.isAsync, `${frame.name} ${frame.file}:${frame.row}`);
-                    assert.match(sourceLine(frame.file, frame.row).slice(frame.column - 1), /^await /, `${frame.file}:${frame.row}:${frame.column} is not an await:\n${stack}`);
-                }
-                const dynamoFrame = frames.find((frame) => frame.file === "handlers/dynamo.ts");
-                assert.ok(dynamoFrame, stack);
-                assert.equal(dynamoFrame.name, "dynamo", "original function names, not minified ones");
-                assert.match(sourceLine("handlers/dynamo.ts", dynamoFrame.row), /return await call\(\);/);
-                assert.ok(
-                    frames.some((frame) => frame.file === "handlers/notes.ts" && /\bdynamo\(/.test(sourceLine(frame.file, frame.row))),
-                    `no notes.ts frame at a dynamo() call:\n${stack}`,
-                );
-                assert.doesNotMatch(stack, /index\.js:\d+:\d+/, "every bundle frame is mapped");
-            });
+    onEachRuntime((node) => {
+        it("reads no source map at cold start or on a successful request", async () => {
+            const result = await invoke(node(), [getNote()], {});
+            assert.deepEqual(
+                result.responses.map((r) => r.statusCode),
+                [200],
+            );
+            assert.deepEqual(result.mapReads, { load: [], events: [[]] });
+            assert.equal(result.nodeLoadedMap, false, "Node loaded the bundle's map on its own");
         });
-    }
+
+        it("would notice Node reading the map at load (as it does with --enable-source-maps)", async () => {
+            const result = await invoke(node(), [getNote()], { NODE_OPTIONS: "--enable-source-maps" });
+            assert.deepEqual(
+                result.responses.map((r) => r.statusCode),
+                [200],
+            );
+            assert.equal(result.nodeLoadedMap, true);
+        });
+
+        it("logs an unexpected error's stack with handlers/*.ts lines, reading the map only then", async () => {
+            // A table that does not exist: DynamoDB answers ResourceNotFoundException, an unexpected error.
+            const result = await invoke(node(), [getNote()], { TABLE_NAME: "no-such-table" });
+            assert.deepEqual(
+                result.responses.map((r) => r.statusCode),
+                [500],
+            );
+            assert.deepEqual(result.mapReads.load, []);
+            assert.deepEqual(result.mapReads.events, [[`${bundlePath}.map`]]);
+
+            const line = result.logs.find((entry) => entry.message === "Unhandled error");
+            assert.ok(line, `no "Unhandled error" line in ${JSON.stringify(result.logs)}`);
+            const stack: string = line.error.stack;
+            assert.match(stack, /^ResourceNotFoundException: /);
+            const frames = [...stack.matchAll(/^ {4}at (async )?(\S+) \((handlers\/[\w-]+\.ts):(\d+):(\d+)\)$/gm)].map(([, isAsync, name, file, row, column]) => ({
+                isAsync: Boolean(isAsync),
+                name,
+                file,
+                row: Number(row),
+                column: Number(column),
+            }));
+            assert.ok(frames.length >= 2, `stack has no handlers/*.ts frames:\n${stack}`);
+            // Each frame of our code points at the `await` it was suspended on, in the right file and line.
+            for (const frame of frames) {
+                assert.ok(frame.isAsync, `${frame.name} ${frame.file}:${frame.row}`);
+                assert.match(sourceLine(frame.file, frame.row).slice(frame.column - 1), /^await /, `${frame.file}:${frame.row}:${frame.column} is not an await:\n${stack}`);
+            }
+            const dynamoFrame = frames.find((frame) => frame.file === "handlers/dynamo.ts");
+            assert.ok(dynamoFrame, stack);
+            assert.equal(dynamoFrame.name, "dynamo", "original function names, not minified ones");
+            assert.match(sourceLine("handlers/dynamo.ts", dynamoFrame.row), /return await call\(\);/);
+            assert.ok(
+                frames.some((frame) => frame.file === "handlers/notes.ts" && /\bdynamo\(/.test(sourceLine(frame.file, frame.row))),
+                `no notes.ts frame at a dynamo() call:\n${stack}`,
+            );
+            assert.doesNotMatch(stack, /index\.js:\d+:\d+/, "every bundle frame is mapped");
+        });
+    });
 });
 
 /**
@@ -296,7 +337,6 @@ describe("source maps of the deployed bundles", function () {
  */
 describe("the delete function's S3 SDK, loaded on the first attachment delete", function () {
     this.timeout(60_000);
-    const nodes: NodeBinary[] = [machineNode(), cachedLambdaNode()].filter((node): node is NodeBinary => node !== undefined && node !== null);
     const bucket = "uploads-lazy";
     const identityId = newIdentityId();
     let dir: string;
@@ -377,47 +417,45 @@ describe("the delete function's S3 SDK, loaded on the first attachment delete", 
         };
     }
 
-    for (const node of nodes) {
-        describe(`on Node ${node.version}`, () => {
-            it("compiles no S3 code at cold start or for notes without an attachment", async () => {
-                const { statuses, compiled, mapReads } = await deleteInFreshProcess(node, [await seed(), await seed()]);
-                assert.deepEqual(statuses, [204, 204]);
-                assert.deepEqual(compiled, [BUNDLE_FILE]);
-                assert.deepEqual(s3Requests, []);
-                assert.deepEqual(mapReads, { load: [], events: [[], []] });
-            });
-
-            it("compiles the S3 SDK once, on the first attachment delete, and removes each object", async () => {
-                const keys = [`private/${identityId}/a.png`, `private/${identityId}/b.png`];
-                const { statuses, compiled, mapReads } = await deleteInFreshProcess(node, [await seed(), await seed(keys[0]), await seed(keys[1])]);
-                assert.deepEqual(statuses, [204, 204, 204]);
-                assert.deepEqual(compiled, [BUNDLE_FILE, "s3.js"]);
-                assert.deepEqual(
-                    s3Requests,
-                    keys.map((key) => `DELETE /${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`),
-                );
-                assert.deepEqual(mapReads, { load: [], events: [[], [], []] }, "a map is read only when a stack is printed");
-            });
-
-            it("logs a failing clean-up's stack mapped through s3.js to its sources, reading the maps only then", async () => {
-                s3Fails = true;
-                const { statuses, logs, mapReads } = await deleteInFreshProcess(node, [await seed(`private/${identityId}/c.png`)]);
-                assert.deepEqual(statuses, [204]);
-                assert.deepEqual(mapReads.load, []);
-                // The maps of the files the stack passes through, each read once: here the SDK's frames, all in s3.js.
-                const reads = mapReads.events[0];
-                assert.ok(reads.includes("s3.js.map"), JSON.stringify(reads));
-                assert.equal(new Set(reads).size, reads.length, `each map read once: ${JSON.stringify(reads)}`);
-                assert.equal(s3Requests.length, 3, "three attempts");
-                const orphaned = logs.find((line) => line.message === "Attachment clean-up failed; object orphaned");
-                assert.ok(orphaned, JSON.stringify(logs));
-                const stack: string = orphaned.error.stack;
-                assert.doesNotMatch(stack, /(index|s3)\.js:\d+:\d+/, `every frame of the package is mapped:\n${stack}`);
-                // S3-only middleware runs only in s3.js: its frames map to the SDK's own sources and lines.
-                const frame = /\((node_modules\/@aws-sdk\/middleware-sdk-s3\/[^):]+):(\d+):\d+\)/.exec(stack);
-                assert.ok(frame, `no mapped frame of the S3 SDK:\n${stack}`);
-                assert.ok((readFileSync(path.join(REPO_ROOT, frame[1]), "utf8").split("\n")[Number(frame[2]) - 1] ?? "").trim().length > 0, frame[0]);
-            });
+    onEachRuntime((node) => {
+        it("compiles no S3 code at cold start or for notes without an attachment", async () => {
+            const { statuses, compiled, mapReads } = await deleteInFreshProcess(node(), [await seed(), await seed()]);
+            assert.deepEqual(statuses, [204, 204]);
+            assert.deepEqual(compiled, [BUNDLE_FILE]);
+            assert.deepEqual(s3Requests, []);
+            assert.deepEqual(mapReads, { load: [], events: [[], []] });
         });
-    }
+
+        it("compiles the S3 SDK once, on the first attachment delete, and removes each object", async () => {
+            const keys = [`private/${identityId}/a.png`, `private/${identityId}/b.png`];
+            const { statuses, compiled, mapReads } = await deleteInFreshProcess(node(), [await seed(), await seed(keys[0]), await seed(keys[1])]);
+            assert.deepEqual(statuses, [204, 204, 204]);
+            assert.deepEqual(compiled, [BUNDLE_FILE, "s3.js"]);
+            assert.deepEqual(
+                s3Requests,
+                keys.map((key) => `DELETE /${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`),
+            );
+            assert.deepEqual(mapReads, { load: [], events: [[], [], []] }, "a map is read only when a stack is printed");
+        });
+
+        it("logs a failing clean-up's stack mapped through s3.js to its sources, reading the maps only then", async () => {
+            s3Fails = true;
+            const { statuses, logs, mapReads } = await deleteInFreshProcess(node(), [await seed(`private/${identityId}/c.png`)]);
+            assert.deepEqual(statuses, [204]);
+            assert.deepEqual(mapReads.load, []);
+            // The maps of the files the stack passes through, each read once: here the SDK's frames, all in s3.js.
+            const reads = mapReads.events[0];
+            assert.ok(reads.includes("s3.js.map"), JSON.stringify(reads));
+            assert.equal(new Set(reads).size, reads.length, `each map read once: ${JSON.stringify(reads)}`);
+            assert.equal(s3Requests.length, 3, "three attempts");
+            const orphaned = logs.find((line) => line.message === "Attachment clean-up failed; object orphaned");
+            assert.ok(orphaned, JSON.stringify(logs));
+            const stack: string = orphaned.error.stack;
+            assert.doesNotMatch(stack, /(index|s3)\.js:\d+:\d+/, `every frame of the package is mapped:\n${stack}`);
+            // S3-only middleware runs only in s3.js: its frames map to the SDK's own sources and lines.
+            const frame = /\((node_modules\/@aws-sdk\/middleware-sdk-s3\/[^):]+):(\d+):\d+\)/.exec(stack);
+            assert.ok(frame, `no mapped frame of the S3 SDK:\n${stack}`);
+            assert.ok((readFileSync(path.join(REPO_ROOT, frame[1]), "utf8").split("\n")[Number(frame[2]) - 1] ?? "").trim().length > 0, frame[0]);
+        });
+    });
 });

@@ -1,9 +1,9 @@
 /**
- * Lambda's Node.js for the benchmarks. The functions run on `nodejs22.x`; this machine may run
- * another major. The Node.js binaries are published on the npm registry as
- * `node-<platform>-<arch>@<version>` (the binary is `bin/node` in the package), so the benchmark
- * unpacks the pinned version once into a git-ignored cache and runs cold starts and the request
- * path with it. It is a tool of the benchmark, not a dependency of the product.
+ * Lambda's Node.js for the benchmarks and the bundle tests. The functions run on `nodejs22.x`;
+ * this machine may run another major. The Node.js binaries are published on the npm registry as
+ * `node-<platform>-<arch>@<version>` (the binary is `bin/node` in the package), so the benchmark,
+ * and test/lib/bundle.test.ts on every test run, unpack the pinned version once into a git-ignored
+ * cache and run the deployed bundles with it. It is a tool, not a dependency of the product.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
@@ -37,7 +37,7 @@ export function majorOf(version: string): number {
 /**
  * Lambda's Node.js, from the cache or fetched with `npm pack` and unpacked with `tar`; the
  * machine's own Node.js when that is the same version. Returns the reason instead when it cannot
- * be had (no registry, no build for this platform), so the caller can say so and go on.
+ * be had (no registry, no build for this platform): the benchmark says so and goes on, the tests fail.
  */
 export function lambdaNode(version = LAMBDA_NODE_VERSION): NodeBinary | { unavailable: string } {
     if (process.version === `v${version}`) return machineNode();
@@ -68,11 +68,4 @@ export function lambdaNode(version = LAMBDA_NODE_VERSION): NodeBinary | { unavai
         const detail = error instanceof Error ? ((error as { stderr?: Buffer }).stderr?.toString().trim() || error.message) : String(error);
         return { unavailable: `${pkg}@${version} could not be installed from the npm registry (${detail.split("\n")[0]})` };
     }
-}
-
-/** Lambda's Node.js if an earlier benchmark run left it in the cache; never downloads (for tests). */
-export function cachedLambdaNode(version = LAMBDA_NODE_VERSION): NodeBinary | undefined {
-    if (process.version === `v${version}`) return machineNode();
-    const execPath = path.join(cacheDir(version), "bin", "node");
-    return existsSync(execPath) ? { execPath, version: `v${version}` } : undefined;
 }
