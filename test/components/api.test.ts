@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { API_CORS_ALLOW_HEADERS, NOTES_ROUTES, routeArnPattern } from "../../components/api";
+import { EXPECTED_ROUTES, expectedRoute, routeKeyDifferences, routeKeysToTest } from "../support/expected-api";
 import { runFixtureProgram } from "../support/fixture-program";
 import { asList, named, ofType, policyStatements, ProgramRun, single, STACKS, stackRun, stackSetting } from "../support/program";
 
@@ -12,12 +13,9 @@ for (const stack of STACKS) {
             run = await stackRun(stack);
         });
 
-        it("serves exactly the five note routes, each with AWS_IAM authorization", () => {
+        it("serves exactly the expected routes, each with AWS_IAM authorization", () => {
             const routes = ofType(run, "aws:apigatewayv2/route:Route");
-            assert.deepEqual(
-                routes.map((route) => route.inputs.routeKey).sort(),
-                ["DELETE /notes/{id}", "GET /notes", "GET /notes/{id}", "POST /notes", "PUT /notes/{id}"],
-            );
+            assert.deepEqual(routeKeyDifferences(routes.map((route) => route.inputs.routeKey)), []);
             for (const route of routes) {
                 assert.equal(route.inputs.authorizationType, "AWS_IAM", `${route.inputs.routeKey} must use AWS_IAM`);
                 assert.equal(route.inputs.apiId, single(run, "aws:apigatewayv2/api:Api").id);
@@ -72,16 +70,16 @@ for (const stack of STACKS) {
             assert.match(accessLogs.inputs.name, /^[\w\-/.#]{1,512}$/, "a valid CloudWatch Logs name");
         });
 
-        for (const route of NOTES_ROUTES) {
-            describe(`${route.method} ${route.path}`, () => {
+        // Every expected route, and every route the component declares: one nobody expected fails by name.
+        for (const routeKey of routeKeysToTest(NOTES_ROUTES.map((route) => `${route.method} ${route.path}`))) {
+            describe(routeKey, () => {
                 it("is served by its own arm64 Node.js 22 function from the esbuild bundle, via a payload 2.0 proxy integration", () => {
+                    const route = expectedRoute(routeKey);
                     const fn = named(run, `notes-api-${route.handler}`);
                     assert.equal(fn.inputs.runtime, "nodejs22.x");
                     assert.deepEqual(fn.inputs.architectures, ["arm64"]);
                     assert.equal(fn.inputs.handler, "index.handler");
-                    // The delete function also carries the S3 SDK it loads on the first attachment delete.
-                    const s3 = route.handler === "delete" ? ["s3.js", "s3.js.map"] : [];
-                    assert.deepEqual(Object.keys(fn.inputs.code.assets).sort(), ["index.js", "index.js.map", ...s3]);
+                    assert.deepEqual(Object.keys(fn.inputs.code.assets).sort(), [...route.packageFiles].sort());
                     assert.match(fn.inputs.code.assets["index.js"].text, /handler/);
                     assert.equal(fn.inputs.memorySize, stackSetting(run, "lambdaMemorySize"));
                     assert.equal(fn.inputs.timeout, stackSetting(run, "lambdaTimeoutSeconds"));
@@ -100,20 +98,22 @@ for (const stack of STACKS) {
                     assert.equal(integration.inputs.integrationUri, fn.state.arn);
                     assert.equal(integration.inputs.payloadFormatVersion, "2.0");
                     const routeResource = named(run, `notes-api-${route.handler}-route`);
-                    assert.equal(routeResource.inputs.routeKey, `${route.method} ${route.path}`);
+                    assert.equal(routeResource.inputs.routeKey, routeKey);
                     assert.equal(routeResource.inputs.target, `integrations/${integration.id}`);
                 });
 
                 it("may be invoked by API Gateway only from its own route", () => {
+                    const route = expectedRoute(routeKey);
                     const permission = named(run, `notes-api-${route.handler}-invoke`);
                     const api = single(run, "aws:apigatewayv2/api:Api");
                     assert.equal(permission.inputs.principal, "apigateway.amazonaws.com");
                     assert.equal(permission.inputs.action, "lambda:InvokeFunction");
                     assert.equal(permission.inputs.function, named(run, `notes-api-${route.handler}`).state.name);
-                    assert.equal(permission.inputs.sourceArn, routeArnPattern(api.state.executionArn, route));
+                    assert.equal(permission.inputs.sourceArn, `${api.state.executionArn}${route.arnSuffix}`);
                 });
 
                 it("runs as a role trusted only by Lambda, allowed only its own table actions and log group", () => {
+                    const route = expectedRoute(routeKey);
                     const role = named(run, `notes-api-${route.handler}-role`);
                     assert.deepEqual(policyStatements(role.inputs.assumeRolePolicy), [
                         { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
@@ -132,8 +132,8 @@ for (const stack of STACKS) {
                             Resource: `${logGroup.state.arn}:*`,
                         },
                     ];
-                    if (route.deletesAttachments) {
-                        expected.push({ Sid: "AttachmentCleanup", Effect: "Allow", Action: ["s3:DeleteObject"], Resource: `${bucket.state.arn}/private/*` });
+                    if (route.bucket) {
+                        expected.push({ Sid: route.bucket.sid, Effect: "Allow", Action: route.bucket.actions, Resource: `${bucket.state.arn}/${route.bucket.keys}` });
                     }
                     const statements = policyStatements(policy.inputs.policy).map((s) => ({ ...s, Action: asList(s.Action) }));
                     assert.deepEqual(statements, expected);
@@ -147,21 +147,21 @@ for (const stack of STACKS) {
 
         it("gives every function a different role and log group", () => {
             const functions = ofType(run, "aws:lambda/function:Function");
-            assert.equal(functions.length, NOTES_ROUTES.length);
+            assert.deepEqual(functions.map((fn) => fn.name).sort(), Object.values(EXPECTED_ROUTES).map((route) => `notes-api-${route.handler}`).sort());
             assert.equal(new Set(functions.map((fn) => fn.inputs.role)).size, functions.length);
             assert.equal(new Set(functions.map((fn) => fn.inputs.loggingConfig.logGroup)).size, functions.length);
-            for (const route of NOTES_ROUTES) {
+            for (const route of Object.values(EXPECTED_ROUTES)) {
                 assert.equal(named(run, `notes-api-${route.handler}`).inputs.role, named(run, `notes-api-${route.handler}-role`).state.arn);
             }
         });
 
         it("lets only DELETE /notes/{id} touch the bucket", () => {
-            const withS3 = NOTES_ROUTES.filter((route) =>
-                policyStatements(named(run, `notes-api-${route.handler}-policy`).inputs.policy).some((s) =>
-                    asList(s.Action).some((action) => action.startsWith("s3:")),
-                ),
+            const functionPolicies = ofType(run, "aws:iam/rolePolicy:RolePolicy").filter((policy) => /^notes-api-.*-policy$/.test(policy.name));
+            assert.equal(functionPolicies.length, Object.keys(EXPECTED_ROUTES).length);
+            const withS3 = functionPolicies.filter((policy) =>
+                policyStatements(policy.inputs.policy).some((s) => asList(s.Action).some((action) => action.startsWith("s3:"))),
             );
-            assert.deepEqual(withS3.map((route) => route.handler), ["delete"]);
+            assert.deepEqual(withS3.map((policy) => policy.name), ["notes-api-delete-policy"]);
         });
     });
 }
