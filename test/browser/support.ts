@@ -171,15 +171,38 @@ export class PreflightRecorder {
 }
 
 /**
- * Fails the step that caused a failed preflight or a request refused for CORS. Call it in a
- * describe block, with a getter of the recorder its `before` attaches to the page.
+ * Fails the step that caused a failed preflight or a request refused for CORS, inside that step:
+ * each step of the describe block runs, then the failures recorded since the previous step fail
+ * it, so mocha counts the step once (failing), never as a pass and a failed hook. Call it in a
+ * describe block, with a getter of the recorder its `before` attaches to the page; it covers
+ * every step of the block, those added later included.
  */
 export function failStepsOnCorsFailures(recorder: () => PreflightRecorder | undefined): void {
     let reported = 0;
-    afterEach(function () {
-        const failures = recorder()?.failures() ?? [];
-        if (failures.length > reported) (this.test as Mocha.Hook).error(new Error(`CORS failures:\n${failures.slice(reported).join("\n")}`));
-        reported = failures.length;
+    const checked = new WeakSet<Mocha.Func | Mocha.AsyncFunc>();
+    beforeEach(function () {
+        const test = this.currentTest!;
+        const step = test.fn;
+        if (!step || checked.has(step)) return;
+        if (step.length > 0) throw new Error(`"${test.title}" takes a done callback; the CORS check needs a step that returns a promise`);
+        const withCorsCheck = async function (this: Mocha.Context) {
+            let failure: unknown;
+            try {
+                await (step as Mocha.AsyncFunc).call(this);
+            } catch (error) {
+                failure = error;
+            }
+            const failures = recorder()?.failures() ?? [];
+            const fresh = failures.slice(reported);
+            reported = failures.length;
+            if (fresh.length > 0) {
+                const also = failure === undefined ? "" : `\nThe step also failed: ${failure instanceof Error ? failure.message : String(failure)}`;
+                throw new Error(`CORS failures:\n${fresh.join("\n")}${also}`);
+            }
+            if (failure !== undefined) throw failure;
+        };
+        checked.add(withCorsCheck);
+        test.fn = withCorsCheck;
     });
 }
 
