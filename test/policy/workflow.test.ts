@@ -34,27 +34,55 @@ describe("the pull-request workflow", () => {
         }
     });
 
-    it("previews with the policy pack directory, which is a loadable pack", () => {
-        const preview = steps.find((step) => /pulumi preview/.test(String(step.run)));
-        assert.ok(preview, "no pulumi preview step");
-        const pack = /--policy-pack (\S+)/.exec(preview.run)![1];
+    /** The words of a one-line shell command, with double- or single-quoted words unquoted (enough for a workflow's `run:` line). */
+    const shellWords = (line: string) => [...line.trim().matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map(([, double, single, bare]) => double ?? single ?? bare);
+    /** The steps that run `pulumi preview`, each with its words. */
+    const previews = () =>
+        steps.map((step) => ({ step, words: shellWords(String(step.run ?? "")) })).filter(({ words }) => words[0] === "pulumi" && words[1] === "preview");
+    /** The value of `--flag value` or `--flag=value` in a command's words. */
+    const flag = (words: string[], name: string) => {
+        const at = words.indexOf(name);
+        return at >= 0 ? words[at + 1] : words.find((word) => word.startsWith(`${name}=`))?.slice(name.length + 1);
+    };
+
+    it("has one step that runs pulumi preview with the policy pack directory, a loadable pack", () => {
+        assert.equal(previews().length, 1, "exactly one pulumi preview step");
+        const [{ step: preview, words }] = previews();
+        assert.equal(preview.run.trim().split("\n").length, 1, "the preview step runs one command");
+        const pack = flag(words, "--policy-pack");
+        assert.equal(pack, "policy");
+        assert.ok(words.includes("--non-interactive"));
         for (const file of ["PulumiPolicy.yaml", "package.json", "tsconfig.json", "index.ts"]) {
-            assert.ok(existsSync(path.join(REPO_ROOT, pack, file)), `${pack}/${file} is missing`);
+            assert.ok(existsSync(path.join(REPO_ROOT, pack!, file)), `${pack}/${file} is missing`);
         }
-        assert.equal(parse(readFileSync(path.join(REPO_ROOT, pack, "PulumiPolicy.yaml"), "utf8")).runtime, "nodejs");
-        assert.ok(JSON.parse(readFileSync(path.join(REPO_ROOT, pack, "package.json"), "utf8")).version);
+        assert.equal(parse(readFileSync(path.join(REPO_ROOT, pack!, "PulumiPolicy.yaml"), "utf8")).runtime, "nodejs");
+        assert.ok(JSON.parse(readFileSync(path.join(REPO_ROOT, pack!, "package.json"), "utf8")).version);
         const install = steps.find((step) => step["working-directory"] === pack);
         assert.match(String(install?.run), /npm ci\b/, "the pack's dependencies are installed from its lock file before the preview");
-        const lock = JSON.parse(readFileSync(path.join(REPO_ROOT, pack, "package-lock.json"), "utf8"));
-        const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, pack, "package.json"), "utf8"));
+        const lock = JSON.parse(readFileSync(path.join(REPO_ROOT, pack!, "package-lock.json"), "utf8"));
+        const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, pack!, "package.json"), "utf8"));
         assert.deepEqual(lock.packages[""].dependencies, manifest.dependencies, "policy/package-lock.json matches policy/package.json");
         assert.equal(lock.version, manifest.version);
         assert.ok(steps.indexOf(install!) < steps.indexOf(preview));
     });
 
-    it("previews a stack that exists", () => {
-        assert.ok(existsSync(path.join(REPO_ROOT, "Pulumi.dev.yaml")));
-        assert.match(runs, /'dev'/);
+    it("previews the stack the repository variable PULUMI_STACK names, else dev, a stack that exists", () => {
+        const [{ words }] = previews();
+        const stack = /^\$\{\{\s*vars\.PULUMI_STACK\s*\|\|\s*'([\w.-]+)'\s*\}\}$/.exec(flag(words, "--stack") ?? "");
+        assert.ok(stack, `--stack is ${flag(words, "--stack")}, not the PULUMI_STACK variable with a default`);
+        assert.equal(stack[1], "dev");
+        assert.ok(existsSync(path.join(REPO_ROOT, `Pulumi.${stack[1]}.yaml`)), `no Pulumi.${stack[1]}.yaml`);
+    });
+
+    it("previews after the Pulumi CLI is installed and AWS credentials are taken through OIDC, with the Pulumi token", () => {
+        const [{ step: preview }] = previews();
+        const at = (uses: string) => steps.findIndex((step) => String(step.uses ?? "").split("@")[0] === uses);
+        assert.ok(at("pulumi/actions") >= 0 && at("pulumi/actions") < steps.indexOf(preview), "the Pulumi CLI is installed before the preview");
+        const credentials = steps[at("aws-actions/configure-aws-credentials")];
+        assert.ok(credentials && steps.indexOf(credentials) < steps.indexOf(preview), "AWS credentials are configured before the preview");
+        assert.equal(credentials.with["role-to-assume"], "${{ secrets.AWS_ROLE_TO_ASSUME }}");
+        assert.equal(workflow.permissions["id-token"], "write", "OIDC needs id-token: write");
+        assert.deepEqual(preview.env, { PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}" });
     });
 
     it("passes the secrets the docs name", () => {
