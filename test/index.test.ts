@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { STACK_OUTPUT_NAMES } from "../outputs";
-import { runProgramIsolated } from "../tools/engine/program";
+import { ProgramFailure, runProgramIsolated } from "../tools/engine/program";
 import { ofType, ProgramRun, single, STACKS, stackRun } from "./support/program";
 
 const COMPONENTS: Record<string, string> = {
@@ -112,26 +112,36 @@ describe("bad stack settings", () => {
                 "notes-infra:corsAllowedOrigins": JSON.stringify(["notes.example.com"]),
                 "notes-infra:throttlingBurstLimit": "0",
             }),
-            (error: Error) => {
+            (error: ProgramFailure) => {
                 assert.match(error.message, /notes-infra:logRetentionDays must be one of 1, 3, 5/);
                 assert.match(error.message, /notes-infra:corsAllowedOrigins \(item 0\) must be an http\(s\) origin/);
                 assert.match(error.message, /notes-infra:throttlingBurstLimit must be at least 1; got 0/);
+                // Only the stack itself, which the engine registers before the program runs.
+                assert.deepEqual(error.registered, ["pulumi:pulumi:Stack::notes-infra-dev"]);
                 return true;
             },
         );
     });
 
-    it("stop the program when two settings contradict each other, naming the key to change", async () => {
-        await assert.rejects(stackRun("prod", { "notes-infra:bucketForceDestroy": "true" }), /notes-infra:bucketForceDestroy must be false when retainOnDelete is true/);
+    it("stop the program when two settings contradict each other, naming the key to change, before any resource is created", async () => {
+        await assert.rejects(stackRun("prod", { "notes-infra:bucketForceDestroy": "true" }), (error: ProgramFailure) => {
+            assert.match(error.message, /notes-infra:bucketForceDestroy must be false when retainOnDelete is true/);
+            assert.deepEqual(error.registered, ["pulumi:pulumi:Stack::notes-infra-prod"]);
+            return true;
+        });
     });
 
-    it("stop the program when the SES identity is in a Region the stack's user pool cannot send from", async () => {
+    it("stop the program when the SES identity is in a Region the stack's user pool cannot send from, before any resource is created", async () => {
         await assert.rejects(
             stackRun("prod", {
                 "notes-infra:emailSourceArn": "arn:aws:ses:eu-central-1:123456789012:identity/notes.example.com",
                 "notes-infra:emailFrom": "no-reply@notes.example.com",
             }),
-            /notes-infra:emailSourceArn must name an SES identity in the stack's Region us-east-1/,
+            (error: ProgramFailure) => {
+                assert.match(error.message, /notes-infra:emailSourceArn must name an SES identity in the stack's Region us-east-1/);
+                assert.deepEqual(error.registered, ["pulumi:pulumi:Stack::notes-infra-prod"]);
+                return true;
+            },
         );
     });
 });

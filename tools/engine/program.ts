@@ -384,6 +384,27 @@ export async function toPlain(value: any): Promise<any> {
 
 const isolatedRuns = new Map<string, Promise<ProgramRun>>();
 
+/** A program that failed under mocks in its own process, with what it had registered by then. */
+export class ProgramFailure extends Error {
+    constructor(
+        message: string,
+        /** `<type>::<name>` of each registration before the failure, in order (the stack itself first); undefined if the child did not say. */
+        readonly registered: string[] | undefined,
+    ) {
+        super(message);
+        this.name = "ProgramFailure";
+    }
+}
+
+function registeredBeforeFailure(stdout: string): string[] | undefined {
+    try {
+        const { registered } = JSON.parse(stdout);
+        return Array.isArray(registered) ? registered : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
 /**
  * Runs the program for a stack in a fresh Node process (so several stacks can be checked from one
  * test run) and returns the run as plain JSON, assets included. Results are cached per stack and
@@ -400,7 +421,7 @@ export function runProgramIsolated(stack: string, configOverrides: Record<string
                 { cwd: REPO_ROOT, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, TS_NODE_PROJECT: path.join(REPO_ROOT, "tsconfig.json") } },
                 (error, stdout, stderr) => {
                     if (error) {
-                        reject(new Error(`The program failed under mocks for stack ${stack}:\n${stderr || error.message}`));
+                        reject(new ProgramFailure(`The program failed under mocks for stack ${stack}:\n${stderr || error.message}`, registeredBeforeFailure(stdout)));
                         return;
                     }
                     resolve(JSON.parse(stdout));
