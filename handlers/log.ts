@@ -47,16 +47,20 @@ export function createLogger(
     };
 }
 
-/** What may be logged about an error: its name, message, code and stack, nothing it carries. */
+/**
+ * What may be logged about an error: its name, message, code and stack, and for an AWS SDK error
+ * how many attempts the SDK made before giving up; nothing it carries.
+ */
 export function describeError(error: unknown): LogFields {
     if (error instanceof Error) {
-        const meta = (error as { $metadata?: { httpStatusCode?: number; requestId?: string } }).$metadata;
+        const meta = (error as { $metadata?: { httpStatusCode?: number; requestId?: string; attempts?: number } }).$metadata;
         return {
             name: error.name,
             message: error.message,
             code: (error as { code?: unknown }).code,
             httpStatusCode: meta?.httpStatusCode,
             awsRequestId: meta?.requestId,
+            attempts: meta?.attempts,
             stack: error.stack,
         };
     }
