@@ -71,6 +71,7 @@ function lambdaNodeOrFail(): NodeBinary {
     if ("unavailable" in node) {
         throw new Error(`These tests run the deployed bundles on Lambda's Node.js v${LAMBDA_NODE_VERSION}, but ${node.unavailable}. Let this machine reach the npm registry (npm pack) and run them again.`);
     }
+    process.stdout.write(`\n      the deployed bundles also run on Lambda's Node.js ${node.version}: ${path.relative(REPO_ROOT, node.execPath)}\n`);
     return (fetchedLambdaNode = node);
 }
 
