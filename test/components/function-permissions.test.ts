@@ -108,7 +108,7 @@ describe("each function's role against what its deployed bundle really sends", (
 
     // Every expected route, and every route the component declares: one nobody expected fails by name.
     for (const routeKey of routeKeysToTest(NOTES_ROUTES.map((route) => `${route.method} ${route.path}`))) {
-        it(`${routeKey} sends exactly the operations its role is meant to allow`, async () => {
+        it(`${routeKey} sends exactly the operations its role allows`, async () => {
             const route = expectedRoute(routeKey);
             const steps = scenarios[route.handler];
             assert.ok(steps, `no scenarios for the ${route.handler} function: add every path it can take to \`scenarios\``);
