@@ -84,27 +84,32 @@ export interface SiteObject {
 }
 
 /**
- * The site's objects for a stack: the bundle, `config.json`, and index.html with the stack's
- * document policy (web/headers.ts). Content-hashed files are immutable for a year; every file
- * whose name outlives its content (index.html, config.json, 404.html, style.css) is revalidated,
- * so a deploy needs no invalidation.
+ * The site's objects for a stack: the bundle configured for it (`withConfig`). Content-hashed
+ * files are immutable for a year; every file whose name outlives its content (index.html,
+ * config.json, 404.html, style.css) is revalidated, so a deploy needs no invalidation.
  */
 export function siteObjects(files: ClientFiles, config: WebClientConfig): Map<string, SiteObject> {
     const script = siteScript(files);
     if (!script) throw new Error("siteObjects needs a site bundle (bundleSiteClient)");
     const objects = new Map<string, SiteObject>();
     for (const [name, contents] of withConfig(files, config)) {
-        let text = Buffer.from(contents).toString("utf8");
-        if (name === "index.html") text = withDocumentPolicy(text, documentPolicy(connectSources(config)));
+        const text = Buffer.from(contents).toString("utf8");
         const hashed = name === script || name.startsWith(`${script}.`);
         objects.set(name, { contents: text, contentType: contentTypeOf(name), cacheControl: hashed ? IMMUTABLE : REVALIDATE });
     }
     return objects;
 }
 
-/** The bundle plus its `config.json`. */
+/**
+ * The bundle configured for a stack: its `config.json`, and index.html with the stack's document
+ * policy (web/headers.ts), so every way the client is served (`npm start`, the hosted site,
+ * `web:build`) enforces the same Content-Security-Policy.
+ */
 export function withConfig(files: ClientFiles, config: WebClientConfig): ClientFiles {
-    return new Map([...files, ["config.json", Buffer.from(`${JSON.stringify(config, null, 2)}\n`)]]);
+    const configured: ClientFiles = new Map([...files, ["config.json", Buffer.from(`${JSON.stringify(config, null, 2)}\n`)]]);
+    const index = files.get("index.html");
+    if (index) configured.set("index.html", Buffer.from(withDocumentPolicy(Buffer.from(index).toString("utf8"), documentPolicy(connectSources(config)))));
+    return configured;
 }
 
 /** Builds the client for a stack into `outDir` (static files for any web host). */

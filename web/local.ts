@@ -1,6 +1,5 @@
 import type { LocalOutputs } from "../tools/local/outputs";
 import { ClientFiles, withConfig } from "./build";
-import { connectSources, documentPolicy, withDocumentPolicy } from "./headers";
 import { bucketHost, WebClientConfig } from "./src/config";
 import { WebServer } from "./server";
 
@@ -37,11 +36,9 @@ export interface LocalWebClient {
 /** Serves the bundled client for the local cloud on 127.0.0.1:`port`, relaying the bucket's S3 host to the local S3. */
 export async function serveLocalClient(bundle: ClientFiles, outputs: LocalOutputs, port = DEFAULT_WEB_PORT): Promise<LocalWebClient> {
     const config = localClientConfig(outputs);
-    const files = withConfig(bundle, config);
-    // The document policy of the hosted site, from the local endpoints: a CSP mistake fails here first.
-    files.set("index.html", Buffer.from(withDocumentPolicy(Buffer.from(files.get("index.html")!).toString("utf8"), documentPolicy(connectSources(config)))));
     const server = new WebServer({
-        files,
+        // index.html gets the document policy from the local endpoints: a CSP mistake fails here first.
+        files: withConfig(bundle, config),
         relay: { path: S3_RELAY_PATH, host: bucketHost(config), target: outputs.endpoints.s3 },
     });
     const bound = await server.listen(port);
