@@ -40,11 +40,17 @@ function documentCsp(run: ProgramRun): string {
     return match[1].replace(/&quot;/g, '"').replace(/&amp;/g, "&");
 }
 
-for (const stack of STACKS) {
-    describe(`NotesSite (${stack} stack)`, () => {
+/** Every check below runs on dev, prod and the hosted-zone test stack; what a custom domain changes is said where it matters. */
+const SITE_STACKS: { label: string; stack: string; overrides?: Record<string, string>; domain?: string }[] = [
+    ...STACKS.map((stack) => ({ label: `${stack} stack`, stack })),
+    { label: "test stack prod + siteDomain, siteHostedZoneId", stack: "prod", overrides: HOSTED_ZONE_STACK, domain: "notes.example.com" },
+];
+
+for (const { label, stack, overrides, domain } of SITE_STACKS) {
+    describe(`NotesSite (${label})`, () => {
         let run: ProgramRun;
         before(async () => {
-            run = await stackRun(stack);
+            run = await stackRun(stack, overrides);
         });
 
         it("keeps the site bucket private: four Block Public Access flags, ACLs off, SSE-S3, no website hosting", () => {
@@ -112,8 +118,13 @@ for (const stack of STACKS) {
             assert.equal(behavior.targetOriginId, inputs.origins[0].originId);
             // CachingOptimized: the objects' own Cache-Control decides.
             assert.equal(behavior.cachePolicyId, "658327ea-f89d-4fab-a63d-7e88639e58f6");
-            assert.deepEqual(inputs.viewerCertificate, { cloudfrontDefaultCertificate: true });
-            assert.equal(inputs.aliases, undefined);
+            if (!domain) {
+                assert.deepEqual(inputs.viewerCertificate, { cloudfrontDefaultCertificate: true });
+                assert.equal(inputs.aliases, undefined);
+            } else {
+                assert.equal(inputs.viewerCertificate.minimumProtocolVersion, "TLSv1.2_2021");
+                assert.deepEqual(inputs.aliases, [domain]);
+            }
         });
 
         it("answers a missing path with the 404 page and status 404 (S3 says 403 for a missing key under OAC)", () => {
@@ -203,9 +214,13 @@ for (const stack of STACKS) {
             assert.ok(figures.scriptGzipBytes < 100 * 1024 && Math.abs(figures.scriptGzipBytes - bytes) < 1024, JSON.stringify(figures));
         });
 
-        it("exports the distribution's address as siteUrl", () => {
-            assert.equal(run.outputs.siteUrl, `https://${single(run, DISTRIBUTION).state.domainName}/`);
-            assert.match(String(run.outputs.siteUrl), /^https:\/\/d[a-z0-9]+\.cloudfront\.net\/$/);
+        it("exports the site's address as siteUrl: the distribution's name, or the custom domain", () => {
+            if (domain) {
+                assert.equal(run.outputs.siteUrl, `https://${domain}/`);
+            } else {
+                assert.equal(run.outputs.siteUrl, `https://${single(run, DISTRIBUTION).state.domainName}/`);
+                assert.match(String(run.outputs.siteUrl), /^https:\/\/d[a-z0-9]+\.cloudfront\.net\/$/);
+            }
         });
     });
 }
