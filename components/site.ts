@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CLOUDFRONT_CERTIFICATE_REGION } from "../lib/config";
 import { policyJson } from "../lib/iam";
-import { bundleSiteClient, siteObjects } from "../web/build";
+import { bundleSiteClient, siteObjects, siteScript } from "../web/build";
 import { FRAME_OPTION, headerPolicy, HSTS_MAX_AGE_SECONDS, REFERRER_POLICY } from "../web/headers";
 import type { WebClientConfig } from "../web/src/config";
 
@@ -199,9 +199,10 @@ export class NotesSite extends pulumi.ComponentResource {
      */
     private publish(name: string, clientConfig: pulumi.Input<WebClientConfig>): void {
         const bundle = bundleSiteClient();
+        const script = siteScript(bundle)!;
         const objects = pulumi.output(clientConfig).apply((config) => siteObjects(bundle, config));
         for (const key of [...bundle.keys(), "config.json"]) {
-            const role = key.replace(/^app-[A-Z2-7]+\.js/, "app.js").replace(/[^A-Za-z0-9.-]/g, "-");
+            const role = key.startsWith(script) ? `app.js${key.slice(script.length)}` : key;
             const object = objects.apply((all) => all.get(key)!);
             new aws.s3.BucketObjectv2(
                 `${name}-file-${role}`,

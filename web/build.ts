@@ -55,9 +55,9 @@ export async function bundleWebClient({ serviceWorker }: { serviceWorker: boolea
 /**
  * The client as the hosted site ships it (components/site.ts, while the program runs, hence
  * synchronous): the script under a content-hashed name (`app-<hash>.js`, its licences beside it)
- * that index.html loads, and no source map. Maps would let browsers show the TypeScript, which
- * is this repository's own open source: nobody needs them from the site, `npm start` serves the
- * same code with them, and shipping them would mean a second copy of every release to keep.
+ * that index.html loads, and no source map. A map would show the TypeScript, which is this
+ * repository's open source anyway: visitors never need it, `npm start` serves the same code with
+ * maps for debugging, and leaving them out keeps the site to what runs (and out of the budget).
  */
 export function bundleSiteClient(): ClientFiles {
     const result = buildSync({ ...COMMON, sourcemap: false, entryNames: "[name]-[hash]", entryPoints: APP_ENTRY, format: "esm" });
