@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { NotesApi } from "./components/api";
 import { NotesAuth } from "./components/auth";
+import { NotesSite } from "./components/site";
 import { NotesStorage } from "./components/storage";
 import { loadConfig } from "./lib/config";
 import type { StackOutputs } from "./outputs";
@@ -9,8 +10,13 @@ import type { StackOutputs } from "./outputs";
 // Stack settings (defaults in Pulumi.yaml); invalid ones stop the program here, naming the key.
 const config = loadConfig();
 
+// The hosted site's origin joins corsAllowedOrigins; the site comes last (its content names the
+// API and the pools), so its origin is filled in below.
+const [siteOrigins, setSiteOrigins] = pulumi.deferredOutput<string[]>();
+const corsAllowedOrigins = pulumi.all([config.corsAllowedOrigins, siteOrigins]).apply(([listed, site]) => [...new Set([...listed, ...site])]);
+
 const storage = new NotesStorage("notes-storage", {
-    corsAllowedOrigins: config.corsAllowedOrigins,
+    corsAllowedOrigins,
     deletionProtection: config.deletionProtection,
     retainOnDelete: config.retainOnDelete,
     bucketVersioning: config.bucketVersioning,
@@ -23,7 +29,7 @@ const api = new NotesApi("notes-api", {
     tableArn: storage.tableArn,
     bucketName: storage.bucketName,
     bucketArn: storage.bucketArn,
-    corsAllowedOrigins: config.corsAllowedOrigins,
+    corsAllowedOrigins,
     logRetentionDays: config.logRetentionDays,
     throttlingBurstLimit: config.throttlingBurstLimit,
     throttlingRateLimit: config.throttlingRateLimit,
@@ -44,6 +50,25 @@ const auth = new NotesAuth("notes-auth", {
     emailFrom: config.emailFrom,
 });
 
+const site = config.site
+    ? new NotesSite("notes-site", {
+          clientConfig: pulumi.output({
+              region: aws.getRegionOutput().region,
+              userPoolId: auth.userPoolId,
+              userPoolClientId: auth.userPoolClientId,
+              identityPoolId: auth.identityPoolId,
+              apiUrl: api.url,
+              bucketName: storage.bucketName,
+              authFlowType: "USER_SRP_AUTH" as const,
+          }),
+          priceClass: config.sitePriceClass,
+          domain: config.siteDomain,
+          certificateArn: config.siteCertificateArn,
+          hostedZoneId: config.siteHostedZoneId,
+      })
+    : undefined;
+setSiteOrigins(site ? site.origin.apply((origin) => [origin]) : pulumi.output([]));
+
 // What a web client needs (Amplify Auth, Storage and a SigV4-signing API client): `StackOutputs`.
 const outputs: { [K in keyof StackOutputs]: pulumi.Output<StackOutputs[K]> } = {
     region: aws.getRegionOutput().region,
@@ -53,5 +78,6 @@ const outputs: { [K in keyof StackOutputs]: pulumi.Output<StackOutputs[K]> } = {
     apiUrl: api.url,
     bucketName: storage.bucketName,
     tableName: storage.tableName,
+    siteUrl: site?.url,
 };
-export const { region, userPoolId, userPoolClientId, identityPoolId, apiUrl, bucketName, tableName } = outputs;
+export const { region, userPoolId, userPoolClientId, identityPoolId, apiUrl, bucketName, tableName, siteUrl } = outputs;

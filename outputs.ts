@@ -18,6 +18,8 @@ export interface StackOutputs {
     bucketName: string;
     /** The notes table (for operators; no client reads it). */
     tableName: string;
+    /** The hosted web client (`https://<distribution>.cloudfront.net/` or the custom domain); absent when `site` is false. */
+    siteUrl?: string;
 }
 
 /** Every output's name, in the order `index.ts` exports them (a test keeps the two equal). */
@@ -29,4 +31,8 @@ export const STACK_OUTPUT_NAMES = [
     "apiUrl",
     "bucketName",
     "tableName",
+    "siteUrl",
 ] as const satisfies readonly (keyof StackOutputs)[];
+
+/** The outputs a stack may leave out (`siteUrl` with `site: false`, as the local cloud runs it). */
+export const OPTIONAL_STACK_OUTPUT_NAMES = ["siteUrl"] as const satisfies readonly (keyof StackOutputs)[];

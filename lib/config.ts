@@ -70,6 +70,13 @@ function senderAddress(from: string): string | undefined {
     return match && DOMAIN.test(match[1]) ? address : undefined;
 }
 
+/** CloudFront price classes (`priceClass` of a distribution). */
+const PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"] as const;
+const ACM_CERTIFICATE_ARN = /^arn:aws(?:-cn|-us-gov)?:acm:([a-z]{2}(?:-[a-z]+)+-\d):\d{12}:certificate\/[0-9a-f-]{36}$/;
+/** CloudFront uses ACM certificates from this Region only, whatever the stack's Region. */
+export const CLOUDFRONT_CERTIFICATE_REGION = "us-east-1";
+const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+
 /** An optional setting: `""` (the Pulumi.yaml default) means unset. */
 const optional = (check: (value: string) => boolean, message: string) =>
     z
@@ -118,6 +125,17 @@ export const notesConfigSchema = z.strictObject({
     ),
     lambdaMemorySize: int(128, 10240),
     lambdaTimeoutSeconds: int(MIN_LAMBDA_TIMEOUT_SECONDS, 29),
+    site: z.boolean(expected("true or false")),
+    sitePriceClass: z.enum(PRICE_CLASSES, { error: `must be one of ${PRICE_CLASSES.join(", ")}` }),
+    siteDomain: optional(
+        (value) => DOMAIN.test(value) && value === value.toLowerCase(),
+        'must be a lower-case domain name such as "notes.example.com" (no scheme, no path), or "" for the distribution\'s own name',
+    ),
+    siteCertificateArn: optional(
+        (value) => ACM_CERTIFICATE_ARN.test(value),
+        'must be the ARN of an ACM certificate in us-east-1, e.g. "arn:aws:acm:us-east-1:123456789012:certificate/0d5b1c2e-…", or ""',
+    ),
+    siteHostedZoneId: optional((value) => HOSTED_ZONE_ID.test(value), 'must be a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ", or ""'),
 });
 
 /** Where the stack runs, for the rules that depend on it (the SES identity's Region). */
@@ -158,6 +176,30 @@ function crossChecks(config: z.infer<typeof notesConfigSchema>, context: ConfigC
         }
     } else if (identity && !identity.address) {
         issues.push({ key: "emailFrom", message: `is required when emailSourceArn names a domain (${identity.identity}): Cognito needs an address to send from` });
+    }
+    issues.push(...siteChecks(config));
+    return issues;
+}
+
+/** The custom domain settings go together: a domain with exactly one way to its certificate. */
+function siteChecks(config: z.infer<typeof notesConfigSchema>): Issue[] {
+    const issues: Issue[] = [];
+    const { siteDomain, siteCertificateArn, siteHostedZoneId } = config;
+    // With site false nothing reads them (the local cloud turns the site off and keeps the stack's domain settings).
+    if (!config.site) return issues;
+    if (siteDomain === undefined) {
+        for (const key of ["siteCertificateArn", "siteHostedZoneId"] as const) {
+            if (config[key] !== undefined) issues.push({ key, message: "needs siteDomain: it is the certificate or the DNS zone of the site's custom domain" });
+        }
+    } else if (siteCertificateArn !== undefined && ACM_CERTIFICATE_ARN.exec(siteCertificateArn)![1] !== CLOUDFRONT_CERTIFICATE_REGION) {
+        issues.push({
+            key: "siteCertificateArn",
+            message: `must name a certificate in ${CLOUDFRONT_CERTIFICATE_REGION}, not ${ACM_CERTIFICATE_ARN.exec(siteCertificateArn)![1]}: CloudFront uses ACM certificates from ${CLOUDFRONT_CERTIFICATE_REGION} only`,
+        });
+    } else if (siteCertificateArn !== undefined && siteHostedZoneId !== undefined) {
+        issues.push({ key: "siteCertificateArn", message: "must be \"\" when siteHostedZoneId is set: the program then creates and validates the certificate itself" });
+    } else if (siteCertificateArn === undefined && siteHostedZoneId === undefined) {
+        issues.push({ key: "siteDomain", message: "needs siteCertificateArn (an ACM certificate in us-east-1) or siteHostedZoneId (the program makes one): CloudFront serves a custom domain only with a certificate" });
     }
     return issues;
 }

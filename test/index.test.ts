@@ -1,12 +1,13 @@
 import { strict as assert } from "node:assert";
 import { STACK_OUTPUT_NAMES } from "../outputs";
 import { ProgramFailure, runProgramIsolated } from "../tools/engine/program";
-import { ofType, ProgramRun, single, STACKS, stackRun } from "./support/program";
+import { named, ofType, ProgramRun, single, STACKS, stackRun } from "./support/program";
 
 const COMPONENTS: Record<string, string> = {
     "notes:storage:NotesStorage": "notes-storage",
     "notes:api:NotesApi": "notes-api",
     "notes:auth:NotesAuth": "notes-auth",
+    "notes:site:NotesSite": "notes-site",
 };
 
 for (const stack of STACKS) {
@@ -18,7 +19,7 @@ for (const stack of STACKS) {
 
         it("exports exactly the outputs a web client needs, from the resources that hold them", () => {
             assert.deepEqual(Object.keys(run.outputs).sort(), [
-                "apiUrl", "bucketName", "identityPoolId", "region", "tableName", "userPoolClientId", "userPoolId",
+                "apiUrl", "bucketName", "identityPoolId", "region", "siteUrl", "tableName", "userPoolClientId", "userPoolId",
             ]);
             assert.deepEqual(run.outputs, {
                 region: run.region,
@@ -26,8 +27,9 @@ for (const stack of STACKS) {
                 userPoolClientId: single(run, "aws:cognito/userPoolClient:UserPoolClient").id,
                 identityPoolId: single(run, "aws:cognito/identityPool:IdentityPool").id,
                 apiUrl: single(run, "aws:apigatewayv2/stage:Stage").state.invokeUrl,
-                bucketName: single(run, "aws:s3/bucket:Bucket").state.bucket,
+                bucketName: named(run, "notes-storage-uploads").state.bucket,
                 tableName: single(run, "aws:dynamodb/table:Table").state.name,
+                siteUrl: `https://${single(run, "aws:cloudfront/distribution:Distribution").state.domainName}/`,
             });
         });
 
@@ -35,7 +37,7 @@ for (const stack of STACKS) {
             assert.deepEqual(Object.keys(run.outputs), [...STACK_OUTPUT_NAMES]);
         });
 
-        it("builds everything inside the three components, each child named after and parented to its component", () => {
+        it("builds everything inside the four components, each child named after and parented to its component", () => {
             const components = run.resources.filter((resource) => resource.type.startsWith("notes:"));
             assert.deepEqual(components.map((c) => c.type).sort(), Object.keys(COMPONENTS).sort());
             const aws = run.resources.filter((resource) => resource.custom && !resource.type.startsWith("pulumi:providers:"));
@@ -75,7 +77,7 @@ describe("dev and prod stacks", () => {
 
     it("differ exactly in the hardened settings prod declares", () => {
         const table = (run: ProgramRun) => single(run, "aws:dynamodb/table:Table");
-        const bucket = (run: ProgramRun) => single(run, "aws:s3/bucket:Bucket");
+        const bucket = (run: ProgramRun) => named(run, "notes-storage-uploads");
         const pool = (run: ProgramRun) => single(run, "aws:cognito/userPool:UserPool");
         assert.deepEqual(
             [table(dev).inputs.deletionProtectionEnabled, table(prod).inputs.deletionProtectionEnabled],
@@ -89,8 +91,9 @@ describe("dev and prod stacks", () => {
             [ofType(dev, "aws:s3/bucketVersioning:BucketVersioning").length, ofType(prod, "aws:s3/bucketVersioning:BucketVersioning").length],
             [0, 1],
         );
-        assert.deepEqual(single(prod, "aws:apigatewayv2/api:Api").inputs.corsConfiguration.allowOrigins, ["https://notes.example.com"]);
-        assert.ok(single(dev, "aws:apigatewayv2/api:Api").inputs.corsConfiguration.allowOrigins.every((o: string) => o.startsWith("http://localhost")));
+        const site = (run: ProgramRun) => `https://${single(run, "aws:cloudfront/distribution:Distribution").state.domainName}`;
+        assert.deepEqual(single(prod, "aws:apigatewayv2/api:Api").inputs.corsConfiguration.allowOrigins, ["https://notes.example.com", site(prod)]);
+        assert.deepEqual(single(dev, "aws:apigatewayv2/api:Api").inputs.corsConfiguration.allowOrigins, ["http://localhost:3000", "http://localhost:5173", site(dev)]);
         assert.deepEqual(
             [single(dev, "aws:apigatewayv2/stage:Stage").inputs.defaultRouteSettings.throttlingBurstLimit,
              single(prod, "aws:apigatewayv2/stage:Stage").inputs.defaultRouteSettings.throttlingBurstLimit],

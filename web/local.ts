@@ -37,6 +37,7 @@ export interface LocalWebClient {
 export async function serveLocalClient(bundle: ClientFiles, outputs: LocalOutputs, port = DEFAULT_WEB_PORT): Promise<LocalWebClient> {
     const config = localClientConfig(outputs);
     const server = new WebServer({
+        // index.html gets the document policy from the local endpoints: a CSP mistake fails here first.
         files: withConfig(bundle, config),
         relay: { path: S3_RELAY_PATH, host: bucketHost(config), target: outputs.endpoints.s3 },
     });

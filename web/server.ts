@@ -1,18 +1,8 @@
 import { createServer, IncomingMessage, request as httpRequest, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import * as path from "node:path";
 import { isLoopbackHost } from "../tools/local/server";
 import type { ClientFiles } from "./build";
-
-const CONTENT_TYPES: Record<string, string> = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".json": "application/json",
-    ".map": "application/json",
-    ".txt": "text/plain; charset=utf-8",
-    ".png": "image/png",
-};
+import { contentTypeOf, REVALIDATE, securityHeaders } from "./headers";
 
 /** Hop-by-hop headers a proxy must not pass on (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"];
@@ -45,9 +35,11 @@ export interface WebServerOptions {
 }
 
 /**
- * Serves the built reference client, and relays requests for the stack's own
- * bucket host to the local S3 unchanged (method, path, query, headers, body), with the bucket's
- * host name as Host. Nothing else is proxied.
+ * Serves the built reference client with the hosted site's headers (web/headers.ts: HSTS, nosniff,
+ * DENY, the referrer policy and the CSP header; index.html carries the document policy), a missing
+ * path answering 404.html with status 404 as CloudFront does, and relays requests for the stack's
+ * own bucket host to the local S3 unchanged (method, path, query, headers, body), with the
+ * bucket's host name as Host. Nothing else is proxied.
  */
 export class WebServer {
     private server?: Server;
@@ -97,17 +89,19 @@ export class WebServer {
 
     private file(pathname: string, req: IncomingMessage, res: ServerResponse): void {
         const name = pathname === "/" ? "index.html" : pathname.slice(1);
-        const contents = this.options.files.get(name);
+        const found = this.options.files.get(name);
+        const notFound = found ? undefined : this.options.files.get("404.html");
+        const contents = found ?? notFound;
         if (!contents) {
             this.text(res, 404, `Not found: ${pathname}`);
             return;
         }
-        res.writeHead(200, {
-            "content-type": CONTENT_TYPES[path.extname(name)] ?? "application/octet-stream",
+        res.writeHead(found ? 200 : 404, {
+            ...securityHeaders(),
+            "content-type": contentTypeOf(found ? name : "404.html"),
             "content-length": contents.length,
             // The client is rebuilt at each start; always revalidate.
-            "cache-control": "no-cache",
-            "x-content-type-options": "nosniff",
+            "cache-control": REVALIDATE,
         });
         res.end(req.method === "HEAD" ? undefined : contents);
     }
@@ -133,7 +127,7 @@ export class WebServer {
     }
 
     private text(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-        res.writeHead(status, { "content-type": "text/plain; charset=utf-8", ...headers });
+        res.writeHead(status, { ...securityHeaders(), "content-type": "text/plain; charset=utf-8", ...headers });
         res.end(`${message}\n`);
     }
 }

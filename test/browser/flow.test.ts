@@ -7,19 +7,27 @@ import * as path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { newPassword } from "../../tools/client/flow";
 import { webBuild } from "../../tools/scripts/web-build";
+import { bundleSiteClient, siteObjects } from "../../web/build";
 import { bucketHost, WebClientConfig } from "../../web/src/config";
 import { localClientConfig } from "../../web/local";
 import { WebServer } from "../../web/server";
 import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/local/process";
 import { DEPLOYED_STACK_OUTPUTS } from "../support/stack-outputs";
-import { confirmationCode, confirmationCodes, failStepsOnCorsFailures, freePort, launchChromium, PreflightRecorder, TlsForwarder } from "./support";
+import { connectSources, documentPolicy, withDocumentPolicy } from "../../web/headers";
+import { confirmationCode, confirmationCodes, CspRecorder, failStepsOnCorsFailures, failStepsOnCspViolations, freePort, launchChromium, PreflightRecorder, TlsForwarder } from "./support";
 
 /** The origins the page and the reference client run at: the stack's default corsAllowedOrigins. */
 const PAGE_ORIGIN = "http://localhost:3000";
 const CLIENT_ORIGIN = "http://localhost:5173";
 const MiB = 1024 * 1024;
 
-/** The test page: Amplify's public APIs and the README's configuration on `globalThis.notes`. */
+const TEST_PAGE = `<!doctype html><meta charset="utf-8"><title>notes browser test</title><script type="module" src="page.js"></script>`;
+
+/**
+ * The test page: Amplify's public APIs and the README's configuration on `globalThis.notes`.
+ * Served like the site (web/server.ts: the header CSP); its index.html gets the document policy
+ * once the local endpoints are known.
+ */
 async function bundleTestPage(): Promise<Map<string, Uint8Array>> {
     const result = await build({
         entryPoints: [path.join(__dirname, "page", "page.ts")],
@@ -31,9 +39,8 @@ async function bundleTestPage(): Promise<Map<string, Uint8Array>> {
         outfile: "page.js",
         logLevel: "silent",
     });
-    const html = `<!doctype html><meta charset="utf-8"><title>notes browser test</title><script type="module" src="page.js"></script>`;
     return new Map([
-        ["index.html", Buffer.from(html)],
+        ["index.html", Buffer.from(TEST_PAGE)],
         ["page.js", result.outputFiles[0].contents],
     ]);
 }
@@ -46,6 +53,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
     let browser: Browser;
     let tls: TlsForwarder;
     let pageServer: WebServer;
+    let pageFiles: Map<string, Uint8Array>;
     let config: WebClientConfig;
     /** Where npm start serves the reference client (the browser knows it as localhost:5173). */
     let webPort: number;
@@ -63,13 +71,15 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
         const starting = [
             startLocalCloudProcess(dataDir, ["--web-port", String(webPort)]).then((local) => (cloud = local)),
             launchChromium({ "localhost:3000": `127.0.0.1:${pagePort}`, "localhost:5173": `127.0.0.1:${webPort}`, "*.amazonaws.com:443": `127.0.0.1:${tlsPort}` }).then((launched) => (browser = launched)),
-            bundleTestPage().then((files) => (pageServer = new WebServer({ files })).listen(pagePort)),
+            bundleTestPage().then((files) => (pageServer = new WebServer({ files: (pageFiles = files) })).listen(pagePort)),
         ];
         // If one fails, `after` still stops what the others started.
         settled = Promise.allSettled(starting);
         await Promise.all(starting);
         const { s3Relay, ...direct } = localClientConfig(cloud.outputs);
         config = direct;
+        // The page runs under the document policy the site would have for these endpoints.
+        pageFiles.set("index.html", Buffer.from(withDocumentPolicy(TEST_PAGE, documentPolicy(connectSources(config)))));
         tls.forward(bucketHost(config), Number(new URL(cloud.outputs.endpoints.s3).port));
     });
 
@@ -85,6 +95,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
         let context: BrowserContext;
         let page: Page;
         let preflights: PreflightRecorder;
+        let csp: CspRecorder;
         const email = `amplify-${randomUUID().slice(0, 8)}@example.com`;
         const password = newPassword();
         let identityId: string;
@@ -92,17 +103,20 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
         let etag: string;
         const small = "hello from Amplify Storage\n";
         let bigHash: string;
+        // An expression, which DevTools evaluates outside the page's CSP (an eval in the page would be refused).
         const evaluate = <T, A>(fn: (notes: any, arg: A) => Promise<T>, arg: A): Promise<T> =>
-            page.evaluate(async ([source, value]) => (0, eval)(`(${source})`)((globalThis as any).notes, value), [fn.toString(), arg] as const) as Promise<T>;
+            page.evaluate(`(${fn.toString()})(globalThis.notes, ${JSON.stringify(arg ?? null)})`) as Promise<T>;
 
         before(async () => {
             // No service worker here: Storage's requests go to the bucket's real host name, which
             // this browser resolves to the TLS forwarder in front of the local S3.
             context = await browser.newContext({ serviceWorkers: "block", ignoreHTTPSErrors: true });
             context.setDefaultTimeout(5_000);
+            csp = await CspRecorder.attach(context);
             page = await context.newPage();
             preflights = await PreflightRecorder.attach(page);
-            await page.goto(`${PAGE_ORIGIN}/`);
+            const loaded = await page.goto(`${PAGE_ORIGIN}/`);
+            assert.match((await loaded?.allHeaders())?.["content-security-policy"] ?? "", /frame-ancestors 'none'$/);
             await page.waitForFunction(() => (globalThis as any).notes !== undefined);
             await evaluate(async (n, c) => n.Amplify.configure(n.amplifyConfig(n.parseClientConfig(c))), config);
         });
@@ -110,6 +124,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
         after(() => context?.close());
 
         failStepsOnCorsFailures(() => preflights);
+        failStepsOnCspViolations(() => csp);
 
         it("signs up with email and password; a wrong code is refused (CodeMismatchException)", async () => {
             const result = await evaluate(async (n, { email, password }) => n.auth.signUp({ username: email, password, options: { userAttributes: { email } } }), { email, password });
@@ -271,6 +286,16 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             assert.deepEqual(after, { tokens: false, credentials: false });
         });
 
+        it("ran the whole flow under the site's CSP with no violation; a request outside connect-src is refused and recorded", async () => {
+            assert.deepEqual(csp.failures(), []);
+            const before = csp.violations.length;
+            const refused = await evaluate(async () => fetch("https://example.com/").then(() => "fetched", (error: Error) => error.name), null);
+            assert.equal(refused, "TypeError");
+            for (let i = 0; i < 50 && csp.violations.length === before; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+            const recorded = csp.violations.splice(before);
+            assert.deepEqual(recorded.map((v) => [v.directive, v.blocked]), [["connect-src", "https://example.com/"]]);
+        });
+
         it("recorded every CORS preflight; each was answered 2xx", () => {
             const api = preflights.preflights.filter((p) => p.url.startsWith(config.apiUrl));
             assert.ok(api.some((p) => p.method === "PUT" && /if-match/.test(p.headers) && /authorization/.test(p.headers)), JSON.stringify(api));
@@ -281,6 +306,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
         let context: BrowserContext;
         let page: Page;
         let preflights: PreflightRecorder;
+        let csp: CspRecorder;
         const email = "ada@example.com";
         const password = newPassword();
         const report = { name: "report.txt", mimeType: "text/plain", buffer: Buffer.from("Quarterly figures, draft 1\n") };
@@ -302,6 +328,7 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             forwardedBefore = tls.forwarded;
             context = await browser.newContext({ viewport: { width: 860, height: 720 }, acceptDownloads: true });
             context.setDefaultTimeout(5_000);
+            csp = await CspRecorder.attach(context);
             page = await context.newPage();
             preflights = await PreflightRecorder.attach(page);
             page.on("response", (response) => {
@@ -313,8 +340,14 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
 
         failStepsOnCorsFailures(() => preflights);
 
+        failStepsOnCspViolations(() => csp);
+
         it("loads configured from the local outputs, with its service worker relaying the bucket's host name", async () => {
-            await page.goto(`${CLIENT_ORIGIN}/`);
+            const loaded = await page.goto(`${CLIENT_ORIGIN}/`);
+            // The site's CSP, both parts: the header, and the document policy from the local endpoints.
+            assert.match((await loaded?.allHeaders())?.["content-security-policy"] ?? "", /frame-ancestors 'none'$/);
+            const meta = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content");
+            assert.ok(meta?.includes(`connect-src 'self' ${new URL(config.apiUrl).origin} `), meta ?? "no document policy");
             await page.getByRole("heading", { name: "Sign in" }).waitFor();
             assert.deepEqual(await visibleViews(), ["#sign-in"]);
             assert.match(cloud.output(), new RegExp(`^READY in .* dynamodb=\\S+ web=http://localhost:${webPort}/$`, "m"));
@@ -471,17 +504,16 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
             );
         });
     });
-    describe("the client npm run web:build makes for a deployed stack", () => {
+    describe("the client for a deployed stack: what pulumi up uploads, and what npm run web:build makes", () => {
         const stack = DEPLOYED_STACK_OUTPUTS;
 
-        it("signs in with SRP at the stack's regional Cognito endpoint and shows Cognito's answer", async () => {
-            const dir = mkdtempSync(path.join(tmpdir(), "notes-web-dist-"));
-            let server: WebServer | undefined;
+        /** Serves `files` with the site's headers and signs in with SRP; Cognito's answer is the test's. */
+        async function signInWithSrp(files: Map<string, Uint8Array>): Promise<void> {
+            const server = new WebServer({ files });
             const context = await browser.newContext({ serviceWorkers: "block" });
             context.setDefaultTimeout(5_000);
+            const csp = await CspRecorder.attach(context);
             try {
-                await webBuild(["--outputs", "-", "--out", dir], () => JSON.stringify(stack));
-                server = new WebServer({ files: new Map(readdirSync(dir).map((file) => [file, readFileSync(path.join(dir, file))])) });
                 const port = await server.listen(0);
                 // No AWS here: answer the User Pool's InitiateAuth as Cognito answers a wrong password.
                 const calls: { target?: string; body: any }[] = [];
@@ -507,9 +539,28 @@ describe("browser: Amplify JS v6 in Chromium against the local cloud", function 
                 assert.equal(calls[0].body.AuthParameters.USERNAME, "someone@example.com");
                 assert.match(calls[0].body.AuthParameters.SRP_A, /^[0-9a-f]{256,}$/);
                 assert.equal(calls[0].body.AuthParameters.PASSWORD, undefined, "the password left the browser");
+                // Under the deployed document policy: the regional User Pool endpoint is in connect-src.
+                const meta = String(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content"));
+                assert.ok(meta.includes(` https://cognito-idp.${stack.region}.amazonaws.com `), meta);
+                assert.deepEqual(csp.failures(), []);
             } finally {
                 await context.close();
-                await server?.close();
+                await server.close();
+            }
+        }
+
+        it("the site's objects, as the program uploads them, sign in with SRP at the regional Cognito endpoint under the CSP", async () => {
+            const { tableName: _table, ...outputs } = stack;
+            const objects = siteObjects(bundleSiteClient(), { ...outputs, authFlowType: "USER_SRP_AUTH" });
+            await signInWithSrp(new Map([...objects].map(([name, object]) => [name, Buffer.from(object.contents)])));
+        });
+
+        it("the web:build client signs in the same way", async () => {
+            const dir = mkdtempSync(path.join(tmpdir(), "notes-web-dist-"));
+            try {
+                await webBuild(["--outputs", "-", "--out", dir], () => JSON.stringify(stack));
+                await signInWithSrp(new Map(readdirSync(dir).map((file) => [file, readFileSync(path.join(dir, file))])));
+            } finally {
                 rmSync(dir, { recursive: true, force: true });
             }
         });

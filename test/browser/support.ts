@@ -4,7 +4,7 @@ import { connect, createServer as createNetServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { createServer as createTlsServer, Server as TlsServer } from "node:tls";
-import { chromium, Browser, CDPSession, Page } from "playwright-core";
+import { chromium, Browser, BrowserContext, CDPSession, Page } from "playwright-core";
 
 /** Debian's chromium (`.ci/run` installs it); no browser is downloaded. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -203,6 +203,46 @@ export function failStepsOnCorsFailures(recorder: () => PreflightRecorder | unde
         };
         checked.add(withCorsCheck);
         test.fn = withCorsCheck;
+    });
+}
+
+/** One `securitypolicyviolation` event, as the page saw it. */
+export interface CspViolation {
+    page: string;
+    directive: string;
+    blocked: string;
+    disposition: string;
+}
+
+/**
+ * Records every `securitypolicyviolation` event of a browser context's pages: an init script adds
+ * the listener before any script of the page runs, and reports through a binding the test exposes.
+ */
+export class CspRecorder {
+    readonly violations: CspViolation[] = [];
+
+    static async attach(context: BrowserContext): Promise<CspRecorder> {
+        const recorder = new CspRecorder();
+        await context.exposeBinding("__notesCspViolation", (_source, violation: CspViolation) => void recorder.violations.push(violation));
+        // A script string: it runs in the page (DOM types), not in this process.
+        await context.addInitScript(`document.addEventListener("securitypolicyviolation", (event) => globalThis.__notesCspViolation({
+            page: event.documentURI, directive: event.effectiveDirective, blocked: event.blockedURI, disposition: event.disposition,
+        }), true);`);
+        return recorder;
+    }
+
+    failures(): string[] {
+        return this.violations.map((v) => `${v.page}: ${v.directive} refused ${v.blocked || "(inline)"} (${v.disposition})`);
+    }
+}
+
+/** Fails the step during which the page reported a Content-Security-Policy violation. */
+export function failStepsOnCspViolations(recorder: () => CspRecorder | undefined): void {
+    let reported = 0;
+    afterEach(function () {
+        const failures = recorder()?.failures() ?? [];
+        if (failures.length > reported) (this.test as Mocha.Hook).error(new Error(`Content-Security-Policy violations:\n${failures.slice(reported).join("\n")}`));
+        reported = failures.length;
     });
 }
 

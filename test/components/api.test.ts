@@ -32,9 +32,9 @@ for (const stack of STACKS) {
             assert.equal(api.inputs.body, undefined);
         });
 
-        it("answers browser preflights with CORS that allows the SigV4 headers and only the stack's origins", () => {
+        it("answers browser preflights with CORS that allows the SigV4 headers and only the stack's origins and the hosted site's", () => {
             const cors = single(run, "aws:apigatewayv2/api:Api").inputs.corsConfiguration;
-            assert.deepEqual(cors.allowOrigins, stackSetting(run, "corsAllowedOrigins"));
+            assert.deepEqual(cors.allowOrigins, [...(stackSetting(run, "corsAllowedOrigins") as string[]), `https://${named(run, "notes-site-cdn").state.domainName}`]);
             for (const header of SIGV4_HEADERS) assert.ok(cors.allowHeaders.includes(header), `allowHeaders lacks ${header}`);
             // The SigV4 headers, and If-Match for updates and deletes: nothing else.
             assert.deepEqual([...cors.allowHeaders].sort(), [...SIGV4_HEADERS, "if-match"].sort());
@@ -86,7 +86,7 @@ for (const stack of STACKS) {
                     assert.equal(fn.inputs.timeout, stackSetting(run, "lambdaTimeoutSeconds"));
                     assert.deepEqual(fn.inputs.environment.variables, {
                         TABLE_NAME: single(run, "aws:dynamodb/table:Table").state.name,
-                        BUCKET_NAME: single(run, "aws:s3/bucket:Bucket").state.bucket,
+                        BUCKET_NAME: named(run, "notes-storage-uploads").state.bucket,
                     });
                     const logGroup = named(run, `notes-api-${route.handler}-logs`);
                     assert.equal(fn.inputs.loggingConfig.logGroup, logGroup.state.name);
@@ -122,7 +122,7 @@ for (const stack of STACKS) {
                     const policy = named(run, `notes-api-${route.handler}-policy`);
                     assert.equal(policy.inputs.role, role.id);
                     const table = single(run, "aws:dynamodb/table:Table");
-                    const bucket = single(run, "aws:s3/bucket:Bucket");
+                    const bucket = named(run, "notes-storage-uploads");
                     const logGroup = named(run, `notes-api-${route.handler}-logs`);
                     const expected = [
                         { Sid: "NotesTable", Effect: "Allow", Action: route.tableActions, Resource: table.state.arn },

@@ -91,7 +91,7 @@ for (const stack of STACKS) {
             const policy = named(run, "notes-auth-authenticated-policy");
             assert.equal(policy.inputs.role, role.id);
             const api = single(run, "aws:apigatewayv2/api:Api");
-            const bucketArn = single(run, "aws:s3/bucket:Bucket").state.arn;
+            const bucketArn = named(run, "notes-storage-uploads").state.arn;
             // The routes' ARNs in any order (IAM does not care), each written out in EXPECTED_ROUTES.
             const statements = policyStatements(policy.inputs.policy).map((s) => (s.Sid === "InvokeNotesApi" ? { ...s, Resource: asList(s.Resource).sort() } : s));
             assert.deepEqual(statements, [

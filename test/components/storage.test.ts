@@ -59,8 +59,8 @@ for (const stack of STACKS) {
         });
 
         it("blocks every kind of public access to the bucket", () => {
-            const bucket = single(run, "aws:s3/bucket:Bucket");
-            const block = single(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
+            const bucket = named(run, "notes-storage-uploads");
+            const block = named(run, "notes-storage-uploads-public-access");
             assert.equal(block.inputs.bucket, bucket.id);
             for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) {
                 assert.equal(block.inputs[flag], true, `${flag} must be true`);
@@ -68,11 +68,11 @@ for (const stack of STACKS) {
         });
 
         it("disables ACLs, encrypts by default and has no inline ACL, grant, policy or website", () => {
-            const bucket = single(run, "aws:s3/bucket:Bucket");
-            const ownership = single(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls");
+            const bucket = named(run, "notes-storage-uploads");
+            const ownership = named(run, "notes-storage-uploads-ownership");
             assert.equal(ownership.inputs.bucket, bucket.id);
             assert.deepEqual(ownership.inputs.rule, { objectOwnership: "BucketOwnerEnforced" });
-            const encryption = single(run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+            const encryption = named(run, "notes-storage-uploads-encryption");
             assert.equal(encryption.inputs.bucket, bucket.id);
             assert.equal(encryption.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
             for (const field of ["acl", "grants", "policy", "website"]) {
@@ -83,8 +83,8 @@ for (const stack of STACKS) {
         });
 
         it("denies every request that does not use TLS, and allows nothing", () => {
-            const bucket = single(run, "aws:s3/bucket:Bucket");
-            const policy = single(run, "aws:s3/bucketPolicy:BucketPolicy");
+            const bucket = named(run, "notes-storage-uploads");
+            const policy = named(run, "notes-storage-uploads-tls-only");
             assert.equal(policy.inputs.bucket, bucket.id);
             assert.deepEqual(policyStatements(policy.inputs.policy), [
                 {
@@ -98,13 +98,13 @@ for (const stack of STACKS) {
             ]);
         });
 
-        it("allows direct browser uploads from the stack's origins with every header Amplify Storage v6 sends", () => {
+        it("allows direct browser uploads from the stack's origins and the hosted site with every header Amplify Storage v6 sends", () => {
             const cors = single(run, "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration");
-            assert.equal(cors.inputs.bucket, single(run, "aws:s3/bucket:Bucket").id);
+            assert.equal(cors.inputs.bucket, named(run, "notes-storage-uploads").id);
             assert.equal(cors.inputs.corsRules.length, 1);
             const [rule] = cors.inputs.corsRules;
             assert.deepEqual([...rule.allowedMethods].sort(), ["DELETE", "GET", "HEAD", "POST", "PUT"]);
-            assert.deepEqual(rule.allowedOrigins, stackSetting(run, "corsAllowedOrigins"));
+            assert.deepEqual(rule.allowedOrigins, [...(stackSetting(run, "corsAllowedOrigins") as string[]), `https://${named(run, "notes-site-cdn").state.domainName}`]);
             const refused = AMPLIFY_STORAGE_REQUEST_HEADERS.filter((header) => !allowedBy(rule.allowedHeaders, header));
             assert.deepEqual(refused, [], "refused at preflight");
             assert.ok(!rule.allowedHeaders.includes("*"), "a bare * would not cover authorization in browsers");
@@ -118,7 +118,7 @@ for (const stack of STACKS) {
 
         it("aborts multipart uploads nobody completed or aborted after 7 days", () => {
             const lifecycle = single(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration");
-            assert.equal(lifecycle.inputs.bucket, single(run, "aws:s3/bucket:Bucket").id);
+            assert.equal(lifecycle.inputs.bucket, named(run, "notes-storage-uploads").id);
             const rule = lifecycle.inputs.rules.find((r: { id: string }) => r.id === "abort-incomplete-multipart-uploads");
             assert.deepEqual(rule, {
                 id: "abort-incomplete-multipart-uploads",
@@ -146,7 +146,7 @@ for (const stack of STACKS) {
         });
 
         it("versions, force-destroys and retains the bucket as the stack says", () => {
-            const bucket = single(run, "aws:s3/bucket:Bucket");
+            const bucket = named(run, "notes-storage-uploads");
             assert.equal(bucket.inputs.forceDestroy, stackSetting(run, "bucketForceDestroy"));
             assert.equal(bucket.options.retainOnDelete, stackSetting(run, "retainOnDelete"));
             const versioning = ofType(run, "aws:s3/bucketVersioning:BucketVersioning");

@@ -186,3 +186,38 @@ describe("one source for each default", () => {
         }
     });
 });
+
+describe("hosted site settings", () => {
+    const CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0d5b1c2e-1234-4abc-9def-0123456789ab";
+    const ZONE = "Z0123456789ABCDEFGHIJ";
+    const dev = () => settings("dev");
+
+    it("hosts the site by default on the cheapest price class, with the distribution's own name", () => {
+        const config = parseConfig(dev());
+        assert.equal(config.site, true);
+        assert.equal(config.sitePriceClass, "PriceClass_100");
+        assert.deepEqual([config.siteDomain, config.siteCertificateArn, config.siteHostedZoneId], [undefined, undefined, undefined]);
+    });
+
+    it("accepts a custom domain with either an ACM certificate in us-east-1 or a hosted zone", () => {
+        assert.equal(parseConfig({ ...dev(), siteDomain: "notes.example.com", siteCertificateArn: CERTIFICATE }).siteCertificateArn, CERTIFICATE);
+        assert.equal(parseConfig({ ...dev(), siteDomain: "notes.example.com", siteHostedZoneId: ZONE }).siteHostedZoneId, ZONE);
+    });
+
+    const invalid: [Record<string, unknown>, RegExp][] = [
+        [{ site: "yes" }, /notes-infra:site must be true or false; got "yes"/],
+        [{ sitePriceClass: "PriceClass_50" }, /notes-infra:sitePriceClass must be one of PriceClass_100, PriceClass_200, PriceClass_All; got "PriceClass_50"/],
+        [{ siteDomain: "https://notes.example.com" }, /notes-infra:siteDomain must be a lower-case domain name/],
+        [{ siteDomain: "Notes.Example.com", siteHostedZoneId: ZONE }, /notes-infra:siteDomain must be a lower-case domain name/],
+        [{ siteDomain: "notes.example.com" }, /notes-infra:siteDomain needs siteCertificateArn \(an ACM certificate in us-east-1\) or siteHostedZoneId/],
+        [{ siteDomain: "notes.example.com", siteCertificateArn: CERTIFICATE.replace("us-east-1", "eu-west-1") }, /notes-infra:siteCertificateArn must name a certificate in us-east-1, not eu-west-1/],
+        [{ siteDomain: "notes.example.com", siteCertificateArn: "arn:aws:iam::123456789012:server-certificate/notes" }, /notes-infra:siteCertificateArn must be the ARN of an ACM certificate in us-east-1/],
+        [{ siteDomain: "notes.example.com", siteCertificateArn: CERTIFICATE, siteHostedZoneId: ZONE }, /notes-infra:siteCertificateArn must be "" when siteHostedZoneId is set/],
+        [{ siteCertificateArn: CERTIFICATE }, /notes-infra:siteCertificateArn needs siteDomain/],
+        [{ siteHostedZoneId: ZONE }, /notes-infra:siteHostedZoneId needs siteDomain/],
+        [{ siteDomain: "notes.example.com", siteHostedZoneId: "/hostedzone/Z0123" }, /notes-infra:siteHostedZoneId must be a Route 53 hosted zone id/],
+    ];
+    for (const [change, message] of invalid) {
+        it(`refuses ${JSON.stringify(change)}, naming the key`, () => rejects({ ...dev(), ...change }, message));
+    }
+});

@@ -43,6 +43,7 @@ const BUCKET = "aws:s3/bucket:Bucket";
 const PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
 const ROUTE = "aws:apigatewayv2/route:Route";
 const API = "aws:apigatewayv2/api:Api";
+const DISTRIBUTION = "aws:cloudfront/distribution:Distribution";
 
 describe("the policy pack on the real program", function () {
     this.timeout(120_000);
@@ -59,7 +60,7 @@ describe("the policy pack on the real program", function () {
 
     it("has resources of the types the pack guards, so passing is not vacuous", async () => {
         const types = new Set((await stackRun("dev")).resources.map((r) => r.type));
-        for (const type of [BUCKET, PAB, ROUTE, API, "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "aws:cognito/identityPool:IdentityPool", "aws:iam/role:Role"]) {
+        for (const type of [BUCKET, PAB, ROUTE, API, DISTRIBUTION, "aws:cloudfront/originAccessControl:OriginAccessControl", "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "aws:cognito/identityPool:IdentityPool", "aws:iam/role:Role"]) {
             assert.ok(types.has(type), `the program has no ${type}`);
         }
     });
@@ -70,16 +71,16 @@ describe("the policy pack on the real program", function () {
         { what: "a catch-all $default route without auth", mutate: (rs) => added(rs, ROUTE, "catch-all", { apiId: "x", routeKey: "$default", target: "integrations/x" }), policy: "apigatewayv2-route-iam-auth", resource: "catch-all" },
         ...["blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets"].map((flag) => ({
             what: `the public access block's ${flag} set to false`,
-            mutate: (rs: ResourceRecord[]) => set(the(rs, PAB), flag, false),
+            mutate: (rs: ResourceRecord[]) => set(the(rs, PAB, /uploads/), flag, false),
             policy: "s3-public-access-block-all-flags",
             resource: /public-access/,
         })),
-        { what: "a public access block flag off, seen by the stack policy on the bucket", mutate: (rs) => set(the(rs, PAB), "restrictPublicBuckets", false), policy: "s3-bucket-has-public-access-block", resource: /uploads$/ },
-        { what: "the public access block removed", mutate: (rs) => rs.splice(rs.indexOf(the(rs, PAB)), 1), policy: "s3-bucket-has-public-access-block", resource: /uploads$/ },
+        { what: "a public access block flag off, seen by the stack policy on the bucket", mutate: (rs) => set(the(rs, PAB, /uploads/), "restrictPublicBuckets", false), policy: "s3-bucket-has-public-access-block", resource: /uploads$/ },
+        { what: "the public access block removed", mutate: (rs) => rs.splice(rs.indexOf(the(rs, PAB, /uploads/)), 1), policy: "s3-bucket-has-public-access-block", resource: /uploads$/ },
         {
             what: "a public statement added to the bucket policy",
             mutate: (rs) => {
-                const policy = the(rs, "aws:s3/bucketPolicy:BucketPolicy");
+                const policy = the(rs, "aws:s3/bucketPolicy:BucketPolicy", /uploads/);
                 const doc = JSON.parse(policy.inputs.policy);
                 doc.Statement.push({ Effect: "Allow", Principal: { AWS: "*" }, Action: "s3:GetObject", Resource: "arn:aws:s3:::x/*" });
                 set(policy, "policy", JSON.stringify(doc));
@@ -87,8 +88,8 @@ describe("the policy pack on the real program", function () {
             policy: "s3-no-public-bucket-policy",
             resource: /tls-only/,
         },
-        { what: "an inline public policy on the bucket", mutate: (rs) => set(the(rs, BUCKET), "policy", { Statement: { Effect: "Allow", Principal: "*", Action: "s3:GetObject" } }), policy: "s3-no-public-bucket-policy", resource: /uploads$/ },
-        { what: "a public-read ACL on the bucket", mutate: (rs) => set(the(rs, BUCKET), "acl", "public-read"), policy: "s3-no-public-acl", resource: /uploads$/ },
+        { what: "an inline public policy on the bucket", mutate: (rs) => set(the(rs, BUCKET, /uploads$/), "policy", { Statement: { Effect: "Allow", Principal: "*", Action: "s3:GetObject" } }), policy: "s3-no-public-bucket-policy", resource: /uploads$/ },
+        { what: "a public-read ACL on the bucket", mutate: (rs) => set(the(rs, BUCKET, /uploads$/), "acl", "public-read"), policy: "s3-no-public-acl", resource: /uploads$/ },
         {
             what: "a bucket ACL resource granting AllUsers",
             mutate: (rs) =>
@@ -109,8 +110,8 @@ describe("the policy pack on the real program", function () {
             policy: "s3-no-public-access-point-policy",
             resource: "uploads-ap",
         },
-        { what: "website hosting on the bucket", mutate: (rs) => set(the(rs, BUCKET), "website", { indexDocument: "index.html" }), policy: "s3-no-website-hosting", resource: /uploads$/ },
-        { what: "object ownership set to ObjectWriter", mutate: (rs) => set(the(rs, "aws:s3/bucketOwnershipControls:BucketOwnershipControls"), "rule", { objectOwnership: "ObjectWriter" }), policy: "s3-bucket-owner-enforced", resource: /ownership/ },
+        { what: "website hosting on the bucket", mutate: (rs) => set(the(rs, BUCKET, /uploads$/), "website", { indexDocument: "index.html" }), policy: "s3-no-website-hosting", resource: /uploads$/ },
+        { what: "object ownership set to ObjectWriter", mutate: (rs) => set(the(rs, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", /uploads/), "rule", { objectOwnership: "ObjectWriter" }), policy: "s3-bucket-owner-enforced", resource: /ownership/ },
         { what: "quick create on the HTTP API", mutate: (rs) => set(the(rs, API), "target", "arn:aws:lambda:us-east-1:123456789012:function:f"), policy: "apigatewayv2-api-no-quick-create", resource: /http/ },
         {
             what: "an OpenAPI body without auth on the HTTP API",
@@ -132,7 +133,55 @@ describe("the policy pack on the real program", function () {
             policy: "iam-cognito-trust-conditions",
             resource: /auth/,
         })),
+        {
+            what: "the site's distribution serving plain HTTP",
+            mutate: (rs) => set(the(rs, DISTRIBUTION), "defaultCacheBehavior", { ...the(rs, DISTRIBUTION).inputs.defaultCacheBehavior, viewerProtocolPolicy: "allow-all" }),
+            policy: "cloudfront-viewer-https",
+            resource: /cdn$/,
+        },
+        {
+            what: "a custom certificate that admits TLSv1",
+            mutate: (rs) => set(the(rs, DISTRIBUTION), "viewerCertificate", { acmCertificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/0d5b1c2e-1234-4abc-9def-0123456789ab", sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1" }),
+            policy: "cloudfront-minimum-tls",
+            resource: /cdn$/,
+        },
+        {
+            what: "the site's origin without its origin access control",
+            mutate: (rs) => set(the(rs, DISTRIBUTION), "origins", the(rs, DISTRIBUTION).inputs.origins.map(({ originAccessControlId: _oac, ...origin }: Record<string, unknown>) => origin)),
+            policy: "cloudfront-s3-origin-access-control",
+            resource: /cdn$/,
+        },
     ];
+
+    /** Advisory policies: what they must report, as advisory, and never block. */
+    const advisories: { what: string; mutate: Mutation; policy: string; resource: RegExp }[] = [
+        {
+            what: "the site's distribution without its response headers policy",
+            mutate: (rs) => set(the(rs, DISTRIBUTION), "defaultCacheBehavior", { ...the(rs, DISTRIBUTION).inputs.defaultCacheBehavior, responseHeadersPolicyId: undefined }),
+            policy: "cloudfront-response-headers-policy",
+            resource: /cdn$/,
+        },
+        {
+            what: "the site bucket's CloudFront grant without its AWS:SourceArn condition",
+            mutate: (rs) => {
+                const policy = the(rs, "aws:s3/bucketPolicy:BucketPolicy", /site/);
+                const doc = JSON.parse(policy.inputs.policy);
+                for (const statement of doc.Statement) if (statement.Effect === "Allow") delete statement.Condition;
+                set(policy, "policy", JSON.stringify(doc));
+            },
+            policy: "s3-bucket-policy-service-source",
+            resource: /site-content-policy$/,
+        },
+    ];
+
+    for (const { what, mutate, policy, resource } of advisories) {
+        it(`notes ${what} as advisory, naming the resource, without blocking`, async () => {
+            const violations = await evaluatePolicies(await devWith(mutate));
+            assert.deepEqual(violations.map((v) => [v.enforcementLevel, v.policyName]), [["advisory", policy]]);
+            assert.ok(resource.test(violations[0].resourceName ?? ""), formatViolation(violations[0]));
+            assert.ok(violations[0].message.includes(violations[0].resourceName!));
+        });
+    }
 
     for (const { what, mutate, policy, resource } of mutations) {
         it(`catches ${what} and names the resource`, async () => {
@@ -149,17 +198,18 @@ describe("the policy pack on the real program", function () {
     }
 
     it("covers every policy of the pack with at least one mutation", () => {
-        const covered = new Set(mutations.map((m) => m.policy));
+        const covered = new Set([...mutations, ...advisories].map((m) => m.policy));
         assert.deepEqual(policies.map((p) => p.name).filter((name) => !covered.has(name)), []);
     });
 
     it("reports a bucket policy that is unknown at preview as advisory, and fails closed with failOnUnknown", async () => {
-        const resources = await devWith((rs) => set(the(rs, "aws:s3/bucketPolicy:BucketPolicy"), "policy", UNKNOWN.string));
+        const resources = await devWith((rs) => set(the(rs, "aws:s3/bucketPolicy:BucketPolicy", /uploads/), "policy", UNKNOWN.string));
         const advisory = await evaluatePolicies(resources);
-        assert.deepEqual(advisory.map((v) => [v.enforcementLevel, v.policyName]), [["advisory", "s3-no-public-bucket-policy"]]);
-        assert.match(advisory[0].message, /Could not check policy of .* notes-storage-uploads-tls-only at preview/);
+        // Both rules that read bucket policies say what they could not check.
+        assert.deepEqual(advisory.map((v) => [v.enforcementLevel, v.policyName]), [["advisory", "s3-no-public-bucket-policy"], ["advisory", "s3-bucket-policy-service-source"]]);
+        for (const note of advisory) assert.match(note.message, /Could not check policy of .* notes-storage-uploads-tls-only at preview/);
         const closed = await evaluatePolicies(resources, { config: { "s3-no-public-bucket-policy": { failOnUnknown: true } } });
-        assert.deepEqual(closed.map((v) => v.enforcementLevel), ["mandatory"]);
+        assert.deepEqual(closed.map((v) => [v.enforcementLevel, v.policyName]), [["mandatory", "s3-no-public-bucket-policy"], ["advisory", "s3-bucket-policy-service-source"]]);
     });
 });
 
@@ -175,7 +225,7 @@ describe("policy pack configuration in the evaluator", () => {
     it("applies `all`, and a policy's own entry wins over it", async () => {
         const resources = await devWith((rs) => {
             openRoute(rs);
-            set(the(rs, BUCKET), "acl", "public-read");
+            set(the(rs, BUCKET, /uploads$/), "acl", "public-read");
         });
         const violations = await evaluatePolicies(resources, { config: { all: "advisory", "s3-no-public-acl": { enforcementLevel: "mandatory" } } });
         assert.deepEqual(levels(violations).sort(), ["advisory apigatewayv2-route-iam-auth", "mandatory s3-no-public-acl"]);

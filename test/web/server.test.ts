@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { createServer, IncomingMessage, request, Server } from "node:http";
 import { AddressInfo } from "node:net";
+import { serveLocalClient } from "../../web/local";
 import { PortInUse, WebServer } from "../../web/server";
 
 const BUCKET_HOST = "notes-storage-uploads-z1z7jw4.s3.us-east-1.amazonaws.com";
@@ -121,6 +122,70 @@ describe("web server of the reference client (web/server.ts)", () => {
         it("reports a taken port as PortInUse with the port in the message", async () => {
             const second = new WebServer({ files: new Map() });
             await assert.rejects(second.listen(port), (error: unknown) => error instanceof PortInUse && error.port === port && new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`).test(error.message));
+        });
+    });
+
+    describe("the hosted site's headers", () => {
+        /** What CloudFront's response headers policy adds (components/site.ts), written out. */
+        const SITE_HEADERS = {
+            "strict-transport-security": "max-age=63072000; includeSubDomains",
+            "x-content-type-options": "nosniff",
+            "x-frame-options": "DENY",
+            "referrer-policy": "strict-origin-when-cross-origin",
+            "content-security-policy":
+                "script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; media-src 'none'; manifest-src 'self'; worker-src 'self'; " +
+                "frame-src 'none'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        };
+        let server: WebServer;
+        let port: number;
+        before(async () => {
+            server = new WebServer({
+                files: new Map([
+                    ["index.html", Buffer.from("<!doctype html><title>notes</title>")],
+                    ["404.html", Buffer.from("<!doctype html><h2>Page not found</h2>")],
+                ]),
+            });
+            port = await server.listen(0);
+        });
+        after(() => server.close());
+
+        it("sends them on every answer: a file, the 404 page, a refused method", async () => {
+            for (const answer of [await send(port, {}), await send(port, { path: "/nothing/here" }), await send(port, { method: "DELETE", path: "/" })]) {
+                for (const [name, value] of Object.entries(SITE_HEADERS)) assert.equal(answer.headers[name], value, name);
+            }
+        });
+
+        it("answers a missing path with the 404 page and status 404, as the distribution does", async () => {
+            const missing = await send(port, { path: "/nothing/here" });
+            assert.equal(missing.status, 404);
+            assert.match(String(missing.headers["content-type"]), /^text\/html/);
+            assert.equal(missing.body, "<!doctype html><h2>Page not found</h2>");
+        });
+    });
+
+    describe("npm start's client", () => {
+        it("serves index.html with the document policy made from the local endpoints, the same function as the site's", async () => {
+            const index = '<!doctype html>\n<html>\n<head>\n    <meta charset="utf-8">\n    <title>Notes</title>\n</head>\n</html>\n';
+            const outputs = {
+                region: "us-east-1",
+                userPoolId: "us-east-1_local",
+                userPoolClientId: "client",
+                identityPoolId: "us-east-1:00000000-0000-4000-a000-000000000000",
+                apiUrl: "http://127.0.0.1:40100/",
+                bucketName: "notes-storage-uploads-z1z7jw4",
+                tableName: "notes-storage-notes-dm3i700",
+                endpoints: { cognitoIdp: "http://127.0.0.1:40103", cognitoIdentity: "http://127.0.0.1:40102/", s3: "http://127.0.0.1:40101", dynamodb: "http://127.0.0.1:40104" },
+            };
+            const client = await serveLocalClient(new Map([["index.html", Buffer.from(index)]]), outputs, 0);
+            try {
+                const page = await send(client.port, {});
+                const meta = /<meta charset="utf-8">\n {4}<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(page.body);
+                assert.ok(meta, page.body);
+                assert.match(meta[1], /^default-src 'none'; connect-src 'self' http:\/\/127\.0\.0\.1:40100 http:\/\/127\.0\.0\.1:40103 http:\/\/127\.0\.0\.1:40102 https:\/\/notes-storage-uploads-z1z7jw4\.s3\.us-east-1\.amazonaws\.com; script-src 'self';/);
+                assert.match(String(page.headers["content-security-policy"]), /frame-ancestors 'none'$/);
+            } finally {
+                await client.server.close();
+            }
         });
     });
 });

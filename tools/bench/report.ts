@@ -5,6 +5,7 @@
  */
 import * as z from "zod";
 import { HANDLER_NAMES, HandlerName } from "./builds";
+import { WEB_CLIENT_GZIP_BUDGET_BYTES } from "./web-client";
 
 const ms = z.number().nonnegative();
 const positive = z.number().positive();
@@ -27,6 +28,8 @@ export const benchResultsSchema = z.strictObject({
     listScaling: z.strictObject({ "10": positive, "1000": positive, "10000": positive }),
     policyScaling: z.strictObject({ "100": positive, "1000": positive, "10000": positive }),
     mockRun: positive,
+    /** The hosted reference client's script (tools/bench/web-client.ts). */
+    webClient: z.strictObject({ scriptBytes: z.number().int().positive(), scriptGzipBytes: z.number().int().positive() }),
 });
 
 export type BenchResults = z.infer<typeof benchResultsSchema>;
@@ -82,6 +85,12 @@ export function checkTargets(results: BenchResults, firstRequests: FirstRequests
     const policy = results.policyScaling["10000"] / results.policyScaling["1000"];
     checks.push({ target: "policyScaling 10000 <= 12x policyScaling 1000", actual: `${policy.toFixed(2)}x`, met: policy <= 12 });
     checks.push({ target: "policyScaling 10000 < 2 s", actual: `${results.policyScaling["10000"]} ms`, met: results.policyScaling["10000"] < 2000 });
+    const web = results.webClient;
+    checks.push({
+        target: "web client script < 100 KB gzip",
+        actual: `${(web.scriptGzipBytes / 1024).toFixed(1)} KB gzip (${(web.scriptBytes / 1024).toFixed(1)} KB minified)`,
+        met: web.scriptGzipBytes < WEB_CLIENT_GZIP_BUDGET_BYTES,
+    });
     return checks;
 }
 
@@ -140,6 +149,8 @@ export function toMarkdown(results: BenchResults, extra: { otherNodes?: NodeCold
     lines.push("", "| policyScaling (resources) | 100 | 1000 | 10000 |", "|---|---:|---:|---:|");
     lines.push(`| whole pack ms | ${results.policyScaling["100"]} | ${results.policyScaling["1000"]} | ${results.policyScaling["10000"]} |`);
     lines.push("", `| mockRun (dev stack, fresh process) | ${results.mockRun} ms |`, "|---|---:|");
+    lines.push("", "| webClient (the hosted site's script) | KB | gzip KB |", "|---|---:|---:|");
+    lines.push(`| app-<hash>.js | ${(results.webClient.scriptBytes / 1024).toFixed(1)} | ${(results.webClient.scriptGzipBytes / 1024).toFixed(1)} |`);
     lines.push("", "| target | actual | met |", "|---|---|---|");
     for (const check of checkTargets(results, extra.firstRequests)) lines.push(`| ${check.target} | ${check.actual} | ${check.met ? "yes" : "**no**"} |`);
     return lines.join("\n");

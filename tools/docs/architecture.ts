@@ -34,7 +34,14 @@ const T = {
     userPoolClient: "aws:cognito/userPoolClient:UserPoolClient",
     identityPool: "aws:cognito/identityPool:IdentityPool",
     roleAttachment: "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment",
+    distribution: "aws:cloudfront/distribution:Distribution",
+    originAccessControl: "aws:cloudfront/originAccessControl:OriginAccessControl",
+    responseHeadersPolicy: "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
+    bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
 } as const;
+
+/** Objects in a bucket: drawn in it as a count, not one name each. */
+const OBJECT_TYPES = new Set(["aws:s3/bucketObjectv2:BucketObjectv2", "aws:s3/bucketObject:BucketObject"]);
 
 type Shape = "rect" | "round" | "stadium" | "cylinder" | "hexagon" | "subroutine";
 
@@ -61,6 +68,10 @@ const KINDS: Record<string, Kind> = {
     },
     [T.table]: { shape: "cylinder", lines: (_, short) => [`DynamoDB table · ${short}`] },
     [T.bucket]: { shape: "cylinder", lines: (_, short) => [`S3 bucket · ${short}`] },
+    [T.distribution]: {
+        shape: "hexagon",
+        lines: (r, short) => [`CloudFront · ${short}`, [r.inputs.defaultCacheBehavior?.viewerProtocolPolicy, r.inputs.httpVersion].filter(Boolean).join(", ")],
+    },
 };
 
 const KIND_ORDER = Object.keys(KINDS);
@@ -79,6 +90,11 @@ const FOLDS: Record<string, FoldRule> = {
     [T.stage]: { into: T.api, by: (stage, api) => refersTo(stage.inputs.apiId, api) },
     [T.userPoolClient]: { into: T.userPool, by: (client, pool) => refersTo(client.inputs.userPoolId, pool) },
     [T.roleAttachment]: { into: T.identityPool, by: (attachment, pool) => refersTo(attachment.inputs.identityPoolId, pool) },
+    [T.originAccessControl]: { into: T.distribution, by: (oac, cdn) => list<any>(cdn.inputs.origins).some((origin) => refersTo(origin?.originAccessControlId, oac)) },
+    [T.responseHeadersPolicy]: {
+        into: T.distribution,
+        by: (headers, cdn) => [cdn.inputs.defaultCacheBehavior, ...list<any>(cdn.inputs.orderedCacheBehaviors)].some((b) => refersTo(b?.responseHeadersPolicyId, headers)),
+    },
 };
 
 /** Folds that depend on who refers to the satellite (a log group is named by its function or stage). */
@@ -170,7 +186,12 @@ export function architectureGraph(run: ProgramRun): ArchitectureGraph {
         const folded = resources.filter((s) => s !== r && s.custom && finalOwner(s) === r);
         const kind = KINDS[r.type];
         const lines = kind ? kind.lines(r, short) : [`${className(r.type)} · ${short}`];
-        const foldedNames = folded.map((s) => shortName(shortName(s.name, componentOf(s)), undefined, short)).sort();
+        const objects = folded.filter((s) => OBJECT_TYPES.has(s.type)).length;
+        const foldedNames = folded
+            .filter((s) => !OBJECT_TYPES.has(s.type))
+            .map((s) => shortName(shortName(s.name, componentOf(s)), undefined, short))
+            .concat(objects > 0 ? [`${objects} objects`] : [])
+            .sort();
         if (foldedNames.length > 0) lines.push(`+ ${foldedNames.join(" · ")}`);
         nodeOf.set(r, { id: uniqueId(mermaidId(r.name), ids), resource: r, shape: kind?.shape ?? "rect", lines, folded });
     }
@@ -226,6 +247,15 @@ export function architectureGraph(run: ProgramRun): ArchitectureGraph {
         request(node(integration), node(fn), [permitted ? "lambda:InvokeFunction" : "no invoke permission for its route"]);
     }
 
+    // The site: CloudFront reads its bucket, signed by its origin access control.
+    for (const cdn of of(T.distribution)) {
+        for (const origin of list<any>(cdn.inputs.origins)) {
+            const bucket = unique(of(T.bucket).filter((b) => [b.state.bucketRegionalDomainName, b.state.bucketDomainName].includes(origin?.domainName)));
+            const oac = unique(resources.filter((r) => r.type === T.originAccessControl && refersTo(origin?.originAccessControlId, r)));
+            request(node(cdn), node(bucket), [oac ? `origin, signed by OAC (${oac.inputs.signingProtocol}, ${oac.inputs.signingBehavior})` : "origin, unsigned"]);
+        }
+    }
+
     // The grants: every Allow statement of every role's inline policies, to the resources it names.
     const outside = new Map<string, ArchitectureNode>();
     for (const policy of resources.filter((r) => r.type === T.rolePolicy).sort(byKindThenName)) {
@@ -251,6 +281,23 @@ export function architectureGraph(run: ProgramRun): ArchitectureGraph {
         for (const [target, scopes] of granted) {
             const lines = [...scopes].map(([where, actions]) => [actionsText(actions), where].filter(Boolean).join(" "));
             edges.push({ from: holder.id, to: target.id, kind: "grant", lines });
+        }
+    }
+    // Bucket policies that let a service act for one distribution: drawn from that distribution.
+    for (const policy of resources.filter((r) => r.type === T.bucketPolicy).sort(byKindThenName)) {
+        const bucket = node(unique(of(T.bucket).filter((b) => refersTo(policy.inputs.bucket, b))));
+        if (!bucket) continue;
+        for (const statement of statementsOf(policy.inputs.policy, policy.name)) {
+            const services = list((statement as { Principal?: { Service?: string | string[] } }).Principal?.Service);
+            if (statement.Effect !== "Allow" || !services.includes("cloudfront.amazonaws.com")) continue;
+            const sources = Object.values(statement.Condition ?? {}).flatMap((values) => Object.entries(values).filter(([key]) => key.toLowerCase() === "aws:sourcearn").flatMap(([, value]) => list(value)));
+            // Without a source condition the grant holds for every distribution, of any account.
+            const pinned = sources.length > 0;
+            for (const cdn of of(T.distribution).filter((d) => !pinned || sources.includes(d.state.arn))) {
+                const scopes = list(statement.Resource).map((arn) => arn.slice(String(bucket.resource?.state.arn).length + 1)).filter(Boolean);
+                const condition = pinned ? "if AWS:SourceArn = this distribution" : "for any distribution (no AWS:SourceArn)";
+                edges.push({ from: node(cdn)!.id, to: bucket.id, kind: "grant", lines: [`${actionsText(list(statement.Action))} on ${scopes.join(", ")} ${condition}`] });
+            }
         }
     }
     for (const n of outside.values()) {

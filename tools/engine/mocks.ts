@@ -280,6 +280,39 @@ function synthesize(
             Object.assign(state, { arn: `arn:aws:cognito-identity:${region}:${accountId}:identitypool/${poolId}` });
             return { id: poolId, state };
         }
+        case "aws:cloudfront/distribution:Distribution": {
+            const distributionId = `E${token(urn, 13, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")}`;
+            Object.assign(state, {
+                arn: `arn:aws:cloudfront::${accountId}:distribution/${distributionId}`,
+                domainName: `d${token(`${urn}/domain`, 13)}.cloudfront.net`,
+                // CloudFront's one hosted zone for alias records.
+                hostedZoneId: "Z2FDTNDATAQYW2",
+                status: "Deployed",
+                etag: `E${token(`${urn}/etag`, 13, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")}`,
+            });
+            return { id: distributionId, state };
+        }
+        case "aws:cloudfront/originAccessControl:OriginAccessControl":
+            return { id: `E${token(urn, 13, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")}`, state: { ...state, name: physicalName(inputs.name, name, urn) } };
+        case "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy":
+            return { id: uuid(urn), state: { ...state, name: physicalName(inputs.name, name, urn) } };
+        case "aws:acm/certificate:Certificate": {
+            const certificateId = uuid(urn);
+            const domain = String(inputs.domainName);
+            const record = token(`${urn}/validation`, 32, "0123456789abcdef");
+            Object.assign(state, {
+                arn: `arn:aws:acm:${region}:${accountId}:certificate/${certificateId}`,
+                domainValidationOptions: [
+                    { domainName: domain, resourceRecordName: `_${record}.${domain}.`, resourceRecordType: "CNAME", resourceRecordValue: `_${token(`${urn}/value`, 32, "0123456789abcdef")}.acm-validations.aws.` },
+                ],
+                status: "ISSUED",
+            });
+            return { id: state.arn, state };
+        }
+        case "aws:acm/certificateValidation:CertificateValidation":
+            return { id: String(inputs.certificateArn), state };
+        case "aws:route53/record:Record":
+            return { id: `${inputs.zoneId}_${inputs.name}_${inputs.type}`, state: { ...state, fqdn: String(inputs.name).replace(/\.$/, "") } };
         default:
             return { id: `${name}-${token(urn, 8)}`, state };
     }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { STACK_OUTPUT_NAMES, type StackOutputs } from "../../outputs";
+import { OPTIONAL_STACK_OUTPUT_NAMES, STACK_OUTPUT_NAMES, type StackOutputs } from "../../outputs";
 import type { Materializer } from "../engine/mocks";
 import { MOCK_ACCOUNT_ID, ProgramRun, readStackConfig, runProgram } from "../engine/program";
 import * as apigateway from "./apigateway/provision";
@@ -49,6 +49,10 @@ export const LOCAL_CONFIG_OVERRIDES: Record<string, { value: string; why: string
     "notes-infra:allowUserPasswordAuth": {
         value: "true",
         why: "cognito-local has no SRP, so the local app client also allows USER_PASSWORD_AUTH",
+    },
+    "notes-infra:site": {
+        value: "false",
+        why: "CloudFront has no local counterpart; npm start serves the client itself, with the site's headers and CSP",
     },
 };
 
@@ -199,10 +203,11 @@ export class LocalCloud {
         for (const fn of this.registry.functions.values()) fn.warm();
 
         const out = await resolveOutputs(run.outputs);
-        const missing = STACK_OUTPUT_NAMES.filter((key) => typeof out[key] !== "string");
+        const optional: readonly string[] = OPTIONAL_STACK_OUTPUT_NAMES;
+        const missing = STACK_OUTPUT_NAMES.filter((key) => typeof out[key] !== "string" && !optional.includes(key));
         if (missing.length > 0) throw new Error(`The program does not export ${missing.join(", ")}; the local cloud needs every stack output.`);
         this.outputs = {
-            ...(Object.fromEntries(STACK_OUTPUT_NAMES.map((key) => [key, out[key]])) as StackOutputs),
+            ...(Object.fromEntries(STACK_OUTPUT_NAMES.filter((key) => typeof out[key] === "string").map((key) => [key, out[key]])) as StackOutputs),
             endpoints: { cognitoIdp: this.userPools!.endpoint, cognitoIdentity: this.identityEndpoint, s3: this.s3Endpoint, dynamodb: this.dynamoEndpoint },
         };
         this.saveState();

@@ -19,6 +19,7 @@ import { measureListScaling } from "../bench/list-scaling";
 import { measureMockRun } from "../bench/mock-run";
 import { measurePolicyScaling } from "../bench/policy-scaling";
 import { benchResultsSchema, checkTargets, FirstRequests, LeverFigure, toMarkdown } from "../bench/report";
+import { webClientFigures } from "../bench/web-client";
 import { deployedAuth, measureRequestPath, measureRequestPathOn } from "../bench/request-path";
 
 const FULL = {
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
     resetBenchTmp();
     const mock = await measureMockRun({ runs: plan.mockRuns });
     log(`mockRun: median ${mock.ms} ms of ${mock.samplesMs.join(", ")}`);
+    const webClient = webClientFigures(mock.run);
+    log(`webClient: ${webClient.scriptBytes} bytes, ${webClient.scriptGzipBytes} gzip`);
     const functions = deployedFunctions(mock.run);
     const runtimes = new Set(Object.values(functions).map((fn) => fn.runtime));
     if (runtimes.size !== 1) throw new Error(`the handlers deploy on several runtimes (${[...runtimes].join(", ")}); the benchmark expects one`);
@@ -141,6 +144,7 @@ async function main(): Promise<void> {
             listScaling: list.figures,
             policyScaling: policy.figures,
             mockRun: mock.ms,
+            webClient,
         });
         const details = {
             generatedAt: new Date().toISOString(),

@@ -263,7 +263,9 @@ export function stackFacts(run: ProgramRun): StackFacts {
             .filter((policy) => policy.inputs.role === role.id)
             .map((policy) => asDocument(policy.inputs.policy, policy.name));
     const api = one("aws:apigatewayv2/api:Api");
-    const bucket = one("aws:s3/bucket:Bucket");
+    // The uploads bucket: the one the functions are given (the hosted site's bucket holds no user data).
+    const uploads = of("aws:lambda/function:Function").map((fn) => fn.inputs.environment?.variables?.BUCKET_NAME);
+    const bucket = one("aws:s3/bucket:Bucket", (resource) => uploads.includes(resource.state.bucket));
     const table = one("aws:dynamodb/table:Table");
     const userPool = one("aws:cognito/userPool:UserPool");
     const identityPool = one("aws:cognito/identityPool:IdentityPool");

@@ -9,8 +9,8 @@ import { STACK_OUTPUT_NAMES, type StackOutputs } from "../../outputs";
 export type AuthFlowType = "USER_SRP_AUTH" | "USER_PASSWORD_AUTH";
 export const AUTH_FLOW_TYPES: readonly AuthFlowType[] = ["USER_SRP_AUTH", "USER_PASSWORD_AUTH"];
 
-/** The stack outputs the client uses: all but the table, which only the functions reach. */
-type ClientStackOutputs = Omit<StackOutputs, "tableName">;
+/** The stack outputs the client uses: all but the table, which only the functions reach, and the site's own URL. */
+type ClientStackOutputs = Omit<StackOutputs, "tableName" | "siteUrl">;
 
 export interface WebClientConfig extends ClientStackOutputs {
     authFlowType: AuthFlowType;
@@ -24,7 +24,7 @@ export interface WebClientConfig extends ClientStackOutputs {
     s3Relay?: string;
 }
 
-const STACK_OUTPUTS = STACK_OUTPUT_NAMES.filter((name): name is keyof ClientStackOutputs => name !== "tableName");
+const STACK_OUTPUTS = STACK_OUTPUT_NAMES.filter((name): name is keyof ClientStackOutputs => name !== "tableName" && name !== "siteUrl");
 
 /** The S3 host name Amplify Storage sends requests to (virtual-hosted style, as it builds it). */
 export function bucketHost(config: Pick<WebClientConfig, "bucketName" | "region">): string {

@@ -16,7 +16,8 @@ function committedResults(): BenchResults {
 describe("benchmark results contract", function () {
     it("keeps bench/results.json to exactly the contract's keys, for all five handlers", function () {
         const results = committedResults();
-        assert.deepEqual(Object.keys(results).sort(), ["coldInit", "listScaling", "mockRun", "nodeVersion", "policyScaling", "requestPath"]);
+        assert.deepEqual(Object.keys(results).sort(), ["coldInit", "listScaling", "mockRun", "nodeVersion", "policyScaling", "requestPath", "webClient"]);
+        assert.deepEqual(Object.keys(results.webClient).sort(), ["scriptBytes", "scriptGzipBytes"]);
         assert.deepEqual(Object.keys(results.coldInit).sort(), ["create", "delete", "get", "list", "update"]);
         for (const figures of Object.values(results.coldInit)) {
             assert.deepEqual(Object.keys(figures).sort(), ["bundleBytes", "bundleGzipBytes", "bundledMs", "nodeFloorMs", "sstMs", "unbundledMs"]);
@@ -60,6 +61,15 @@ describe("benchmark results contract", function () {
         const first = (shippedMs: number) => verdicts(results, { get: { shippedMs, previousMs: 20 } }).find(([target]) => String(target).startsWith("first request"));
         assert.deepEqual(first(20)?.[1], true);
         assert.deepEqual(first(21)?.[1], false);
+    });
+
+    it("holds the hosted client's script under 100 KB gzip, in the committed figures and as a target", function () {
+        const results = committedResults();
+        assert.ok(results.webClient.scriptGzipBytes < 100 * 1024, `${results.webClient.scriptGzipBytes} bytes gzip`);
+        const target = (scriptGzipBytes: number) => checkTargets({ ...results, webClient: { scriptBytes: 300_000, scriptGzipBytes } }).find((c) => c.target === "web client script < 100 KB gzip")!;
+        assert.equal(target(102_399).met, true);
+        assert.equal(target(102_400).met, false);
+        assert.throws(() => benchResultsSchema.parse({ ...results, webClient: { scriptBytes: 1 } }));
     });
 
     it("marks each target met or missed from the figures", function () {

@@ -28,7 +28,7 @@ describe("the architecture picture", () => {
 
     it("groups every drawn resource under the component that registered it", () => {
         const titles = graph.groups.map((group) => group.title).sort();
-        assert.deepEqual(titles, ["NotesApi · notes-api", "NotesAuth · notes-auth", "NotesStorage · notes-storage"]);
+        assert.deepEqual(titles, ["NotesApi · notes-api", "NotesAuth · notes-auth", "NotesSite · notes-site", "NotesStorage · notes-storage"]);
         for (const group of graph.groups) {
             const component = run.resources.find((r) => `${r.type.split(":").pop()} · ${r.name}` === group.title)!;
             for (const id of group.nodes) assert.equal(graph.byId.get(id)!.resource!.parent, component.urn, `${id} drawn in ${group.title}`);
@@ -69,6 +69,27 @@ describe("the architecture picture", () => {
             assert.deepEqual(bucket.map((e) => e.lines), route.bucket ? [[`${line(route.bucket.actions)} on ${route.bucket.keys}`]] : [], route.handler);
             assert.equal(grants.length, route.bucket ? 2 : 1, `${route.handler}: no other grant (its own log group is inside its node)`);
         }
+    });
+
+    it("draws the site: CloudFront reading its bucket through OAC, allowed by the bucket policy only for this distribution", () => {
+        const cdn = graph.byId.get(nodeId(graph, "notes-site-cdn"))!;
+        assert.deepEqual(cdn.lines.slice(0, 2), ["CloudFront · cdn", "redirect-to-https, http2and3"]);
+        assert.deepEqual(cdn.folded.map((r) => r.name).sort(), ["notes-site-headers", "notes-site-oac"]);
+        const bucket = graph.byId.get(nodeId(graph, "notes-site-content"))!;
+        assert.equal(bucket.folded.filter((r) => r.type === "aws:s3/bucketObjectv2:BucketObjectv2").length, 6);
+        assert.ok(bucket.lines.at(-1)!.includes("6 objects"), bucket.lines.join(" | "));
+        assert.deepEqual(edgesFrom(graph, "notes-site-cdn", "request").map((e) => [nameOf(graph, e.to), e.lines]), [["notes-site-content", ["origin, signed by OAC (sigv4, always)"]]]);
+        assert.deepEqual(edgesFrom(graph, "notes-site-cdn", "grant").map((e) => [nameOf(graph, e.to), e.lines]), [["notes-site-content", ["s3:GetObject on * if AWS:SourceArn = this distribution"]]]);
+    });
+
+    it("says so when the bucket policy lets any distribution read (no AWS:SourceArn)", () => {
+        const policy = run.resources.find((r) => r.name === "notes-site-content-policy")!;
+        const open = changed(run, "notes-site-content-policy", (inputs) => {
+            const doc = JSON.parse(policy.inputs.policy);
+            for (const statement of doc.Statement) delete statement.Condition;
+            inputs.policy = JSON.stringify(doc);
+        });
+        assert.deepEqual(edgesFrom(architectureGraph(open), "notes-site-cdn", "grant").map((e) => e.lines), [["s3:GetObject on * for any distribution (no AWS:SourceArn)"]]);
     });
 
     it("follows each route to its integration and function, invoked under the function's permission", () => {
