@@ -6,6 +6,7 @@ import { pathToFileURL } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { InvokeAnswers } from "./invokes";
 import { ConfigError, Materializer, ProgramMocks, RecordedResource } from "./mocks";
+import { packageTypeOf, ProgramTypeScript, registerProgramTypeScript } from "./typescript";
 import { IncompleteRunError, RunWatch } from "./watch";
 
 export { ConfigError } from "./mocks";
@@ -212,6 +213,8 @@ export interface PulumiProgramRun extends ProgramRun {
     entry: string;
     /** The `@pulumi/pulumi` the program imports (its own copy when it has one). */
     pulumiSdk: string;
+    /** How the program's TypeScript was compiled (as the CLI would), unless Pulumi.yaml turns TypeScript off. */
+    typescript?: ProgramTypeScript;
     secretKeys: string[];
     /** Stack keys whose `secure:` value the program saw as a placeholder. */
     undecryptable: string[];
@@ -338,7 +341,19 @@ export async function runPulumiProgram(options: { programDir: string; stack: str
     recordRequests(mocks, settings, (type, name) => watch.markRegistered(type, name));
 
     process.chdir(projectDir);
-    if (esm) registerTypeScriptEsmHooks();
+    // TypeScript as the CLI sets it up (Pulumi.yaml's runtime option typescript, on by default).
+    const typescriptOption = typeof projectFile.runtime === "object" ? projectFile.runtime?.options?.typescript : undefined;
+    const checkerDirs = [path.join(REPO_ROOT, "tools"), path.join(REPO_ROOT, "policy")].map((dir) => dir + path.sep);
+    const typescript =
+        typescriptOption === false
+            ? undefined
+            : registerProgramTypeScript({
+                  sdkDir,
+                  projectDir,
+                  packageType: packageTypeOf(isDirectory(entry) ? entry : path.dirname(entry)),
+                  ownFiles: (file) => checkerDirs.some((dir) => file.startsWith(dir)) && !file.startsWith(projectDir + path.sep),
+              });
+    if (esm && typescript?.mode !== "esm") registerTypeScriptEsmHooks();
     const load = async (): Promise<unknown> => {
         if (!esm) return require(isDirectory(entry) ? `${entry}${path.sep}` : entry);
         const namespace = await dynamicImport(pathToFileURL(entry).href);
@@ -375,6 +390,7 @@ export async function runPulumiProgram(options: { programDir: string; stack: str
         outputs: outputs ?? {},
         entry,
         pulumiSdk: sdkDir,
+        typescript,
         secretKeys,
         undecryptable,
         unresolved: mocks.resources.filter((resource) => resource.remote),
