@@ -1,7 +1,10 @@
 import type { Policies } from "@pulumi/policy";
-import { apiPolicies } from "./api";
+import { apiPolicies, webSocketConnectRoute } from "./api";
+import { appSyncPolicies } from "./appsync";
 import { identityPolicies } from "./identity";
 import { storagePolicies } from "./storage";
 
 /** Every policy of the pack, in the order the CLI reports them. */
-export const policies: Policies = [...apiPolicies, ...storagePolicies, ...identityPolicies];
+export const policies: Policies = [...apiPolicies, ...storagePolicies, ...identityPolicies,
+    // API doors beyond API Gateway routes and function URLs: WebSocket connections, AppSync.
+    webSocketConnectRoute, ...appSyncPolicies];
