@@ -49,7 +49,8 @@ export function registerProgramTypeScript(options: { sdkDir: string; projectDir:
     const compilerOptions: Record<string, unknown> = tsutils.loadTypeScriptCompilerOptions(tsConfigPath);
     const transpileOnlyEnv = process.env.PULUMI_NODEJS_TRANSPILE_ONLY;
     const transpileOnly: boolean | undefined = transpileOnlyEnv ? transpileOnlyEnv === "true" : (compilerOptions.noCheck as boolean | undefined);
-    const { tsnodeRequire, typescriptRequire } = tsutils.typeScriptRequireStrings() as { tsnodeRequire: string; typescriptRequire: string };
+    // SDKs before typeScriptRequireStrings looked typescript and ts-node up by name, as here.
+    const { tsnodeRequire, typescriptRequire } = (tsutils.typeScriptRequireStrings?.() ?? { tsnodeRequire: "ts-node", typescriptRequire: "typescript" }) as { tsnodeRequire: string; typescriptRequire: string };
     const compiler = fromSdk(sdkDir, typescriptRequire);
     const typescriptVersion: string = require(compiler).version;
     const registration: Record<string, unknown> = {
