@@ -79,9 +79,11 @@ export class RunWatch {
         const lines = this.invokeFailures.map(describeInvokeFailure);
         const missing = this.unregistered();
         const pending = this.pendingPromises();
-        if (!finished) lines.push("the program never ran to completion: its code waits on a promise that never settles, so Node ran out of work before the program ended.");
+        if (!finished) lines.push("the program never ran to completion: it, or a registration it started, waits on a promise that never settles, and Node ran out of work first.");
         for (const { type, name } of missing) lines.push(`resource ${name} (${type}) was declared but its registration did not complete, so no policy judged it.`);
-        const unexplained = pending.filter((label) => !missing.some(({ type, name }) => label.includes(`${name}[${type}]`)));
+        // Pending promises are the consequence of the problems above when there are any; alone,
+        // they are the SDK's leak (what the CLI reports at exit), named by their labels.
+        const unexplained = lines.length === 0 ? pending : [];
         if (unexplained.length > 0) {
             lines.push(`${unexplained.length} Pulumi promise(s) never settled (leaked): ${unexplained.slice(0, 5).join(", ")}${unexplained.length > 5 ? ", …" : ""}.`);
         }
