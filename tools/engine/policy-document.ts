@@ -118,12 +118,19 @@ function strings(value: unknown, what: string): string[] {
 
 function principalsOf(input: PrincipalInput[] | undefined, version: string, what: string): Principal[] | undefined {
     if (!input || input.length === 0) return undefined;
-    return input.map((principal) => {
+    // Principal blocks are a set: the same block given twice counts once.
+    const seen = new Set<string>();
+    const out: Principal[] = [];
+    for (const principal of input) {
         if (typeof principal?.type !== "string") throw new PolicyDocumentError(`${what}: type is required`);
         const identifiers = strings(principal.identifiers, `${what}.identifiers`);
         if (identifiers.length === 0) throw new PolicyDocumentError(`${what}: identifiers is required`);
-        return { type: principal.type, identifiers: replaceVars(decodeSet(identifiers), version) };
-    });
+        const key = JSON.stringify([principal.type, [...new Set(identifiers)].sort()]);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push({ type: principal.type, identifiers: replaceVars(decodeSet(identifiers), version) });
+    }
+    return out;
 }
 
 function statementOf(input: StatementInput, index: number, version: string, sids: Set<string>): Statement {

@@ -190,6 +190,24 @@ describe("getPolicyDocument rendered as the provider renders it", () => {
         assert.deepEqual(aws.Statement[0].Principal, { AWS: "*" });
     });
 
+    it("treats actions, resources, identifiers and principal blocks as sets: a repeat counts once", () => {
+        const doc = JSON.parse(
+            render({
+                statements: [
+                    {
+                        actions: ["s3:GetObject", "s3:GetObject"],
+                        resources: ["arn:aws:s3:::b/*", "arn:aws:s3:::b/*"],
+                        principals: [
+                            { type: "AWS", identifiers: ["arn:aws:iam::123456789012:root"] },
+                            { type: "AWS", identifiers: ["arn:aws:iam::123456789012:root"] },
+                        ],
+                    },
+                ],
+            }),
+        );
+        assert.deepEqual(doc.Statement[0], { Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*", Principal: { AWS: "arn:aws:iam::123456789012:root" } });
+    });
+
     it("renders NotAction, NotResource and NotPrincipal in the provider's key order", () => {
         const json = render({
             statements: [{ sid: "DenyOthers", effect: "Deny", notActions: ["s3:GetObject"], notResources: ["arn:aws:s3:::b/*"], notPrincipals: [{ type: "AWS", identifiers: ["arn:aws:iam::123456789012:root"] }] }],
