@@ -13,14 +13,12 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError } from "./mocks";
 
-/** How the program's TypeScript was set up (for notes and tests). */
+/** How the program's TypeScript was set up. */
 export interface ProgramTypeScript {
     /** "cjs" (ts-node registered for require) or "esm" (the SDK's ts-node/esm loader hooks). */
     mode: "cjs" | "esm";
-    /** The tsconfig the program is compiled with, or undefined when it has none (the CLI's defaults alone). */
-    tsconfig?: string;
+    /** The typescript that compiles the program (the program's SDK resolves it). */
     typescriptVersion: string;
-    transpileOnly: boolean;
 }
 
 /** `require` as seen from the SDK's directory: the CLI resolves typescript and ts-node from there. */
@@ -60,12 +58,7 @@ export function registerProgramTypeScript(options: { sdkDir: string; projectDir:
         skipProject,
         compilerOptions: {},
     };
-    const described = (mode: "cjs" | "esm"): ProgramTypeScript => ({
-        mode,
-        tsconfig: skipProject ? undefined : path.resolve(projectDir, tsConfigPath),
-        typescriptVersion,
-        transpileOnly: transpileOnly === true,
-    });
+    const described = (mode: "cjs" | "esm"): ProgramTypeScript => ({ mode, typescriptVersion });
 
     let tsNodeEsm: string | undefined;
     try {
