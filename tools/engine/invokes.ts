@@ -79,18 +79,42 @@ export function pureInvoke(token: string, inputs: Record<string, unknown>, { reg
         case POLICY_DOCUMENT_TOKEN:
             return renderPolicyDocument(inputs);
         case "aws:index/getCallerIdentity:getCallerIdentity":
-            return { accountId, arn: `arn:aws:iam::${accountId}:user/mock`, userId: "AIDAMOCK", id: accountId };
-        case "aws:index/getRegion:getRegion":
-            return { region, name: region, id: region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
-        case "aws:index/getPartition:getPartition":
-            return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
+            return { accountId, arn: `arn:${partitionOf(region).partition}:iam::${accountId}:user/mock`, userId: "AIDAMOCK", id: accountId };
+        case "aws:index/getRegion:getRegion": {
+            // A region asked for by name is that region; otherwise the provider's (the stack's).
+            const asked = typeof inputs.region === "string" ? inputs.region : typeof inputs.name === "string" ? inputs.name : region;
+            return { region: asked, name: asked, id: asked, endpoint: `ec2.${asked}.${partitionOf(asked).dnsSuffix}`, description: asked };
+        }
+        case "aws:index/getPartition:getPartition": {
+            const partition = partitionOf(region);
+            return { ...partition, id: partition.partition };
+        }
+        case "aws:index/getArn:getArn":
+            return parseArn(inputs.arn);
         default:
             return undefined;
     }
 }
 
+/** The partition a region belongs to (the provider's partition data, for the partitions in use). */
+function partitionOf(region: string): { partition: string; dnsSuffix: string; reverseDnsPrefix: string } {
+    if (region.startsWith("cn-")) return { partition: "aws-cn", dnsSuffix: "amazonaws.com.cn", reverseDnsPrefix: "cn.com.amazonaws" };
+    if (region.startsWith("us-gov-")) return { partition: "aws-us-gov", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+    return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+}
+
+/** `getArn`: an ARN's parts, as the provider's parser splits them (`arn:partition:service:region:account:resource`). */
+function parseArn(arn: unknown): Record<string, unknown> {
+    const parts = typeof arn === "string" ? arn.split(":") : [];
+    if (parts.length < 6 || parts[0] !== "arn" || parts[1] === "" || parts[2] === "") throw new ArnError(`invalid ARN (${String(arn)}): arn: invalid prefix or missing sections`);
+    return { arn, id: arn, partition: parts[1], service: parts[2], region: parts[3], account: parts[4], resource: parts.slice(5).join(":") };
+}
+
+/** The provider refused an ARN it could not parse. */
+class ArnError extends Error {}
+
 /** True for an error the provider itself would raise for these inputs (the invoke is rejected, as under the CLI). */
-export const isProviderError = (error: unknown): error is Error => error instanceof PolicyDocumentError;
+export const isProviderError = (error: unknown): error is Error => error instanceof PolicyDocumentError || error instanceof ArnError;
 
 /** How a team answers an invoke offline: the file entry to add, with the inputs of this call. */
 export function answerHint(token: string, inputs: Record<string, unknown>): string {

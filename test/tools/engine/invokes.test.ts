@@ -55,6 +55,22 @@ describe("pure invokes", () => {
         assert.equal(pureInvoke("aws:index/getCallerIdentity:getCallerIdentity", {}, env)?.accountId, "123456789012");
     });
 
+    it("answers getRegion for a region asked by name, getPartition for China and GovCloud regions, and getArn's parts", () => {
+        assert.equal(pureInvoke("aws:index/getRegion:getRegion", { region: "us-west-2" }, env)?.region, "us-west-2");
+        assert.deepEqual(pureInvoke("aws:index/getPartition:getPartition", {}, { ...env, region: "cn-north-1" }), { partition: "aws-cn", dnsSuffix: "amazonaws.com.cn", reverseDnsPrefix: "cn.com.amazonaws", id: "aws-cn" });
+        assert.equal(pureInvoke("aws:index/getPartition:getPartition", {}, { ...env, region: "us-gov-west-1" })?.partition, "aws-us-gov");
+        assert.deepEqual(pureInvoke("aws:index/getArn:getArn", { arn: "arn:aws:lambda:eu-west-1:123456789012:function:notes:live" }, env), {
+            arn: "arn:aws:lambda:eu-west-1:123456789012:function:notes:live",
+            id: "arn:aws:lambda:eu-west-1:123456789012:function:notes:live",
+            partition: "aws",
+            service: "lambda",
+            region: "eu-west-1",
+            account: "123456789012",
+            resource: "function:notes:live",
+        });
+        assert.throws(() => pureInvoke("aws:index/getArn:getArn", { arn: "not-an-arn" }, env), /invalid ARN/);
+    });
+
     it("answers getPolicyDocument with the rendered document", () => {
         const answer = pureInvoke("aws:iam/getPolicyDocument:getPolicyDocument", { statements: [{ actions: ["s3:GetObject"], resources: ["arn:aws:s3:::b/*"] }] }, env);
         assert.equal(answer?.minifiedJson, '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}');
