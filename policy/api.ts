@@ -1,7 +1,7 @@
-import type { ResourceValidationPolicy } from "@pulumi/policy";
+import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { parse as parseYaml } from "yaml";
-import { resourcePolicy, Setting } from "./define";
-import { quote } from "./util";
+import { resourcePolicy, Setting, stackPolicy } from "./define";
+import { knownOrUndefined, quote } from "./util";
 
 export const TYPES = {
     method: ["aws:apigateway/method:Method"],
@@ -179,3 +179,47 @@ export const functionUrlIamAuth: ResourceValidationPolicy = resourcePolicy({
 });
 
 export const apiPolicies: ResourceValidationPolicy[] = [restMethodIamAuth, routeIamAuth, noQuickCreateApi, openApiIamAuth, functionUrlIamAuth];
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket APIs: the connection is the door, and `$connect` is the only route that can hold it.
+
+/** The Api a route belongs to: through its `apiId` input's dependency, else by id. */
+function routeApi(route: PolicyResource, byUrn: Map<string, PolicyResource>, byId: Map<string, PolicyResource>): PolicyResource | undefined {
+    const fromProperty = (route.propertyDependencies.apiId ?? []).find((dep) => TYPES.httpApi.includes(dep.type as (typeof TYPES.httpApi)[number]));
+    if (fromProperty) return byUrn.get(fromProperty.urn);
+    const id = knownOrUndefined(() => route.props.apiId);
+    return typeof id === "string" ? byId.get(id) : undefined;
+}
+
+export const webSocketConnectRoute: StackValidationPolicy = stackPolicy({
+    name: "apigatewayv2-websocket-connect-route",
+    description: "Checks that every API Gateway WebSocket API has a $connect route, the one route where AWS_IAM can authorize its connections.",
+    validate: (resources, ctx) => {
+        const byUrn = new Map<string, PolicyResource>();
+        const byId = new Map<string, PolicyResource>();
+        const webSockets: PolicyResource[] = [];
+        for (const resource of resources) {
+            if (resource.type !== TYPES.httpApi[0]) continue;
+            const protocol = ctx.check("protocolType", resource, () => String(resource.props.protocolType ?? "").toUpperCase());
+            if (protocol !== "WEBSOCKET") continue;
+            webSockets.push(resource);
+            byUrn.set(resource.urn, resource);
+            const id = knownOrUndefined(() => resource.props.id);
+            if (typeof id === "string") byId.set(id, resource);
+        }
+        if (webSockets.length === 0) return;
+        const connected = new Set<PolicyResource>();
+        for (const resource of resources) {
+            if (resource.type !== TYPES.route[0] || knownOrUndefined(() => resource.props.routeKey) !== "$connect") continue;
+            const api = routeApi(resource, byUrn, byId);
+            if (api) connected.add(api);
+        }
+        for (const api of webSockets) {
+            if (connected.has(api)) continue;
+            ctx.report(
+                `WebSocket API ${api.name} must have a $connect route with authorizationType AWS_IAM: without one, API Gateway accepts every connection unauthenticated, and no other WebSocket route can carry an authorizer.`,
+                api.urn,
+            );
+        }
+    },
+});

@@ -7,6 +7,16 @@ export function isUnknownValueError(error: unknown): error is Error & { props?: 
     return error instanceof UnknownValueError;
 }
 
+/** A prop's value, or undefined when it is unknown at preview. */
+export function knownOrUndefined<T>(read: () => T): T | undefined {
+    try {
+        return read();
+    } catch (error) {
+        if (isUnknownValueError(error)) return undefined;
+        throw error;
+    }
+}
+
 /** Single-item blocks are objects in @pulumi/aws v7 and one-element lists in v6: accept both. */
 export function items<T = any>(value: unknown): T[] {
     if (value === undefined || value === null) return [];

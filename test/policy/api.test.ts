@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
-import { functionUrlIamAuth, noQuickCreateApi, openApiIamAuth, restMethodIamAuth, routeIamAuth } from "../../policy/api";
-import { runResourcePolicy, UNKNOWN } from "../../policy/evaluate";
+import { functionUrlIamAuth, noQuickCreateApi, openApiIamAuth, restMethodIamAuth, routeIamAuth, webSocketConnectRoute } from "../../policy/api";
+import { FakeStackResource, runResourcePolicy, runStackPolicy, UNKNOWN } from "../../policy/evaluate";
 
 const METHOD = "aws:apigateway/method:Method";
 const ROUTE = "aws:apigatewayv2/route:Route";
@@ -238,5 +238,51 @@ describe("policy lambda-function-url-iam-auth", () => {
     it("flags a function URL with authorizationType NONE", async () => {
         const { reported } = await runResourcePolicy(functionUrlIamAuth, FUNCTION_URL, functionUrl({ authorizationType: "NONE" }), { name: "open-url" });
         assert.match(reported[0].message, /^Lambda function URL open-url must use authorizationType AWS_IAM, found NONE/);
+    });
+});
+
+/**
+ * WebSocket APIs: API Gateway authorizes a WebSocket connection on its `$connect` route (the API
+ * Gateway Developer Guide's pages on controlling access to WebSocket APIs), and a `$connect` route
+ * is optional, so without one a connection is made with nothing checked. Shapes from the
+ * provider's apigatewayv2 examples.
+ */
+describe("policy apigatewayv2-websocket-connect-route", () => {
+    const webSocket = (change: Record<string, any> = {}): FakeStackResource => ({ type: HTTP_API, name: "chat", props: { id: "ws0001", name: "chat", protocolType: "WEBSOCKET", routeSelectionExpression: "$request.body.action", ...change } });
+    const connect = (change: Record<string, any> = {}, byDependency = true): FakeStackResource => ({
+        type: ROUTE,
+        name: "chat-connect",
+        props: { apiId: "ws0001", routeKey: "$connect", authorizationType: "AWS_IAM", ...change },
+        ...(byDependency ? { propertyDependencies: { apiId: ["chat"] } } : {}),
+    });
+    const message: FakeStackResource = { type: ROUTE, name: "chat-send", props: { apiId: "ws0001", routeKey: "sendMessage", authorizationType: "NONE" }, propertyDependencies: { apiId: ["chat"] } };
+
+    it("passes a WebSocket API with a $connect route, found through its apiId dependency or by id", async () => {
+        assert.deepEqual((await runStackPolicy(webSocketConnectRoute, [webSocket(), connect(), message])).reported, []);
+        assert.deepEqual((await runStackPolicy(webSocketConnectRoute, [webSocket(), connect({}, false)])).reported, []);
+    });
+
+    it("flags a WebSocket API with action routes but no $connect route, and names it", async () => {
+        const { reported } = await runStackPolicy(webSocketConnectRoute, [webSocket(), message]);
+        assert.deepEqual(reported.map((r) => r.message), [
+            "WebSocket API chat must have a $connect route with authorizationType AWS_IAM: without one, API Gateway accepts every connection unauthenticated, and no other WebSocket route can carry an authorizer.",
+        ]);
+        assert.equal(reported[0].urn, "urn:pulumi:test::test::aws:apigatewayv2/api:Api::chat");
+    });
+
+    it("does not count another API's $connect route", async () => {
+        const other: FakeStackResource = { type: HTTP_API, name: "other", props: { id: "ws0002", protocolType: "WEBSOCKET" } };
+        const otherConnect: FakeStackResource = { type: ROUTE, name: "other-connect", props: { apiId: "ws0002", routeKey: "$connect", authorizationType: "AWS_IAM" }, propertyDependencies: { apiId: ["other"] } };
+        const { reported } = await runStackPolicy(webSocketConnectRoute, [webSocket(), other, otherConnect]);
+        assert.deepEqual(reported.map((r) => r.urn), ["urn:pulumi:test::test::aws:apigatewayv2/api:Api::chat"]);
+    });
+
+    it("leaves HTTP APIs to the route rule", async () => {
+        assert.deepEqual((await runStackPolicy(webSocketConnectRoute, [{ type: HTTP_API, name: "http", props: { id: "h1", protocolType: "HTTP" } }])).reported, []);
+    });
+
+    it("holds the $connect route itself to AWS_IAM through apigatewayv2-route-iam-auth", async () => {
+        const { reported } = await runResourcePolicy(routeIamAuth, ROUTE, { apiId: "ws0001", routeKey: "$connect", authorizationType: "CUSTOM", authorizerId: "auth1" }, { name: "chat-connect" });
+        assert.deepEqual(reported.map((r) => r.message), ["Route $connect (chat-connect) must use AWS_IAM authorization, found CUSTOM."]);
     });
 });

@@ -19,7 +19,8 @@ interface Result {
 
 /** Runs policy:check on a fixture, without any AWS region in the environment. */
 function policyCheck(program: string, stack = "dev"): Promise<Result> {
-    const env = { ...process.env };
+    // Type checking, which the CLI does by default, is tested in program-faults.test.ts.
+    const env: NodeJS.ProcessEnv = { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
     delete env.AWS_REGION;
     delete env.AWS_DEFAULT_REGION;
     return new Promise((resolve) => {

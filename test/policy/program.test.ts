@@ -121,6 +121,14 @@ describe("the policy pack on the real program", function () {
         },
         { what: "a REST method without auth", mutate: (rs) => added(rs, "aws:apigateway/method:Method", "rest-get", { restApi: "r", resourceId: "x", httpMethod: "GET", authorization: "NONE" }), policy: "apigateway-method-iam-auth", resource: "rest-get" },
         { what: "a public Lambda function URL", mutate: (rs) => added(rs, "aws:lambda/functionUrl:FunctionUrl", "create-url", { functionName: "f", authorizationType: "NONE" }), policy: "lambda-function-url-iam-auth", resource: "create-url" },
+        { what: "a WebSocket API without a $connect route", mutate: (rs) => added(rs, "aws:apigatewayv2/api:Api", "chat-socket", { protocolType: "WEBSOCKET", routeSelectionExpression: "$request.body.action" }), policy: "apigatewayv2-websocket-connect-route", resource: "chat-socket" },
+        { what: "an AppSync GraphQL API with an API key", mutate: (rs) => added(rs, "aws:appsync/graphQLApi:GraphQLApi", "notes-graphql", { name: "notes", authenticationType: "API_KEY" }), policy: "appsync-graphql-iam-auth", resource: "notes-graphql" },
+        {
+            what: "an AppSync Event API that takes Cognito tokens on connect",
+            mutate: (rs) => added(rs, "aws:appsync/api:Api", "notes-events", { name: "notes", eventConfig: { authProviders: [{ authType: "AWS_IAM" }], connectionAuthModes: [{ authType: "AMAZON_COGNITO_USER_POOLS" }], defaultPublishAuthModes: [{ authType: "AWS_IAM" }], defaultSubscribeAuthModes: [{ authType: "AWS_IAM" }] } }),
+            policy: "appsync-event-api-iam-auth",
+            resource: "notes-events",
+        },
         { what: "unauthenticated identities on the identity pool", mutate: (rs) => set(the(rs, "aws:cognito/identityPool:IdentityPool"), "allowUnauthenticatedIdentities", true), policy: "cognito-identity-pool-no-unauthenticated", resource: /identities/ },
         ...(["amr", "aud"] as const).map((key) => ({
             what: `the authenticated role's trust without the ${key} condition`,

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
+import { describeInvokeFailure, findAnswer, InvokeAnswers, InvokeFailure, isProviderError, pureInvoke } from "./invokes";
 
 /** Everything the mock engine saw of one resource registration. */
 export interface RecordedResource {
@@ -42,6 +43,8 @@ export interface MockEnvironment {
      * fails with a ConfigError, as the CLI's provider would.
      */
     missingRegion?: { stack: string };
+    /** Answers given for invokes that need the cloud (`--invoke-answers`). */
+    invokeAnswers?: InvokeAnswers;
 }
 
 /** Stack configuration the program needs and does not have; names the key. */
@@ -96,6 +99,8 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
     pending?: RequestMeta;
     /** The first missing configuration the program ran into (see `MockEnvironment.missingRegion`). */
     configProblem?: ConfigError;
+    /** Invokes that got no answer or were rejected: each leaves the run incomplete. */
+    readonly invokeFailures: InvokeFailure[] = [];
 
     constructor(
         readonly env: MockEnvironment,
@@ -143,17 +148,21 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
         this.requireRegion(args.token, args.provider, true);
-        const { region, accountId } = this.env;
-        switch (args.token) {
-            case "aws:index/getCallerIdentity:getCallerIdentity":
-                return { accountId, arn: `arn:aws:iam::${accountId}:user/mock`, userId: "AIDAMOCK", id: accountId };
-            case "aws:index/getRegion:getRegion":
-                return { region, name: region, id: region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
-            case "aws:index/getPartition:getPartition":
-                return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
-            default:
-                throw new Error(`The mock engine has no answer for the invoke ${args.token}; add it to tools/engine/mocks.ts.`);
+        const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+        let answer: Record<string, unknown> | undefined;
+        try {
+            answer = pureInvoke(args.token, inputs, this.env) ?? findAnswer(this.env.invokeAnswers, args.token, inputs);
+        } catch (error) {
+            if (!isProviderError(error)) throw error;
+            // The provider refuses these inputs: the invoke is rejected, as under the CLI.
+            this.invokeFailures.push({ token: args.token, inputs, kind: "rejected", message: error.message });
+            throw error;
         }
+        if (answer !== undefined) return answer;
+        const failure: InvokeFailure = { token: args.token, inputs, kind: "unanswered", message: "" };
+        failure.message = describeInvokeFailure(failure);
+        this.invokeFailures.push(failure);
+        throw new Error(failure.message);
     }
 }
 

@@ -4,9 +4,13 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parse as parseYaml } from "yaml";
+import { InvokeAnswers } from "./invokes";
 import { ConfigError, Materializer, ProgramMocks, RecordedResource } from "./mocks";
+import { packageTypeOf, ProgramTypeScript, registerProgramTypeScript } from "./typescript";
+import { IncompleteRunError, RunWatch } from "./watch";
 
 export { ConfigError } from "./mocks";
+export { IncompleteRunError } from "./watch";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const MOCK_ACCOUNT_ID = "123456789012";
@@ -169,7 +173,7 @@ export async function runProgram(options: RunOptions = {}): Promise<ProgramRun> 
  * A multi-language component (a remote registration) gets a response marked skipped, so the SDK
  * resolves its outputs as unknown instead of undefined: nothing built on them passes as known.
  */
-function recordRequests(mocks: ProgramMocks, settings: any = require("@pulumi/pulumi/runtime/settings")): void {
+function recordRequests(mocks: ProgramMocks, settings: any = require("@pulumi/pulumi/runtime/settings"), onRegistered?: (type: string, name: string) => void): void {
     const monitor = settings.getMonitor();
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: any) => {
@@ -192,9 +196,9 @@ function recordRequests(mocks: ProgramMocks, settings: any = require("@pulumi/pu
             rawInputs: req.getObject()?.toJavaScript(),
         };
         const SKIP = 2; // pulumirpc.Result.SKIP: outputs the engine did not produce stay unknown
-        if (!remote) return register(req, callback);
         return register(req, (error: any, response: any) => {
-            if (!error) response.setResult(SKIP);
+            if (!error && remote) response.setResult(SKIP);
+            if (!error) onRegistered?.(req.getType(), req.getName());
             callback(error, response);
         });
     };
@@ -209,6 +213,8 @@ export interface PulumiProgramRun extends ProgramRun {
     entry: string;
     /** The `@pulumi/pulumi` the program imports (its own copy when it has one). */
     pulumiSdk: string;
+    /** How the program's TypeScript was compiled (as the CLI would), unless Pulumi.yaml turns TypeScript off. */
+    typescript?: ProgramTypeScript;
     secretKeys: string[];
     /** Stack keys whose `secure:` value the program saw as a placeholder. */
     undecryptable: string[];
@@ -263,10 +269,24 @@ export function programEntry(projectDir: string): { entry: string; esm: boolean 
 }
 
 let activeMocks: ProgramMocks | undefined;
+let activeWatch: RunWatch | undefined;
 
 /** The missing configuration a running program hit, if any (errors raised off the main path carry it too). */
 export function pendingConfigProblem(): ConfigError | undefined {
     return activeMocks?.configProblem;
+}
+
+/** Invokes the running program could not get answered: they explain an error better than the error itself. */
+export function pendingInvokeProblem(): IncompleteRunError | undefined {
+    return activeMocks && activeMocks.invokeFailures.length > 0 ? activeWatch?.problem(true) : undefined;
+}
+
+/**
+ * Why the running program is not complete (see RunWatch.problem); `finished` is false when its
+ * top-level code never returned. Undefined when nothing is missing.
+ */
+export function incompleteRunProblem(finished: boolean): IncompleteRunError | undefined {
+    return activeWatch?.problem(finished);
 }
 
 let esmHooksRegistered = false;
@@ -289,7 +309,7 @@ function registerTypeScriptEsmHooks(): void {
  * aws:region required once the default AWS provider is used. Pulumi's runtime is process-global:
  * one program per process.
  */
-export async function runPulumiProgram(options: { programDir: string; stack: string }): Promise<PulumiProgramRun> {
+export async function runPulumiProgram(options: { programDir: string; stack: string; invokeAnswers?: InvokeAnswers }): Promise<PulumiProgramRun> {
     if (used) throw new Error("runPulumiProgram runs once per process (Pulumi's runtime is global).");
     used = true;
     const projectDir = path.resolve(options.programDir);
@@ -312,14 +332,28 @@ export async function runPulumiProgram(options: { programDir: string; stack: str
 
     const regionValue = config["aws:region"] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
     const region = regionValue ?? "";
-    const mocks = new ProgramMocks({ region, accountId: MOCK_ACCOUNT_ID, ...(regionValue ? {} : { missingRegion: { stack } }) });
+    const mocks = new ProgramMocks({ region, accountId: MOCK_ACCOUNT_ID, invokeAnswers: options.invokeAnswers, ...(regionValue ? {} : { missingRegion: { stack } }) });
     activeMocks = mocks;
+    const watch = new RunWatch(sdkDir, mocks.invokeFailures);
+    activeWatch = watch;
     sdk.runtime.setAllConfig(config, secretKeys);
     await sdk.runtime.setMocks(mocks, project, stack, false);
-    recordRequests(mocks, settings);
+    recordRequests(mocks, settings, (type, name) => watch.markRegistered(type, name));
 
     process.chdir(projectDir);
-    if (esm) registerTypeScriptEsmHooks();
+    // TypeScript as the CLI sets it up (Pulumi.yaml's runtime option typescript, on by default).
+    const typescriptOption = typeof projectFile.runtime === "object" ? projectFile.runtime?.options?.typescript : undefined;
+    const checkerDirs = [path.join(REPO_ROOT, "tools"), path.join(REPO_ROOT, "policy")].map((dir) => dir + path.sep);
+    const typescript =
+        typescriptOption === false
+            ? undefined
+            : registerProgramTypeScript({
+                  sdkDir,
+                  projectDir,
+                  packageType: packageTypeOf(isDirectory(entry) ? entry : path.dirname(entry)),
+                  ownFiles: (file) => checkerDirs.some((dir) => file.startsWith(dir)) && !file.startsWith(projectDir + path.sep),
+              });
+    if (esm && typescript?.mode !== "esm") registerTypeScriptEsmHooks();
     const load = async (): Promise<unknown> => {
         if (!esm) return require(isDirectory(entry) ? `${entry}${path.sep}` : entry);
         const namespace = await dynamicImport(pathToFileURL(entry).href);
@@ -336,10 +370,16 @@ export async function runPulumiProgram(options: { programDir: string; stack: str
             return { ...((result as Record<string, unknown>) ?? {}) };
         });
         await settings.waitForRPCs();
+        // Rejections the program left behind surface after the current turn.
+        await new Promise((resolve) => setImmediate(resolve));
     } catch (error) {
-        throw mocks.configProblem ?? error;
+        throw mocks.configProblem ?? pendingInvokeProblem() ?? error;
     }
     if (mocks.configProblem) throw mocks.configProblem;
+    // Fail closed: a failed invoke, a resource that never registered or a leaked promise means the
+    // program did not run as the CLI would have run it, so nothing may pass.
+    const incomplete = watch.problem(true);
+    if (incomplete) throw incomplete;
     return {
         project,
         stack,
@@ -350,6 +390,7 @@ export async function runPulumiProgram(options: { programDir: string; stack: str
         outputs: outputs ?? {},
         entry,
         pulumiSdk: sdkDir,
+        typescript,
         secretKeys,
         undecryptable,
         unresolved: mocks.resources.filter((resource) => resource.remote),

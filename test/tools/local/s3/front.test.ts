@@ -158,6 +158,22 @@ describe("local S3 front", () => {
         await client(alice).send(new (await import("@aws-sdk/client-s3")).DeleteObjectCommand({ Bucket: BUCKET, Key: longest }));
     });
 
+    it("lists with a prefix whose segment is over 255 bytes as S3 does: the matching keys, or an empty list", async () => {
+        const prefix = `private/${ALICE}/`;
+        const segment = "s".repeat(300);
+        const empty = await client(alice).send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${prefix}${segment}/` }));
+        assert.equal(empty.KeyCount, 0);
+        assert.equal(empty.Contents, undefined);
+        assert.equal(empty.Prefix, `${prefix}${segment}/`);
+        const key = `${prefix}${segment}/kept.txt`;
+        await client(alice).send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: "kept" }));
+        const found = await client(alice).send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${prefix}${"s".repeat(280)}`, Delimiter: "/" }));
+        assert.deepEqual(found.CommonPrefixes?.map((common) => common.Prefix), [`${prefix}${segment}/`]);
+        const listed = await client(alice).send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${prefix}${segment}/` }));
+        assert.deepEqual(listed.Contents?.map((object) => object.Key), [key]);
+        await client(alice).send(new (await import("@aws-sdk/client-s3")).DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+    });
+
     it("never names a stored file after a key", () => {
         const names: string[] = [];
         const walk = (at: string) => {
