@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { NotesApi } from "./components/api";
 import { NotesAuth } from "./components/auth";
+import { NotesMonitoring } from "./components/monitoring";
 import { NotesStorage } from "./components/storage";
 import { loadConfig } from "./lib/config";
 import type { StackOutputs } from "./outputs";
@@ -29,6 +30,7 @@ const api = new NotesApi("notes-api", {
     throttlingRateLimit: config.throttlingRateLimit,
     memorySize: config.lambdaMemorySize,
     timeoutSeconds: config.lambdaTimeoutSeconds,
+    tracing: config.tracing,
 });
 
 const auth = new NotesAuth("notes-auth", {
@@ -42,6 +44,19 @@ const auth = new NotesAuth("notes-auth", {
     userPoolTier: config.userPoolTier,
     emailSourceArn: config.emailSourceArn,
     emailFrom: config.emailFrom,
+});
+
+// Alarms, dashboard and saved queries on what the components above deployed (docs/operations.md).
+new NotesMonitoring("notes-monitoring", {
+    apiId: api.apiId,
+    stageName: api.stage.name,
+    functions: api.functions,
+    tableName: storage.tableName,
+    userPoolId: auth.userPoolId,
+    userPoolClientId: auth.userPoolClientId,
+    alarmEmail: config.alarmEmail,
+    api5xxPerMinute: config.alarmApi5xxPerMinute,
+    apiLatencyP99Ms: config.alarmApiLatencyP99Ms,
 });
 
 // What a web client needs (Amplify Auth, Storage and a SigV4-signing API client): `StackOutputs`.

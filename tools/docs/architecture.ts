@@ -34,6 +34,15 @@ const T = {
     userPoolClient: "aws:cognito/userPoolClient:UserPoolClient",
     identityPool: "aws:cognito/identityPool:IdentityPool",
     roleAttachment: "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment",
+    topic: "aws:sns/topic:Topic",
+    topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
+    topicSubscription: "aws:sns/topicSubscription:TopicSubscription",
+    key: "aws:kms/key:Key",
+    keyPolicy: "aws:kms/keyPolicy:KeyPolicy",
+    alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+    dashboard: "aws:cloudwatch/dashboard:Dashboard",
+    metricFilter: "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+    queryDefinition: "aws:cloudwatch/queryDefinition:QueryDefinition",
 } as const;
 
 type Shape = "rect" | "round" | "stadium" | "cylinder" | "hexagon" | "subroutine";
@@ -61,6 +70,8 @@ const KINDS: Record<string, Kind> = {
     },
     [T.table]: { shape: "cylinder", lines: (_, short) => [`DynamoDB table · ${short}`] },
     [T.bucket]: { shape: "cylinder", lines: (_, short) => [`S3 bucket · ${short}`] },
+    [T.topic]: { shape: "rect", lines: (r, short) => [`SNS topic · ${short}`, r.inputs.kmsMasterKeyId ? "encrypted with a KMS key" : "unencrypted"] },
+    [T.dashboard]: { shape: "rect", lines: (_, short) => [`CloudWatch dashboard · ${short}`] },
 };
 
 const KIND_ORDER = Object.keys(KINDS);
@@ -79,7 +90,19 @@ const FOLDS: Record<string, FoldRule> = {
     [T.stage]: { into: T.api, by: (stage, api) => refersTo(stage.inputs.apiId, api) },
     [T.userPoolClient]: { into: T.userPool, by: (client, pool) => refersTo(client.inputs.userPoolId, pool) },
     [T.roleAttachment]: { into: T.identityPool, by: (attachment, pool) => refersTo(attachment.inputs.identityPoolId, pool) },
+    // Monitoring: the alarms, the key and the policies are drawn in the topic they deliver to;
+    // log filters and saved queries in the dashboard.
+    [T.alarm]: { into: T.topic, by: (alarm, topic) => list(alarm.inputs.alarmActions).some((arn) => refersTo(arn, topic)) },
+    [T.key]: { into: T.topic, by: (key, topic) => refersTo(topic.inputs.kmsMasterKeyId, key) },
+    [T.keyPolicy]: { into: T.key, by: (policy, key) => refersTo(policy.inputs.keyId, key) },
+    [T.topicPolicy]: { into: T.topic, by: (policy, topic) => refersTo(policy.inputs.arn, topic) },
+    [T.topicSubscription]: { into: T.topic, by: (subscription, topic) => refersTo(subscription.inputs.topic, topic) },
+    [T.metricFilter]: { into: T.dashboard, by: (filter, dashboard) => filter.parent === dashboard.parent },
+    [T.queryDefinition]: { into: T.dashboard, by: (query, dashboard) => query.parent === dashboard.parent },
 };
+
+/** Above this many folded resources of one type, a node says how many instead of naming each. */
+const MAX_FOLDED_NAMES = 3;
 
 /** Folds that depend on who refers to the satellite (a log group is named by its function or stage). */
 function foldLogGroup(group: RecordedResource, resources: RecordedResource[]): RecordedResource | undefined {
@@ -170,7 +193,13 @@ export function architectureGraph(run: ProgramRun): ArchitectureGraph {
         const folded = resources.filter((s) => s !== r && s.custom && finalOwner(s) === r);
         const kind = KINDS[r.type];
         const lines = kind ? kind.lines(r, short) : [`${className(r.type)} · ${short}`];
-        const foldedNames = folded.map((s) => shortName(shortName(s.name, componentOf(s)), undefined, short)).sort();
+        const foldedNames: string[] = [];
+        for (const type of [...new Set(folded.map((s) => s.type))]) {
+            const ofType = folded.filter((s) => s.type === type);
+            if (ofType.length > MAX_FOLDED_NAMES) foldedNames.push(`${ofType.length} × ${className(type)}`);
+            else foldedNames.push(...ofType.map((s) => shortName(shortName(s.name, componentOf(s)), undefined, short)));
+        }
+        foldedNames.sort();
         if (foldedNames.length > 0) lines.push(`+ ${foldedNames.join(" · ")}`);
         nodeOf.set(r, { id: uniqueId(mermaidId(r.name), ids), resource: r, shape: kind?.shape ?? "rect", lines, folded });
     }
