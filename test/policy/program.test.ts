@@ -132,6 +132,13 @@ describe("the policy pack on the real program", function () {
             policy: "iam-cognito-trust-conditions",
             resource: /auth/,
         })),
+        {
+            what: "a function alarm retyped with a function name the stack does not have",
+            mutate: (rs) => set(the(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", /list-errors/), "dimensions", { FunctionName: "notes-api-list" }),
+            policy: "cloudwatch-alarm-dimensions",
+            resource: /list-errors/,
+        },
+        { what: "the alarm topic encrypted with aws/sns", mutate: (rs) => set(the(rs, "aws:sns/topic:Topic"), "kmsMasterKeyId", "alias/aws/sns"), policy: "cloudwatch-alarm-topic-customer-key", resource: /alarms$/ },
     ];
 
     for (const { what, mutate, policy, resource } of mutations) {
