@@ -120,6 +120,14 @@ describe("alarms under injected faults (npm start --alarm-time-scale 60)", funct
         assert.deepEqual([...statuses].filter((s) => s >= 500), [500]);
     });
 
+    it("a throttled function: that function's Throttles alarm fires (with API 5xx), then clears", async () => {
+        await scenario(
+            [{ service: "lambda", operation: "Invoke", probability: 1, error: { statusCode: 429, code: "TooManyRequestsException" } }],
+            async () => assert.equal((await client.api(user, "GET", "/notes")).status, 500),
+            ["api-5xx", "list-throttles"],
+        );
+    });
+
     it("a function that answers 500: the handler-errors alarm (the log metric filter) fires, while Lambda's Errors stays quiet", async () => {
         const bodies = new Set<string>();
         await scenario(
