@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { REPO_ROOT } from "../../tools/engine/program";
+import { runFixtureProgram } from "../support/fixture-program";
 import { asList, named, ofType, policyStatements, ProgramRun, single, STACKS, stackRun } from "../support/program";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
@@ -255,3 +256,24 @@ for (const stack of STACKS) {
         });
     });
 }
+
+describe("NotesMonitoring across stacks and instances", () => {
+    it("never gives two instances the same dashboard, query folder or metric namespace, and each watches its own API", async () => {
+        const fixture = await runFixtureProgram("renamed-components", "dev");
+        const names = ["blue", "green"].map((name) => {
+            const apiId = named(fixture, `${name}-api-http`).id;
+            const dashboard = named(fixture, `${name}-monitoring-dashboard`).inputs.dashboardName;
+            const folder = named(fixture, `${name}-monitoring-errors-by-route`).inputs.name;
+            const namespace = named(fixture, `${name}-monitoring-handler-errors`).inputs.namespace;
+            assert.deepEqual(named(fixture, `${name}-monitoring-api-5xx`).inputs.dimensions, { ApiId: apiId, Stage: "$default" });
+            return [dashboard, folder, namespace];
+        });
+        assert.equal(new Set(names.flat()).size, 6, JSON.stringify(names));
+    });
+
+    it("never gives two stacks the same dashboard", async () => {
+        const [dev, prod] = await Promise.all([stackRun("dev"), stackRun("prod")]);
+        const name = (run: ProgramRun) => single(run, "aws:cloudwatch/dashboard:Dashboard").inputs.dashboardName;
+        assert.notEqual(name(dev), name(prod));
+    });
+});
