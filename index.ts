@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { NotesApi } from "./components/api";
 import { NotesAuth } from "./components/auth";
 import { NotesSite } from "./components/site";
+import { NotesMonitoring } from "./components/monitoring";
 import { NotesStorage } from "./components/storage";
 import { loadConfig } from "./lib/config";
 import type { StackOutputs } from "./outputs";
@@ -35,6 +36,7 @@ const api = new NotesApi("notes-api", {
     throttlingRateLimit: config.throttlingRateLimit,
     memorySize: config.lambdaMemorySize,
     timeoutSeconds: config.lambdaTimeoutSeconds,
+    tracing: config.tracing,
 });
 
 const auth = new NotesAuth("notes-auth", {
@@ -68,6 +70,18 @@ const site = config.site
       })
     : undefined;
 setSiteOrigins(site ? site.origin.apply((origin) => [origin]) : pulumi.output([]));
+// Alarms, dashboard and saved queries on what the components above deployed (docs/operations.md).
+new NotesMonitoring("notes-monitoring", {
+    apiId: api.apiId,
+    stageName: api.stage.name,
+    functions: api.functions,
+    tableName: storage.tableName,
+    userPoolId: auth.userPoolId,
+    userPoolClientId: auth.userPoolClientId,
+    alarmEmail: config.alarmEmail,
+    api5xxPerMinute: config.alarmApi5xxPerMinute,
+    apiLatencyP99Ms: config.alarmApiLatencyP99Ms,
+});
 
 // What a web client needs (Amplify Auth, Storage and a SigV4-signing API client): `StackOutputs`.
 const outputs: { [K in keyof StackOutputs]: pulumi.Output<StackOutputs[K]> } = {

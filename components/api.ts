@@ -97,7 +97,19 @@ export interface NotesApiArgs {
     memorySize: number;
     /** Timeout of each function in seconds. Fed by `lambdaTimeoutSeconds`. */
     timeoutSeconds: number;
+    /**
+     * Lambda active tracing (X-Ray), with the two X-Ray actions it needs. Fed by `tracing`. The
+     * HTTP API itself has no X-Ray tracing (API Gateway offers it for REST APIs only).
+     */
+    tracing: boolean;
 }
+
+/**
+ * What active tracing needs: the Lambda service sends the segments with the function's role
+ * (AWSXRayDaemonWriteAccess minus sampling rules, which only the X-Ray SDK reads). X-Ray defines no
+ * resource types, so these actions take `*` and nothing narrower.
+ */
+export const XRAY_TRACING_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
 
 /** One handler's deployed pieces. */
 export interface NotesFunction {
@@ -225,6 +237,7 @@ export class NotesApi extends pulumi.ComponentResource {
                 },
                 // INFO keeps Lambda's START and REPORT lines (REPORT carries Init Duration); WARN drops them.
                 loggingConfig: { logFormat: "JSON", logGroup: logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "INFO" },
+                tracingConfig: { mode: args.tracing ? "Active" : "PassThrough" },
             },
             { parent: this, dependsOn: [rolePolicy] },
         );
@@ -273,6 +286,9 @@ export class NotesApi extends pulumi.ComponentResource {
                 Resource: pulumi.interpolate`${logGroup.arn}:*`,
             },
         ];
+        if (args.tracing) {
+            statements.push({ Sid: "XRayTracing", Effect: "Allow", Action: XRAY_TRACING_ACTIONS, Resource: "*" });
+        }
         if (route.deletesAttachments) {
             statements.push({
                 Sid: "AttachmentCleanup",

@@ -150,7 +150,9 @@ export function httpHandler(route: (request: Request) => Promise<Reply>, baseLog
         } catch (error) {
             const mapped = toErrorResponse(error);
             if (mapped.unexpected) {
-                log.error("Unhandled error", { error: describeError(error) });
+                // statusCode: the alarm on handler failures counts ERROR lines with a 5xx status
+                // (HANDLER_ERROR_FILTER in components/monitoring.ts).
+                log.error("Unhandled error", { statusCode: mapped.statusCode, error: describeError(error) });
             } else if (mapped.statusCode >= 500) {
                 const cause = (error as { cause?: unknown }).cause;
                 log.warn("Dependency unavailable", { error: describeError(cause ?? error) });

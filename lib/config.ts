@@ -136,6 +136,15 @@ export const notesConfigSchema = z.strictObject({
         'must be the ARN of an ACM certificate in us-east-1, e.g. "arn:aws:acm:us-east-1:123456789012:certificate/0d5b1c2e-…", or ""',
     ),
     siteHostedZoneId: optional((value) => HOSTED_ZONE_ID.test(value), 'must be a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ", or ""'),
+    // Monitoring (components/monitoring.ts, docs/operations.md).
+    alarmEmail: z
+        .array(z.string(expected("a string")).refine((value) => senderAddress(value) === value, { message: 'must be an email address such as "ops@example.com"' }))
+        .refine((emails) => new Set(emails.map((e) => e.toLowerCase())).size === emails.length, { message: "must not list an address twice" }),
+    // A count of 5xx answers per minute; 1 pages on any sustained failure.
+    alarmApi5xxPerMinute: int(1, 100000),
+    // HTTP APIs give up on an integration after 30 s, so a p99 above that cannot be measured.
+    alarmApiLatencyP99Ms: int(100, 30000),
+    tracing: z.boolean(expected("true or false")),
 });
 
 /** Where the stack runs, for the rules that depend on it (the SES identity's Region). */

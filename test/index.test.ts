@@ -8,6 +8,7 @@ const COMPONENTS: Record<string, string> = {
     "notes:api:NotesApi": "notes-api",
     "notes:auth:NotesAuth": "notes-auth",
     "notes:site:NotesSite": "notes-site",
+    "notes:monitoring:NotesMonitoring": "notes-monitoring",
 };
 
 for (const stack of STACKS) {

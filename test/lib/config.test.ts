@@ -58,6 +58,14 @@ describe("stack settings", () => {
         ["throttlingBurstLimit", 6000, /notes-infra:throttlingBurstLimit must be at most 5000; got 6000/],
         ["deletionProtection", "yes", /notes-infra:deletionProtection must be true or false; got "yes"/],
         ["lambdaTimeoutSeconds", 60, /notes-infra:lambdaTimeoutSeconds must be at most 29; got 60/],
+        ["alarmEmail", ["ops"], /notes-infra:alarmEmail \(item 0\) must be an email address/],
+        ["alarmEmail", ["Ops <ops@example.com>"], /notes-infra:alarmEmail \(item 0\) must be an email address/],
+        ["alarmEmail", "ops@example.com", /notes-infra:alarmEmail .*expected array/],
+        ["alarmEmail", ["ops@example.com", "OPS@example.com"], /notes-infra:alarmEmail must not list an address twice/],
+        ["alarmApi5xxPerMinute", 0, /notes-infra:alarmApi5xxPerMinute must be at least 1; got 0/],
+        // HTTP APIs end an integration at 30 s: a p99 above that is never measured.
+        ["alarmApiLatencyP99Ms", 45000, /notes-infra:alarmApiLatencyP99Ms must be at most 30000; got 45000/],
+        ["tracing", "on", /notes-infra:tracing must be true or false; got "on"/],
         // Lambda accepts 1 to 3 s, and the function then dies before it can answer 503.
         ["lambdaTimeoutSeconds", 3, /notes-infra:lambdaTimeoutSeconds must be at least 5; got 3/],
         ["lambdaMemorySize", 64, /notes-infra:lambdaMemorySize must be at least 128; got 64/],

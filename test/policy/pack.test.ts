@@ -87,7 +87,7 @@ describe("the policy pack's layout and conventions", () => {
             assert.equal(code, 1, stdout);
             assert.equal(lines.length, 3, stdout);
             assert.match(lines[0], /^mandatory apigateway-openapi-iam-auth aws:apigateway\/restApi:RestApi fixture-api: Operation ANY \/status\/ in the OpenAPI body of RestApi fixture-api must require AWS_IAM/);
-            assert.match(lines[2], /^policy:check FAILED: stack open, \d+ resources, 22 policies, 2 mandatory and 0 advisory violation\(s\) in \d+ ms\.$/);
+            assert.match(lines[2], /^policy:check FAILED: stack open, \d+ resources, 24 policies, 2 mandatory and 0 advisory violation\(s\) in \d+ ms\.$/);
         });
 
         it("rejects a bad --policy-pack-config with exit 2 before running the program", async () => {

@@ -159,6 +159,13 @@ describe("the policy pack on the real program", function () {
             policy: "cloudfront-s3-origin-access-control",
             resource: /cdn$/,
         },
+        {
+            what: "a function alarm retyped with a function name the stack does not have",
+            mutate: (rs) => set(the(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", /list-errors/), "dimensions", { FunctionName: "notes-api-list" }),
+            policy: "cloudwatch-alarm-dimensions",
+            resource: /list-errors/,
+        },
+        { what: "the alarm topic encrypted with aws/sns", mutate: (rs) => set(the(rs, "aws:sns/topic:Topic"), "kmsMasterKeyId", "alias/aws/sns"), policy: "cloudwatch-alarm-topic-customer-key", resource: /alarms$/ },
     ];
 
     /** Advisory policies: what they must report, as advisory, and never block. */

@@ -38,6 +38,15 @@ const T = {
     originAccessControl: "aws:cloudfront/originAccessControl:OriginAccessControl",
     responseHeadersPolicy: "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
     bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
+    topic: "aws:sns/topic:Topic",
+    topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
+    topicSubscription: "aws:sns/topicSubscription:TopicSubscription",
+    key: "aws:kms/key:Key",
+    keyPolicy: "aws:kms/keyPolicy:KeyPolicy",
+    alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+    dashboard: "aws:cloudwatch/dashboard:Dashboard",
+    metricFilter: "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+    queryDefinition: "aws:cloudwatch/queryDefinition:QueryDefinition",
 } as const;
 
 /** Objects in a bucket: drawn in it as a count, not one name each. */
@@ -72,6 +81,8 @@ const KINDS: Record<string, Kind> = {
         shape: "hexagon",
         lines: (r, short) => [`CloudFront · ${short}`, [r.inputs.defaultCacheBehavior?.viewerProtocolPolicy, r.inputs.httpVersion].filter(Boolean).join(", ")],
     },
+    [T.topic]: { shape: "rect", lines: (r, short) => [`SNS topic · ${short}`, r.inputs.kmsMasterKeyId ? "encrypted with a KMS key" : "unencrypted"] },
+    [T.dashboard]: { shape: "rect", lines: (_, short) => [`CloudWatch dashboard · ${short}`] },
 };
 
 const KIND_ORDER = Object.keys(KINDS);
@@ -95,7 +106,19 @@ const FOLDS: Record<string, FoldRule> = {
         into: T.distribution,
         by: (headers, cdn) => [cdn.inputs.defaultCacheBehavior, ...list<any>(cdn.inputs.orderedCacheBehaviors)].some((b) => refersTo(b?.responseHeadersPolicyId, headers)),
     },
+    // Monitoring: the alarms, the key and the policies are drawn in the topic they deliver to;
+    // log filters and saved queries in the dashboard.
+    [T.alarm]: { into: T.topic, by: (alarm, topic) => list(alarm.inputs.alarmActions).some((arn) => refersTo(arn, topic)) },
+    [T.key]: { into: T.topic, by: (key, topic) => refersTo(topic.inputs.kmsMasterKeyId, key) },
+    [T.keyPolicy]: { into: T.key, by: (policy, key) => refersTo(policy.inputs.keyId, key) },
+    [T.topicPolicy]: { into: T.topic, by: (policy, topic) => refersTo(policy.inputs.arn, topic) },
+    [T.topicSubscription]: { into: T.topic, by: (subscription, topic) => refersTo(subscription.inputs.topic, topic) },
+    [T.metricFilter]: { into: T.dashboard, by: (filter, dashboard) => filter.parent === dashboard.parent },
+    [T.queryDefinition]: { into: T.dashboard, by: (query, dashboard) => query.parent === dashboard.parent },
 };
+
+/** Above this many folded resources of one type, a node says how many instead of naming each. */
+const MAX_FOLDED_NAMES = 3;
 
 /** Folds that depend on who refers to the satellite (a log group is named by its function or stage). */
 function foldLogGroup(group: RecordedResource, resources: RecordedResource[]): RecordedResource | undefined {
@@ -187,11 +210,13 @@ export function architectureGraph(run: ProgramRun): ArchitectureGraph {
         const kind = KINDS[r.type];
         const lines = kind ? kind.lines(r, short) : [`${className(r.type)} · ${short}`];
         const objects = folded.filter((s) => OBJECT_TYPES.has(s.type)).length;
-        const foldedNames = folded
-            .filter((s) => !OBJECT_TYPES.has(s.type))
-            .map((s) => shortName(shortName(s.name, componentOf(s)), undefined, short))
-            .concat(objects > 0 ? [`${objects} objects`] : [])
-            .sort();
+        const foldedNames: string[] = objects > 0 ? [`${objects} objects`] : [];
+        for (const type of [...new Set(folded.filter((s) => !OBJECT_TYPES.has(s.type)).map((s) => s.type))]) {
+            const ofType = folded.filter((s) => s.type === type);
+            if (ofType.length > MAX_FOLDED_NAMES) foldedNames.push(`${ofType.length} × ${className(type)}`);
+            else foldedNames.push(...ofType.map((s) => shortName(shortName(s.name, componentOf(s)), undefined, short)));
+        }
+        foldedNames.sort();
         if (foldedNames.length > 0) lines.push(`+ ${foldedNames.join(" · ")}`);
         nodeOf.set(r, { id: uniqueId(mermaidId(r.name), ids), resource: r, shape: kind?.shape ?? "rect", lines, folded });
     }

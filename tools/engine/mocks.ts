@@ -322,6 +322,36 @@ function synthesize(
             return { id: String(inputs.certificateArn), state };
         case "aws:route53/record:Record":
             return { id: `${inputs.zoneId}_${inputs.name}_${inputs.type}`, state: { ...state, fqdn: String(inputs.name).replace(/\.$/, "") } };
+        case "aws:kms/key:Key": {
+            const keyId = uuid(urn);
+            Object.assign(state, { keyId, arn: `arn:aws:kms:${region}:${accountId}:key/${keyId}` });
+            return { id: keyId, state };
+        }
+        case "aws:sns/topic:Topic": {
+            const topicName = physicalName(inputs.name, name, urn);
+            const arn = `arn:aws:sns:${region}:${accountId}:${topicName}`;
+            Object.assign(state, { name: topicName, arn });
+            return { id: arn, state };
+        }
+        case "aws:sns/topicSubscription:TopicSubscription": {
+            const arn = `${inputs.topic}:${uuid(urn)}`;
+            Object.assign(state, { arn, pendingConfirmation: inputs.protocol === "email" });
+            return { id: arn, state };
+        }
+        case "aws:cloudwatch/metricAlarm:MetricAlarm": {
+            const alarmName = physicalName(inputs.name, name, urn);
+            Object.assign(state, { name: alarmName, arn: `arn:aws:cloudwatch:${region}:${accountId}:alarm:${alarmName}` });
+            return { id: alarmName, state };
+        }
+        case "aws:cloudwatch/dashboard:Dashboard": {
+            Object.assign(state, { dashboardArn: `arn:aws:cloudwatch::${accountId}:dashboard/${inputs.dashboardName}` });
+            return { id: String(inputs.dashboardName), state };
+        }
+        case "aws:cloudwatch/queryDefinition:QueryDefinition": {
+            const queryDefinitionId = uuid(urn);
+            Object.assign(state, { queryDefinitionId });
+            return { id: queryDefinitionId, state };
+        }
         default:
             return { id: `${name}-${token(urn, 8)}`, state };
     }

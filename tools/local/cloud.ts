@@ -6,13 +6,17 @@ import type { Materializer } from "../engine/mocks";
 import { MOCK_ACCOUNT_ID, ProgramRun, readStackConfig, runProgram } from "../engine/program";
 import * as apigateway from "./apigateway/provision";
 import type { LocalGateway } from "./apigateway/gateway";
+import { LocalCloudWatch } from "./cloudwatch/alarms";
+import * as cloudwatch from "./cloudwatch/provision";
 import * as cognitoIdentity from "./cognito-identity/provision";
 import { LocalIdentityService } from "./cognito-identity/identity-pools";
 import * as cognitoIdp from "./cognito-idp/provision";
 import { LocalUserPools, startUserPools } from "./cognito-idp/user-pools";
 import * as dynamodb from "./dynamodb/provision";
 import { LocalDynalite, LocalDynamoFront } from "./dynamodb/front";
+import { LocalFaults } from "./faults/faults";
 import * as iam from "./iam/provision";
+import * as kms from "./kms/provision";
 import { adminCredentials, signingKey, SigningKeyPair } from "./keys";
 import * as lambda from "./lambda/provision";
 import { acquireLock, LOCK_FILE, releaseLock } from "./lock";
@@ -35,6 +39,8 @@ export interface LocalCloudOptions {
     print?: (line: string) => void;
     /** Structured request logs (gateway, S3). */
     log?: (line: Record<string, unknown>) => void;
+    /** `--alarm-time-scale`: every alarm period lasts `period / k` (default 1). */
+    alarmTimeScale?: number;
 }
 
 /** A registered resource the local cloud records but does not reproduce, with the reason. */
@@ -78,6 +84,10 @@ const PROVISIONERS: Readonly<Record<string, Provisioner>> = {
     "aws:iam/rolePolicy:RolePolicy": iam.rolePolicy,
     "aws:iam/policy:Policy": iam.policy,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": iam.rolePolicyAttachment,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": cloudwatch.metricAlarm,
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": cloudwatch.logMetricFilter,
+    "aws:kms/key:Key": kms.key,
+    "aws:kms/keyPolicy:KeyPolicy": kms.keyPolicy,
 };
 
 /** Types that are recorded without a local counterpart: nothing they control is reachable locally. */
@@ -88,6 +98,11 @@ const ACCEPTED_WITHOUT_EFFECT: Record<string, string> = {
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "no encryption at rest on this machine",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "lifecycle rules do not run locally",
     "aws:s3/bucketVersioning:BucketVersioning": "the local S3 keeps one version per key",
+    "aws:sns/topic:Topic": "alarm state changes print to this console as [alarm] lines instead",
+    "aws:sns/topicPolicy:TopicPolicy": "alarm state changes print to this console as [alarm] lines instead",
+    "aws:sns/topicSubscription:TopicSubscription": "no email is sent; alarm state changes print to this console",
+    "aws:cloudwatch/dashboard:Dashboard": "no console locally; alarm states are in <data-dir>/alarms.json",
+    "aws:cloudwatch/queryDefinition:QueryDefinition": "function logs print to this console",
 };
 
 /** Type prefixes whose unknown members could change who may do what: never skipped. */
@@ -117,6 +132,9 @@ export class LocalCloud {
     outputs?: LocalOutputs;
     run?: ProgramRun;
     private store!: CredentialStore;
+    /** Metrics, metric filters and alarms; faults from `<data-dir>/faults.json`. */
+    cloudwatch?: LocalCloudWatch;
+    faults?: LocalFaults;
     private userPools?: LocalUserPools;
     private identity?: LocalIdentityService;
     private s3?: LocalS3;
@@ -167,6 +185,8 @@ export class LocalCloud {
         if (existsSync(this.stateFile)) Object.assign(this.state, JSON.parse(readFileSync(this.stateFile, "utf8")));
         this.store = new CredentialStore(path.join(dataDir, "credentials.json"));
         this.gatewayPort = this.options.basePort === undefined ? undefined : this.port(PORTS.apigateway);
+        const cloudwatch = (this.cloudwatch = new LocalCloudWatch({ dataDir, timeScale: this.options.alarmTimeScale, print: this.print }));
+        const faults = (this.faults = new LocalFaults(dataDir, this.print));
 
         // The emulators start while the program loads (it bundles the handlers first); each
         // resource waits for them before it is provisioned.
@@ -184,14 +204,16 @@ export class LocalCloud {
                     registry: this.registry,
                     onCode: this.print,
                     log: this.options.log,
+                    cloudwatch,
+                    faults,
                 }),
             ),
-            (this.s3 = new LocalS3({ dataDir, registry: this.registry, store: this.store, log: this.options.log })).listen(this.port(PORTS.s3)),
+            (this.s3 = new LocalS3({ dataDir, registry: this.registry, store: this.store, log: this.options.log, faults })).listen(this.port(PORTS.s3)),
         ]).then(async ([dynamoPort, userPools, s3Port]) => {
             this.userPools = userPools;
             this.dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
             this.s3Endpoint = `http://127.0.0.1:${s3Port}`;
-            this.dynamoFront = new LocalDynamoFront({ backend: this.dynamo!.backend, registry: this.registry, store: this.store, log: this.options.log });
+            this.dynamoFront = new LocalDynamoFront({ backend: this.dynamo!.backend, registry: this.registry, store: this.store, log: this.options.log, cloudwatch, faults });
             this.dynamoFrontEndpoint = `http://127.0.0.1:${await this.dynamoFront.listen(this.port(PORTS.dynamodbFront))}`;
         });
         const configOverrides = Object.fromEntries(Object.entries(LOCAL_CONFIG_OVERRIDES).map(([key, { value }]) => [key, value]));
@@ -201,6 +223,7 @@ export class LocalCloud {
             throw new Error(`The program ran for ${run.region}/${run.accountId}, the local cloud was set up for ${this.registry.region}/${this.registry.accountId}.`);
         }
         for (const fn of this.registry.functions.values()) fn.warm();
+        cloudwatch.start();
 
         const out = await resolveOutputs(run.outputs);
         const optional: readonly string[] = OPTIONAL_STACK_OUTPUT_NAMES;
@@ -240,6 +263,7 @@ export class LocalCloud {
                 userPoolIssuer: this.userPools!.endpoint,
                 signingKey: this.key!.publicJwk,
                 file: path.join(this.options.dataDir, "identity.json"),
+                faults: this.faults,
             });
             this.identityEndpoint = `http://127.0.0.1:${await this.identity.listen(this.port(PORTS.cognitoIdentity))}`;
         }
@@ -277,6 +301,8 @@ export class LocalCloud {
             notEmulated: ({ type, name }, reason) => this.notEmulated.push({ type, name, reason }),
             print: this.print,
             log: this.options.log,
+            cloudwatch: this.cloudwatch!,
+            faults: this.faults!,
         };
     }
 
@@ -305,6 +331,7 @@ export class LocalCloud {
 
     /** Stops every server and worker; data is on disk already (LevelDB, object store, JSON state). */
     async stop(): Promise<void> {
+        this.cloudwatch?.stop();
         await Promise.all([...this.registry.functions.values()].map((fn) => fn.stop()));
         await Promise.all([...this.gateways.values()].map(({ gateway }) => gateway.close()));
         await Promise.all([this.identity?.close(), this.s3?.close(), this.userPools?.close(), this.dynamoFront?.close()]);

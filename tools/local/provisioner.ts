@@ -1,5 +1,7 @@
 import type { Materialized } from "../engine/mocks";
 import type { LocalGateway } from "./apigateway/gateway";
+import type { LocalCloudWatch } from "./cloudwatch/alarms";
+import type { LocalFaults } from "./faults/faults";
 import type { LocalIdentityService } from "./cognito-identity/identity-pools";
 import type { LocalUserPools } from "./cognito-idp/user-pools";
 import type { LocalRegistry } from "./registry";
@@ -48,6 +50,10 @@ export interface LocalServices {
     print(line: string): void;
     /** Structured request logs. */
     log?: (line: Record<string, unknown>) => void;
+    /** The metrics every service records, the metric filters and the alarms evaluated on them. */
+    cloudwatch: LocalCloudWatch;
+    /** The fault rules of `<data-dir>/faults.json`. */
+    faults: LocalFaults;
 }
 
 /** Turns one declared resource into its service's local state; may replace the engine's id and outputs. */

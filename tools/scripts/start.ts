@@ -1,7 +1,7 @@
 // `npm start`: the whole backend on embedded emulators, driven by the real index.ts.
 // Flags: --reset (wipe the data dir), --stack <name> (default dev), --data-dir <dir> (default
 // .local), --port <n> (base port; free ports when omitted), --web-port <n> (the reference web
-// client, default 5173).
+// client, default 5173), --alarm-time-scale <k> (every alarm period lasts period / k).
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { LOCAL_CONFIG_OVERRIDES, LocalCloud } from "../local/cloud";
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
             "data-dir": { type: "string", default: ".local" },
             port: { type: "string" },
             "web-port": { type: "string", default: String(DEFAULT_WEB_PORT) },
+            "alarm-time-scale": { type: "string", default: "1" },
         },
         strict: true,
     });
@@ -31,13 +32,18 @@ async function main(): Promise<void> {
     }
     const webPort = Number(values["web-port"]);
     if (!Number.isInteger(webPort) || webPort < 1 || webPort > 65535) throw new Error(`--web-port must be a port number, got ${values["web-port"]}`);
+    const alarmTimeScale = Number(values["alarm-time-scale"]);
+    if (!Number.isFinite(alarmTimeScale) || alarmTimeScale < 1 || alarmTimeScale > 3600) {
+        throw new Error(`--alarm-time-scale must be a number from 1 to 3600 (60 makes a one-minute period last a second), got ${values["alarm-time-scale"]}`);
+    }
     const dataDir = path.resolve(values["data-dir"]!);
     const print = (line: string) => process.stdout.write(`${line}\n`);
 
     print(`notes-infra local cloud: stack ${values.stack}, data in ${path.relative(process.cwd(), dataDir) || "."}${values.reset ? " (reset)" : ""}`);
     for (const [key, { value, why }] of Object.entries(LOCAL_CONFIG_OVERRIDES)) print(`  override ${key}=${value}: ${why}`);
 
-    const cloud = new LocalCloud({ dataDir, stack: values.stack, basePort, reset: values.reset, print });
+    const cloud = new LocalCloud({ dataDir, stack: values.stack, basePort, reset: values.reset, print, alarmTimeScale });
+    if (alarmTimeScale !== 1) print(`  alarm periods divided by ${alarmTimeScale}: a 60 s period lasts ${(60 / alarmTimeScale).toFixed(2)} s`);
     let web: LocalWebClient | undefined;
     let stopping = false;
     const stop = async (signal: string) => {

@@ -28,7 +28,7 @@ describe("the architecture picture", () => {
 
     it("groups every drawn resource under the component that registered it", () => {
         const titles = graph.groups.map((group) => group.title).sort();
-        assert.deepEqual(titles, ["NotesApi · notes-api", "NotesAuth · notes-auth", "NotesSite · notes-site", "NotesStorage · notes-storage"]);
+        assert.deepEqual(titles, ["NotesApi · notes-api", "NotesAuth · notes-auth", "NotesMonitoring · notes-monitoring", "NotesSite · notes-site", "NotesStorage · notes-storage"]);
         for (const group of graph.groups) {
             const component = run.resources.find((r) => `${r.type.split(":").pop()} · ${r.name}` === group.title)!;
             for (const id of group.nodes) assert.equal(graph.byId.get(id)!.resource!.parent, component.urn, `${id} drawn in ${group.title}`);

@@ -36,12 +36,12 @@ describe("local cloud materializer", () => {
     });
 
     it("lists, with its reason, a resource that has no local effect", async () => {
-        await cloud.materialize(registration("aws:sns/topic:Topic"), { id: "t", state: {} });
+        await cloud.materialize(registration("aws:sqs/queue:Queue"), { id: "t", state: {} });
         await cloud.materialize(registration("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"), { id: "e", state: {} });
         assert.deepEqual(
             cloud.notEmulated.map(({ type, reason }) => [type, reason]),
             [
-                ["aws:sns/topic:Topic", "no local counterpart"],
+                ["aws:sqs/queue:Queue", "no local counterpart"],
                 ["aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "no encryption at rest on this machine"],
             ],
         );

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { LocalCloudWatch } from "../cloudwatch/alarms";
 import { decide } from "../iam/decide";
 import { FunctionError } from "../lambda/functions";
 import { ApiCors, LocalApi, LocalRegistry, LocalRoute } from "../registry";
@@ -36,6 +37,8 @@ export interface GatewayOptions {
     log?: (line: Record<string, unknown>) => void;
     /** Keep the duration of each signature check + IAM decision in `timings` (for `tools/bench/gateway-overhead.ts`). */
     recordTimings?: boolean;
+    /** Where the API's metrics go (`AWS/ApiGateway`, `ApiId` and `Stage`). */
+    cloudwatch?: LocalCloudWatch;
 }
 
 /** One gateway decision, for the overhead measurement (`tools/bench/gateway-overhead.ts`). */
@@ -129,7 +132,28 @@ export class LocalGateway extends LocalServer {
         res.end(text);
     }
 
+    /**
+     * Meters every request as HTTP APIs do: `Count`, `4xx`, `5xx` (0 or 1 each) and `Latency` when
+     * the answer is sent, `IntegrationLatency` for requests that reached the function.
+     */
     async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+        const cloudwatch = this.options.cloudwatch;
+        if (!cloudwatch) return this.serve(req, res);
+        const started = Date.now();
+        const dimensions = { ApiId: this.options.api.id, Stage: "$default" };
+        const metered = { integrationMs: undefined as number | undefined };
+        res.once("finish", () => {
+            const status = res.statusCode;
+            cloudwatch.put("AWS/ApiGateway", "Count", dimensions, 1);
+            cloudwatch.put("AWS/ApiGateway", "4xx", dimensions, status >= 400 && status < 500 ? 1 : 0);
+            cloudwatch.put("AWS/ApiGateway", "5xx", dimensions, status >= 500 ? 1 : 0);
+            cloudwatch.put("AWS/ApiGateway", "Latency", dimensions, Date.now() - started);
+            if (metered.integrationMs !== undefined) cloudwatch.put("AWS/ApiGateway", "IntegrationLatency", dimensions, metered.integrationMs);
+        });
+        return this.serve(req, res, metered);
+    }
+
+    private async serve(req: IncomingMessage, res: ServerResponse, metered: { integrationMs?: number } = {}): Promise<void> {
         const { api } = this.options;
         const requestId = randomBytes(10).toString("base64").replace(/[+/=]/g, "A");
         // DNS rebinding: a page re-pointed at 127.0.0.1 still sends its own host name.
@@ -230,9 +254,12 @@ export class LocalGateway extends LocalServer {
 
         const event = this.buildEvent(request, matched, requestId, session);
         let result: unknown;
+        const invoked = Date.now();
         try {
             result = await fn.invoke(event, requestId);
+            metered.integrationMs = Date.now() - invoked;
         } catch (error) {
+            metered.integrationMs = Date.now() - invoked;
             const message = error instanceof FunctionError ? error.message : String(error);
             this.log({ level: "error", source: "gateway", requestId, route: route.routeKey, function: fn.definition.name, message });
             // A function error or timeout (Lambda's limit is below the 30 s integration timeout).

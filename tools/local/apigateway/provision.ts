@@ -9,11 +9,11 @@ function declaredApi(registry: LocalRegistry, apiId: string): LocalApi {
 }
 
 /** `aws:apigatewayv2/api:Api` (HTTP only): a gateway of its own, with the API's CORS settings. */
-export const api: Provisioner = async ({ id, name, inputs }, { registry, store, log, gateways, nextGatewayPort }) => {
+export const api: Provisioner = async ({ id, name, inputs }, { registry, store, log, gateways, nextGatewayPort, cloudwatch }) => {
     if (inputs.protocolType !== "HTTP") throw new Error(`HTTP API ${name}: the local gateway emulates protocolType HTTP only, got ${inputs.protocolType}.`);
     const api: LocalApi = { id, name, cors: inputs.corsConfiguration, routes: new Map(), integrations: new Map(), stages: new Set() };
     registry.apis.set(api.id, api);
-    const gateway = new LocalGateway({ api, registry, store, log });
+    const gateway = new LocalGateway({ api, registry, store, log, cloudwatch });
     const port = await gateway.listen(nextGatewayPort());
     gateways.set(api.id, { gateway, port });
     return undefined;

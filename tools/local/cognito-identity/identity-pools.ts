@@ -1,3 +1,4 @@
+import { delay, type LocalFaults } from "../faults/faults";
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -62,6 +63,8 @@ export interface IdentityServiceOptions {
     signingKey: Record<string, unknown>;
     /** State file (pools and identity ids survive restarts). */
     file?: string;
+    /** `cognito-identity` rules of `<data-dir>/faults.json`. */
+    faults?: LocalFaults;
 }
 
 /**
@@ -155,6 +158,11 @@ export class LocalIdentityService extends LocalServer {
                 throw new CognitoIdentityError("SerializationException", "Request body is not valid JSON");
             }
             if (input === null || typeof input !== "object" || Array.isArray(input)) throw new CognitoIdentityError("SerializationException", "Start of structure or map found where not expected.");
+            const fault = this.options.faults?.match("cognito-identity", operation);
+            if (fault) {
+                await delay(fault.latencyMs);
+                if (fault.error) throw new CognitoIdentityError(fault.error.code, `Injected fault (${this.options.faults!.file})`, fault.error.statusCode);
+            }
             switch (operation) {
                 case "GetId":
                     reply(200, await this.getId(validated(input, { IdentityPoolId: "string", Logins: "logins", AccountId: "string" })));

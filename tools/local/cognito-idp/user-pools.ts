@@ -3,6 +3,8 @@ import { IncomingMessage, Server, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { decodeJwt, importJWK, jwtVerify, SignJWT, type CryptoKey } from "jose";
+import type { LocalCloudWatch } from "../cloudwatch/alarms";
+import { delay, isThrottle, type LocalFaults } from "../faults/faults";
 import { decide, isKnownAction } from "../iam/decide";
 import type { AdminCredentials, SigningKeyPair } from "../keys";
 import type { LocalRegistry } from "../registry";
@@ -121,6 +123,20 @@ export interface UserPoolsOptions {
     /** Where sign-up confirmation codes go. */
     onCode?: (line: string) => void;
     log?: (line: Record<string, unknown>) => void;
+    /** Where injected throttles are counted (`AWS/Cognito`, `UserPool` and `UserPoolClient`). */
+    cloudwatch?: LocalCloudWatch;
+    /** `cognito-idp` rules of `<data-dir>/faults.json`, applied to requests that passed validation. */
+    faults?: LocalFaults;
+}
+
+/** Which Cognito throttle metric a throttled operation counts in (Cognito's "Metrics for user pools"). */
+export function throttleMetric(operation: string, input: Record<string, unknown>): string | undefined {
+    const flow = String(input.AuthFlow ?? "");
+    if (operation === "InitiateAuth" || operation === "AdminInitiateAuth") return flow === "REFRESH_TOKEN_AUTH" || flow === "REFRESH_TOKEN" ? "TokenRefreshThrottles" : "SignInThrottles";
+    if (operation === "RespondToAuthChallenge" || operation === "AdminRespondToAuthChallenge") return "SignInThrottles";
+    if (operation === "GetTokensFromRefreshToken") return "TokenRefreshThrottles";
+    if (operation === "SignUp" || operation === "ConfirmSignUp") return "SignUpThrottles";
+    return undefined;
 }
 
 function quietLogger(): any {
@@ -251,6 +267,14 @@ export async function startUserPools(options: UserPoolsOptions): Promise<LocalUs
         }
     }
 
+    /** Counts an injected throttle where Cognito would: per pool and app client. */
+    async function meterFault(operation: string, input: Record<string, unknown>, error: { statusCode: number; code: string }): Promise<void> {
+        const metric = throttleMetric(operation, input);
+        if (!metric || !isThrottle(error) || typeof input.ClientId !== "string") return;
+        const client = await cognito.getAppClient(ctx, input.ClientId).catch(() => null);
+        if (client) options.cloudwatch?.put("AWS/Cognito", metric, { UserPool: client.UserPoolId, UserPoolClient: input.ClientId }, 1);
+    }
+
     handler = async (req, res) => {
         const origin = req.headers.origin;
         const cors = jsonServiceCors(options.registry.stackOrigins(), origin, "x-amzn-requestid,x-amzn-errortype,x-amzn-errormessage,date");
@@ -304,6 +328,14 @@ export async function startUserPools(options: UserPoolsOptions): Promise<LocalUs
                 if (typeof members.AccessToken === "string") await checkAccessToken(members.AccessToken);
             } else {
                 await authorizeIam(request, operation, members);
+            }
+            const fault = options.faults?.match("cognito-idp", operation);
+            if (fault) {
+                await delay(fault.latencyMs);
+                if (fault.error) {
+                    await meterFault(operation, members, fault.error);
+                    throw new CognitoIdpError(fault.error.code, `Injected fault (${options.faults!.file})`, fault.error.statusCode);
+                }
             }
             let output: unknown;
             try {

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { IncomingMessage, RequestOptions, Server, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import type { LocalCloudWatch } from "../cloudwatch/alarms";
+import { delay, isThrottle, type LocalFaults } from "../faults/faults";
 import { decide, isKnownAction } from "../iam/decide";
 import { LocalRegistry } from "../registry";
 import { closeServer, forward, isLoopbackHost, listenOn, LocalServer, readRequest, ReceivedRequest, receive, safeServer, stdoutLog } from "../server";
@@ -88,6 +90,10 @@ export interface DynamoFrontOptions {
     registry: LocalRegistry;
     store: CredentialStore;
     log?: (line: Record<string, unknown>) => void;
+    /** Where injected throttles and system errors are counted (`AWS/DynamoDB`, `TableName` and `Operation`). */
+    cloudwatch?: LocalCloudWatch;
+    /** `dynamodb` rules of `<data-dir>/faults.json`, applied after the IAM decision. */
+    faults?: LocalFaults;
 }
 
 /**
@@ -151,7 +157,28 @@ export class LocalDynamoFront extends LocalServer {
                 return;
             }
         }
+        const fault = this.options.faults?.match("dynamodb", operation);
+        if (fault) {
+            await delay(fault.latencyMs);
+            if (fault.error) {
+                this.meterFault(body as Record<string, any>, operation, fault.error);
+                this.log({ level: "info", source: "dynamodb", status: fault.error.statusCode, type: fault.error.code, operation, fault: "injected" });
+                sendError(res, fault.error.statusCode, fault.error.code, `Injected fault (${this.options.faults!.file})`);
+                return;
+            }
+        }
         await toDynalite(this.options.backend, request, res);
+    }
+
+    /** DynamoDB publishes ThrottledRequests and SystemErrors per table and operation. */
+    private meterFault(body: Record<string, any>, operation: string, error: { statusCode: number; code: string }): void {
+        const { cloudwatch } = this.options;
+        const tables = typeof body.TableName === "string" ? [body.TableName] : Object.keys(body.RequestItems ?? {});
+        for (const table of tables) {
+            const dimensions = { TableName: table, Operation: operation };
+            if (isThrottle(error)) cloudwatch?.put("AWS/DynamoDB", "ThrottledRequests", dimensions, 1);
+            else if (error.statusCode >= 500) cloudwatch?.put("AWS/DynamoDB", "SystemErrors", dimensions, 1);
+        }
     }
 }
 

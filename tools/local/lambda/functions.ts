@@ -1,6 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
+import type { LocalCloudWatch } from "../cloudwatch/alarms";
+import { delay, isThrottle, type LocalFaults } from "../faults/faults";
 
 /** What a Function resource ships, as the local runtime needs it. */
 export interface FunctionDefinition {
@@ -14,9 +16,20 @@ export interface FunctionDefinition {
     environment: Record<string, string>;
     timeoutSeconds: number;
     roleArn: string;
+    /** The log group its lines go to (`loggingConfig.logGroup`, else `/aws/lambda/<name>`). */
+    logGroup?: string;
+}
+
+/** What the function reports to and is disturbed by: metrics, log lines, injected faults. */
+export interface FunctionObservers {
+    cloudwatch?: LocalCloudWatch;
+    faults?: LocalFaults;
 }
 
 export class FunctionError extends Error {}
+
+/** Lambda refused to run the function (injected throttling): counted in `Throttles`, not `Invocations`. */
+export class FunctionThrottled extends FunctionError {}
 
 const MAX_ENVIRONMENT_AGE_MS = 6 * 3600 * 1000;
 
@@ -70,6 +83,7 @@ export class LocalFunction {
         readonly definition: FunctionDefinition,
         private readonly dir: string,
         private readonly runtimeEnv: () => Record<string, string>,
+        private readonly observers: FunctionObservers = {},
     ) {
         mkdirSync(dir, { recursive: true });
         for (const [file, text] of Object.entries(definition.files)) writeFileSync(path.join(dir, file), text);
@@ -86,8 +100,16 @@ export class LocalFunction {
                 handler: this.definition.handler,
                 sourceMaps: /--enable-source-maps/.test(env.NODE_OPTIONS ?? ""),
             },
-            stdout: false,
+            // Lines pass through to this console and to the log group's metric filters.
+            stdout: true,
             stderr: false,
+        });
+        let partial = "";
+        worker.stdout.on("data", (chunk: Buffer) => {
+            process.stdout.write(chunk);
+            const lines = (partial + chunk.toString("utf8")).split("\n");
+            partial = lines.pop() ?? "";
+            for (const line of lines) if (line.trim()) this.observers.cloudwatch?.logEvent(this.logGroup, line);
         });
         worker.on("message", ({ id, result, error }: { id: number; result?: unknown; error?: string }) => {
             if (id === 0) {
@@ -121,7 +143,48 @@ export class LocalFunction {
         }
     }
 
+    /** The log group the function's lines belong to. */
+    get logGroup(): string {
+        return this.definition.logGroup ?? `/aws/lambda/${this.definition.name}`;
+    }
+
+    /**
+     * One invocation, as Lambda meters it: `Invocations`, `Errors` (a thrown error, a timeout) and
+     * `Duration` under `AWS/Lambda` with `FunctionName`, or `Throttles` when an injected fault
+     * throttles it. An injected `latencyMs` runs inside the invocation, so past the timeout it times out.
+     */
     async invoke(event: unknown, requestId: string): Promise<unknown> {
+        const { cloudwatch, faults } = this.observers;
+        const put = (metric: string, value: number) => cloudwatch?.put("AWS/Lambda", metric, { FunctionName: this.definition.name }, value);
+        const fault = faults?.match("lambda", "Invoke", this.definition.name, this.definition.arn);
+        if (fault?.error && isThrottle(fault.error)) {
+            put("Throttles", 1);
+            throw new FunctionThrottled(`Rate Exceeded. (${fault.error.code}, injected fault)`);
+        }
+        const started = Date.now();
+        try {
+            const result = await this.run(event, requestId, fault?.latencyMs ?? 0, fault?.error);
+            put("Errors", 0);
+            return result;
+        } catch (error) {
+            put("Errors", 1);
+            throw error;
+        } finally {
+            put("Invocations", 1);
+            put("Duration", Date.now() - started);
+        }
+    }
+
+    private async run(event: unknown, requestId: string, latencyMs: number, error?: { statusCode: number; code: string }): Promise<unknown> {
+        if (latencyMs > 0 || error) {
+            const timeoutMs = this.definition.timeoutSeconds * 1000;
+            if (latencyMs >= timeoutMs) {
+                await delay(timeoutMs);
+                throw new FunctionError(`Task timed out after ${this.definition.timeoutSeconds.toFixed(2)} seconds (injected latency)`);
+            }
+            await delay(latencyMs);
+            if (error) throw new FunctionError(`${error.code}: injected fault (status ${error.statusCode})`);
+        }
         if (this.loadError) throw new FunctionError(this.loadError);
         // Recycle the environment before its session credentials (12 h) run out, as Lambda
         // recycles execution environments.
@@ -133,7 +196,8 @@ export class LocalFunction {
         const worker = this.worker;
         this.invocations++;
         const id = this.nextId++;
-        const timeoutMs = this.definition.timeoutSeconds * 1000;
+        // Injected latency has used part of the function's time already.
+        const timeoutMs = this.definition.timeoutSeconds * 1000 - latencyMs;
         return new Promise((resolve, reject) => {
             const timer = setTimeout(() => {
                 this.pending.delete(id);

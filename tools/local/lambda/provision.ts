@@ -12,7 +12,7 @@ const SESSION_SECONDS = 12 * 3600;
  * program builds it) written under `<data-dir>/functions/<name>` and run in a worker thread, with
  * its own environment and a session of its execution role.
  */
-export const fn: Provisioner = async ({ name, inputs, state }, { registry, store, dataDir, endpoints }) => {
+export const fn: Provisioner = async ({ name, inputs, state }, { registry, store, dataDir, endpoints, cloudwatch, faults }) => {
     const code = await toPlain(inputs.code);
     if (code?.$archive !== "assets") throw new Error(`Function ${name}: the local runtime runs AssetArchive code of StringAssets, got ${JSON.stringify(code).slice(0, 80)}.`);
     const files: Record<string, string> = {};
@@ -31,6 +31,7 @@ export const fn: Provisioner = async ({ name, inputs, state }, { registry, store
         environment: inputs.environment?.variables ?? {},
         timeoutSeconds: inputs.timeout ?? 3,
         roleArn,
+        logGroup: inputs.loggingConfig?.logGroup,
     };
     const runtimeEnv = () =>
         runtimeEnvironment({
@@ -42,7 +43,7 @@ export const fn: Provisioner = async ({ name, inputs, state }, { registry, store
             taskRoot,
             endpoints: { dynamodb: endpoints.dynamodbFront, s3: endpoints.s3 },
         });
-    registry.functions.set(functionName, new LocalFunction(definition, taskRoot, runtimeEnv));
+    registry.functions.set(functionName, new LocalFunction(definition, taskRoot, runtimeEnv, { cloudwatch, faults }));
     return undefined;
 };
 

@@ -1,3 +1,4 @@
+import { delay, type LocalFaults } from "../faults/faults";
 import { Crc32, Crc32c, Crc64Nvme } from "@aws-sdk/checksums/crc";
 import { XMLBuilder } from "fast-xml-parser";
 import { createHash, randomBytes } from "node:crypto";
@@ -135,6 +136,8 @@ export interface S3FrontOptions {
     registry: LocalRegistry;
     store: CredentialStore;
     log?: (line: Record<string, unknown>) => void;
+    /** `s3` rules of `<data-dir>/faults.json`, applied to authorized operations. */
+    faults?: LocalFaults;
 }
 
 /**
@@ -335,6 +338,11 @@ export class LocalS3 extends LocalServer {
                 this.log({ level: "info", source: "s3", status: 403, decision, action, resource, principal: session.principalArn });
                 throw new S3Error(403, "AccessDenied", "Access Denied");
             }
+        }
+        const fault = this.options.faults?.match("s3", operation.name);
+        if (fault) {
+            await delay(fault.latencyMs);
+            if (fault.error) throw new S3Error(fault.error.statusCode, fault.error.code, `Injected fault (${this.options.faults!.file})`);
         }
         return this.execute(operation, request);
     }
