@@ -233,6 +233,8 @@ export class LocalCloud {
                 userPoolIssuer: this.userPools!.endpoint,
                 signingKey: this.key!.publicJwk,
                 file: path.join(this.options.dataDir, "identity.json"),
+                admin: adminCredentials(this.options.dataDir),
+                sessionActive: (claims) => this.userPools!.sessionActive(claims),
             });
             this.identityEndpoint = `http://127.0.0.1:${await this.identity.listen(this.port(PORTS.cognitoIdentity))}`;
         }
