@@ -1,4 +1,5 @@
 import {
+    AdminCreateUserCommand,
     AdminSetUserMFAPreferenceCommand,
     AdminUserGlobalSignOutCommand,
     AssociateSoftwareTokenCommand,
@@ -26,6 +27,7 @@ import * as path from "node:path";
 import { decodeJwt } from "jose";
 import { LocalUserPools, startUserPools } from "../../../../tools/local/cognito-idp/user-pools";
 import { totpCode } from "../../../../tools/local/cognito-idp/totp";
+import { parseCodeLine } from "../../../../tools/local/cognito-idp/account-codes";
 import { adminCredentials, AdminCredentials, signingKey } from "../../../../tools/local/keys";
 import { LocalRegistry } from "../../../../tools/local/registry";
 
@@ -63,6 +65,8 @@ describe("local User Pools: sign-in (SRP, TOTP), sign-out and account codes, as 
     }
 
     before(async () => {
+        // Amplify warns on every configure that the User Pool endpoint is a custom one: it is, on purpose.
+        (await import("aws-amplify/utils")).ConsoleLogger.LOG_LEVEL = "ERROR";
         dir = mkdtempSync(path.join(tmpdir(), "sign-in-"));
         admin = adminCredentials(dir);
         pools = await startUserPools({
@@ -159,6 +163,21 @@ describe("local User Pools: sign-in (SRP, TOTP), sign-out and account codes, as 
         it("gives an unknown user a challenge like any other and the same refusal, with existence errors prevented", async () => {
             const nobody = email();
             await assert.rejects(srpSignIn(nobody, PASSWORD), failure("NotAuthorizedException", "Incorrect username or password."));
+        });
+
+        it("asks an admin-created user for a new password (NEW_PASSWORD_REQUIRED) after the SRP verifier", async () => {
+            const username = email();
+            await idp(admin).send(new AdminCreateUserCommand({ UserPoolId: app.poolId, Username: username, TemporaryPassword: "Temp0rary!Passw0rd", MessageAction: "SUPPRESS", UserAttributes: [{ Name: "email", Value: username }] }));
+            const challenge = await new Promise<string>((resolve, reject) => {
+                const userPool = new CognitoUserPool({ UserPoolId: app.poolId, ClientId: app.clientId, endpoint: `${pools.endpoint}/` });
+                new CognitoUser({ Username: username, Pool: userPool }).authenticateUser(new AuthenticationDetails({ Username: username, Password: "Temp0rary!Passw0rd" }), {
+                    onSuccess: () => reject(new Error("signed in with a temporary password")),
+                    onFailure: reject,
+                    newPasswordRequired: () => resolve("NEW_PASSWORD_REQUIRED"),
+                } as any);
+            });
+            assert.equal(challenge, "NEW_PASSWORD_REQUIRED");
+            await assert.rejects(srpSignIn(username, "Wr0ng!Passw0rd"), failure("NotAuthorizedException", "Incorrect username or password."));
         });
 
         it("honours the client's ExplicitAuthFlows: USER_PASSWORD_AUTH is refused where only SRP and refresh are allowed", async () => {
@@ -274,6 +293,17 @@ describe("local User Pools: sign-in (SRP, TOTP), sign-out and account codes, as 
     });
 
     describe("codes: password reset and email change", () => {
+        it("reads a code line back into its parts (parseCodeLine), and nothing else", () => {
+            assert.deepEqual(parseCodeLine("[cognito] password reset code for 3556793f-3623-459d-8996-88c416c0fe1d (a@example.com): 012345"), {
+                purpose: "password reset",
+                username: "3556793f-3623-459d-8996-88c416c0fe1d",
+                destination: "a@example.com",
+                code: "012345",
+            });
+            assert.equal(parseCodeLine("[cognito] login code for x (a@example.com): 012345"), undefined);
+            assert.equal(parseCodeLine("READY in 3 s"), undefined);
+        });
+
         it("prints every code in one line shape: [cognito] <purpose> code for <username> (<destination>): <code>", async () => {
             const { username, accessToken } = await signedIn();
             await idp().send(new ForgotPasswordCommand({ ClientId: app.clientId, Username: username }));
