@@ -28,6 +28,8 @@ import { decodeJwt } from "jose";
 import { LocalUserPools, startUserPools } from "../../../../tools/local/cognito-idp/user-pools";
 import { totpCode } from "../../../../tools/local/cognito-idp/totp";
 import { parseCodeLine } from "../../../../tools/local/cognito-idp/account-codes";
+import { userPool as provisionUserPool } from "../../../../tools/local/cognito-idp/provision";
+import type { LocalServices } from "../../../../tools/local/provisioner";
 import { adminCredentials, AdminCredentials, signingKey } from "../../../../tools/local/keys";
 import { LocalRegistry } from "../../../../tools/local/registry";
 
@@ -125,6 +127,19 @@ describe("local User Pools: sign-in (SRP, TOTP), sign-out and account codes, as 
         await idp().send(new SetUserMFAPreferenceCommand({ AccessToken: accessToken, SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true } }));
         return { username, secret: SecretCode!, accessToken };
     }
+
+    it("provisions the declared pool's MFA setting and email-change setting, on a new pool and again on a restart", async () => {
+        const ids = new Map<string, string>();
+        const services = { userPools: pools, registry: new LocalRegistry(REGION, ACCOUNT), ids: { get: (urn: string) => ids.get(urn), set: (urn: string, id: string) => ids.set(urn, id) }, notEmulated: () => undefined } as unknown as LocalServices;
+        const declared = (inputs: Record<string, unknown>) => ({ type: "aws:cognito/userPool:UserPool", name: "users", urn: "urn:users", id: "", state: { name: "users" }, inputs: { usernameAttributes: ["email"], autoVerifiedAttributes: ["email"], ...inputs } });
+        const created = await provisionUserPool(declared({ mfaConfiguration: "ON", softwareTokenMfaConfiguration: { enabled: true }, userAttributeUpdateSettings: { attributesRequireVerificationBeforeUpdates: ["email"] } }), services);
+        const poolId = created!.id!;
+        const options = async () => (await pools.describePool(poolId)) as { MfaConfiguration?: string; SoftwareTokenMfaConfiguration?: { Enabled: boolean }; UserAttributeUpdateSettings?: { AttributesRequireVerificationBeforeUpdate: string[] } };
+        assert.deepEqual([(await options()).MfaConfiguration, (await options()).SoftwareTokenMfaConfiguration?.Enabled, (await options()).UserAttributeUpdateSettings?.AttributesRequireVerificationBeforeUpdate], ["ON", true, ["email"]]);
+        const again = await provisionUserPool(declared({ mfaConfiguration: "OFF" }), services);
+        assert.equal(again!.id, poolId, "the same pool, found again");
+        assert.deepEqual([(await options()).MfaConfiguration, (await options()).SoftwareTokenMfaConfiguration?.Enabled, (await options()).UserAttributeUpdateSettings?.AttributesRequireVerificationBeforeUpdate], ["OFF", false, []]);
+    });
 
     describe("USER_SRP_AUTH", () => {
         it("signs in with amazon-cognito-identity-js's SRP: PASSWORD_VERIFIER, then tokens of the user", async () => {
