@@ -65,7 +65,6 @@ const REQUIRED: Record<string, string[]> = {
     VerifyUserAttribute: ["AccessToken", "AttributeName", "Code"],
     VerifySoftwareToken: ["UserCode"],
     GetUser: ["AccessToken"],
-    AssociateSoftwareToken: [],
     DeleteUser: ["AccessToken"],
     GlobalSignOut: ["AccessToken"],
     SetUserMFAPreference: ["AccessToken"],
