@@ -17,7 +17,7 @@ import { LocalDynalite, LocalDynamoFront } from "./dynamodb/front";
 import { LocalFaults } from "./faults/faults";
 import * as iam from "./iam/provision";
 import * as kms from "./kms/provision";
-import { adminCredentials, signingKey, SigningKeyPair } from "./keys";
+import { AdminCredentials, adminCredentials, signingKey, SigningKeyPair } from "./keys";
 import * as lambda from "./lambda/provision";
 import { acquireLock, LOCK_FILE, releaseLock } from "./lock";
 import { type LocalOutputs, OUTPUTS_FILE } from "./outputs";
@@ -52,10 +52,6 @@ export interface NotEmulated {
 
 /** Settings the local cloud overrides in the stack's configuration, and why. */
 export const LOCAL_CONFIG_OVERRIDES: Record<string, { value: string; why: string }> = {
-    "notes-infra:allowUserPasswordAuth": {
-        value: "true",
-        why: "cognito-local has no SRP, so the local app client also allows USER_PASSWORD_AUTH",
-    },
     "notes-infra:site": {
         value: "false",
         why: "CloudFront has no local counterpart; npm start serves the client itself, with the site's headers and CSP",
@@ -75,6 +71,8 @@ const PROVISIONERS: Readonly<Record<string, Provisioner>> = {
     "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration": s3.bucketCors,
     "aws:s3/bucketCorsConfigurationV2:BucketCorsConfigurationV2": s3.bucketCors,
     "aws:s3/bucketPolicy:BucketPolicy": s3.bucketPolicy,
+    "aws:s3/bucketVersioning:BucketVersioning": s3.bucketVersioning,
+    "aws:s3/bucketVersioningV2:BucketVersioningV2": s3.bucketVersioning,
     "aws:dynamodb/table:Table": dynamodb.table,
     "aws:cognito/userPool:UserPool": cognitoIdp.userPool,
     "aws:cognito/userPoolClient:UserPoolClient": cognitoIdp.userPoolClient,
@@ -97,7 +95,6 @@ const ACCEPTED_WITHOUT_EFFECT: Record<string, string> = {
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "ACLs are not emulated; the bucket owns every object",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "no encryption at rest on this machine",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "lifecycle rules do not run locally",
-    "aws:s3/bucketVersioning:BucketVersioning": "the local S3 keeps one version per key",
     "aws:sns/topic:Topic": "alarm state changes print to this console as [alarm] lines instead",
     "aws:sns/topicPolicy:TopicPolicy": "alarm state changes print to this console as [alarm] lines instead",
     "aws:sns/topicSubscription:TopicSubscription": "no email is sent; alarm state changes print to this console",
@@ -141,6 +138,7 @@ export class LocalCloud {
     private dynamo?: LocalDynalite;
     private dynamoFront?: LocalDynamoFront;
     private key?: SigningKeyPair;
+    private admin?: AdminCredentials;
     /** dynalite for operators: unauthenticated, for creating tables and inspecting data. */
     private dynamoEndpoint = "";
     /** What the functions call: signature and IAM check, then dynalite. */
@@ -179,7 +177,7 @@ export class LocalCloud {
         }
         // Made on the thread pool on a first start, while the program loads.
         const key = signingKey(dataDir).then((key) => (this.key = key));
-        const admin = adminCredentials(dataDir);
+        const admin = (this.admin = adminCredentials(dataDir));
         // Whoever waits for outputs.json must not pick up the previous run's ports.
         rmSync(path.join(dataDir, OUTPUTS_FILE), { force: true });
         if (existsSync(this.stateFile)) Object.assign(this.state, JSON.parse(readFileSync(this.stateFile, "utf8")));
@@ -208,13 +206,15 @@ export class LocalCloud {
                     faults,
                 }),
             ),
-            (this.s3 = new LocalS3({ dataDir, registry: this.registry, store: this.store, log: this.options.log, faults })).listen(this.port(PORTS.s3)),
+            (this.s3 = new LocalS3({ dataDir, registry: this.registry, store: this.store, admin, log: this.options.log, faults })).listen(this.port(PORTS.s3)),
         ]).then(async ([dynamoPort, userPools, s3Port]) => {
             this.userPools = userPools;
             this.dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
             this.s3Endpoint = `http://127.0.0.1:${s3Port}`;
-            this.dynamoFront = new LocalDynamoFront({ backend: this.dynamo!.backend, registry: this.registry, store: this.store, log: this.options.log, cloudwatch, faults });
+            this.dynamoFront = new LocalDynamoFront({ backend: this.dynamo!.backend, registry: this.registry, store: this.store, admin, log: this.options.log, cloudwatch, faults });
             this.dynamoFrontEndpoint = `http://127.0.0.1:${await this.dynamoFront.listen(this.port(PORTS.dynamodbFront))}`;
+            // Before any function is provisioned: a function's environment points its SDK at it.
+            await this.identityService();
         });
         const configOverrides = Object.fromEntries(Object.entries(LOCAL_CONFIG_OVERRIDES).map(([key, { value }]) => [key, value]));
         const [run] = await Promise.all([runProgram({ stack: this.options.stack ?? "dev", configOverrides, materialize: this.materialize }), this.emulators]);
@@ -252,7 +252,7 @@ export class LocalCloud {
         return this.dynamo.listen(this.port(PORTS.dynamodb));
     }
 
-    /** Started with the first Identity Pool: it verifies the User Pools' tokens with the data directory's key. */
+    /** Started with the emulators: it verifies the User Pools' tokens with the data directory's key. */
     private async identityService(): Promise<LocalIdentityService> {
         if (!this.identity) {
             this.identity = new LocalIdentityService({
@@ -264,6 +264,8 @@ export class LocalCloud {
                 signingKey: this.key!.publicJwk,
                 file: path.join(this.options.dataDir, "identity.json"),
                 faults: this.faults,
+                admin: this.admin,
+                sessionActive: (claims) => this.userPools!.sessionActive(claims),
             });
             this.identityEndpoint = `http://127.0.0.1:${await this.identity.listen(this.port(PORTS.cognitoIdentity))}`;
         }
@@ -284,7 +286,7 @@ export class LocalCloud {
             s3: this.s3!,
             userPools: this.userPools!,
             identity: () => this.identityService(),
-            endpoints: { dynamodb: this.dynamoEndpoint, dynamodbFront: this.dynamoFrontEndpoint, s3: this.s3Endpoint },
+            endpoints: { dynamodb: this.dynamoEndpoint, dynamodbFront: this.dynamoFrontEndpoint, s3: this.s3Endpoint, cognitoIdp: this.userPools?.endpoint ?? "", cognitoIdentity: this.identityEndpoint },
             gateways: this.gateways,
             nextGatewayPort: () => {
                 const port = this.gatewayPort ?? 0;
