@@ -42,6 +42,7 @@ const auth = new NotesAuth("notes-auth", {
     userPoolTier: config.userPoolTier,
     emailSourceArn: config.emailSourceArn,
     emailFrom: config.emailFrom,
+    mfa: config.mfa,
 });
 
 // What a web client needs (Amplify Auth, Storage and a SigV4-signing API client): `StackOutputs`.
