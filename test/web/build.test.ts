@@ -72,6 +72,16 @@ describe("web client configuration and npm run web:build", function () {
         assert.equal(JSON.parse(readFileSync(path.join(out, "config.json"), "utf8")).authFlowType, "USER_PASSWORD_AUTH");
     });
 
+    it("takes the stack's mfa setting from its stack file with --stack, and refuses an unknown stack", async () => {
+        const out = path.join(dir, "with-stack");
+        await runWebBuild(["--outputs", "-", "--out", out, "--stack", "prod"], () => JSON.stringify(STACK_OUTPUTS));
+        assert.equal(JSON.parse(readFileSync(path.join(out, "config.json"), "utf8")).mfa, "optional");
+        await assert.rejects(
+            runWebBuild(["--outputs", "-", "--out", path.join(dir, "no-stack"), "--stack", "nope"], () => JSON.stringify(STACK_OUTPUTS)),
+            (error: unknown) => error instanceof UsageError && /^--stack nope: No stack file Pulumi\.nope\.yaml: stacks are dev, prod/.test(error.message),
+        );
+    });
+
     it("reads the outputs from standard input with --outputs -, and exits 2 with a message on bad input", () => {
         const result = webBuild(["--outputs", "-", "--out", path.join(dir, "bad")], JSON.stringify({ region: "us-east-1" }));
         assert.equal(result.status, 2);
@@ -105,6 +115,7 @@ describe("web client configuration and npm run web:build", function () {
         const config = localClientConfig(local);
         assert.deepEqual(config, parseClientConfig(JSON.parse(JSON.stringify(config))), "the local configuration does not survive config.json");
         assert.equal(config.authFlowType, "USER_PASSWORD_AUTH");
+        assert.equal(localClientConfig(local, { mfa: "required" }).mfa, "required");
         assert.deepEqual(config.endpoints, { cognitoIdp: "http://127.0.0.1:39405", cognitoIdentity: "http://127.0.0.1:35717" });
         assert.equal(config.s3Relay, S3_RELAY_PATH);
         assert.equal(bucketHost(config), "notes-storage-uploads-1a2b3c4.s3.us-east-1.amazonaws.com");
