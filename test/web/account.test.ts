@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import jsQR from "jsqr";
-import { describeRemaining, totpSetupUri } from "../../web/src/account";
+import { ErasureProgress, totpSetupUri } from "../../web/src/account";
 import { qrModules, qrPath } from "../../web/src/qr";
 
 /** Amplify's setUpTOTP() result for a secret (its getSetupUri, as aws-amplify 6.22 builds it). */
@@ -43,10 +43,19 @@ describe("reference client's account helpers (web/src/account.ts, qr.ts)", () =>
         assert.equal(qrPath([[true, false], [false, true]]), "M0 0h1v1h-1zM1 1h1v1h-1z");
     });
 
-    it("summarises what DELETE /account says remains, and nothing for a body without counts", () => {
-        assert.equal(describeRemaining({ remaining: { notes: 1200, files: 30, identity: true, user: false } }), "notes: 1,200, files: 30, identity");
-        assert.equal(describeRemaining({ notes: 0, fileVersions: 4 }), "notes: 0, file versions: 4");
-        assert.equal(describeRemaining(undefined), "");
-        assert.equal(describeRemaining("text"), "");
+    it("adds up what each 202 of DELETE /account says it deleted, and shows what remains", () => {
+        const progress = new ErasureProgress();
+        progress.add({ remaining: ["notes", "files", "identity", "user"], deleted: { notes: 1000, files: 0 } });
+        assert.equal(progress.describe(), "1 request so far; deleted 1,000 notes and 0 files; still to delete: notes, files, identity, user");
+        progress.add({ remaining: ["files", "identity", "user"], deleted: { notes: 250, files: 999 } });
+        assert.equal(progress.describe(), "2 requests so far; deleted 1,250 notes and 999 files; still to delete: files, identity, user");
+    });
+
+    it("counts a 202 whose body it cannot read, and keeps what it knew", () => {
+        const progress = new ErasureProgress();
+        progress.add({ remaining: ["user"], deleted: { notes: 3 } });
+        progress.add(undefined);
+        progress.add({ remaining: "user", deleted: { notes: "many" } });
+        assert.equal(progress.describe(), "3 requests so far; deleted 3 notes; still to delete: user");
     });
 });

@@ -14,7 +14,7 @@ import {
     updateUserAttribute,
     verifyTOTPSetup,
 } from "aws-amplify/auth";
-import { describeRemaining, eraseAccount, totpSetupUri } from "./account";
+import { eraseAccount, totpSetupUri } from "./account";
 import type { MfaSetting } from "./config";
 import type { ErrorContext } from "./messages";
 import { qrModules, qrPath } from "./qr";
@@ -238,10 +238,7 @@ export class AccountView {
                 progress.removeAttribute("value");
                 ui.say("Deleting your account and all your data…");
                 try {
-                    await eraseAccount((remaining, calls) => {
-                        const left = describeRemaining(remaining);
-                        ui.say(`Deleting your account and all your data… (step ${calls}${left ? `; still to delete: ${left}` : ""})`);
-                    });
+                    await eraseAccount((progress) => ui.say(`Deleting your account and all your data… (${progress.describe()})`));
                 } catch (error) {
                     progress.hidden = true;
                     ui.fail(error);

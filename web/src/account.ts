@@ -10,43 +10,54 @@ import { call } from "./notes";
 /** The name authenticator apps show for this app's codes (the `otpauth://` issuer). */
 export const TOTP_ISSUER = "Notes";
 
-/** What `DELETE /account` answered: `done` on 204, else its 202 body (what remains). */
-export interface ErasureStep {
-    done: boolean;
-    remaining?: unknown;
-}
-
 /** At most this many 202s in a row before the client gives up (each call does a bounded batch). */
 export const MAX_ERASURE_CALLS = 1000;
 
 /**
- * Calls `DELETE /account` until it answers 204: the API erases the caller's notes, files (every
- * version), identity and user, a bounded batch per call, and answers 202 with what remains until
- * nothing does. `onProgress` sees each 202's body.
+ * A deletion's progress, from the 202 bodies of `DELETE /account`:
+ * `{"remaining": ["files", "identity", "user"], "deleted": {"notes": 1000, "files": 0}}`, the steps
+ * not finished yet and what that call deleted. Counts add up over the calls.
  */
-export async function eraseAccount(onProgress: (remaining: unknown, calls: number) => void): Promise<number> {
-    for (let calls = 1; calls <= MAX_ERASURE_CALLS; calls++) {
-        const { status, body } = await call<unknown>(() => del({ apiName: NOTES_API, path: "/account" }));
-        if (status === 204) return calls;
-        onProgress(body, calls);
+export class ErasureProgress {
+    calls = 0;
+    remaining: string[] = [];
+    readonly deleted = new Map<string, number>();
+
+    add(body: unknown): void {
+        this.calls++;
+        const { remaining, deleted } = (typeof body === "object" && body !== null ? body : {}) as { remaining?: unknown; deleted?: unknown };
+        if (Array.isArray(remaining)) this.remaining = remaining.filter((step): step is string => typeof step === "string");
+        if (typeof deleted === "object" && deleted !== null) {
+            for (const [what, count] of Object.entries(deleted)) {
+                if (typeof count === "number" && Number.isFinite(count)) this.deleted.set(what, (this.deleted.get(what) ?? 0) + count);
+            }
+        }
     }
-    throw new Error(`The account is not deleted yet after ${MAX_ERASURE_CALLS} requests. Try again: the deletion goes on where it stopped.`);
+
+    /** "3 requests so far; deleted 2,000 notes and 12 files; still to delete: files, identity, user". */
+    describe(): string {
+        const parts = [`${this.calls} ${this.calls === 1 ? "request" : "requests"} so far`];
+        const counts = [...this.deleted].map(([what, count]) => `${count.toLocaleString("en-US")} ${what}`);
+        if (counts.length > 0) parts.push(`deleted ${counts.join(" and ")}`);
+        if (this.remaining.length > 0) parts.push(`still to delete: ${this.remaining.join(", ")}`);
+        return parts.join("; ");
+    }
 }
 
 /**
- * A one-line summary of a 202 body: its counts, e.g. "notes: 1,200, files: 30". The API's body
- * names what remains (`{"remaining": {...}}`); every number or true flag in it is shown.
+ * Calls `DELETE /account` until it answers 204: the API erases the caller's notes, files (every
+ * version), identity and user, a bounded batch per call, and answers 202 with what remains until
+ * nothing does. `onProgress` sees the progress after each 202. Resolves with the number of calls.
  */
-export function describeRemaining(body: unknown): string {
-    const source = (body as { remaining?: unknown } | undefined)?.remaining ?? body;
-    if (typeof source !== "object" || source === null) return "";
-    const parts: string[] = [];
-    for (const [key, value] of Object.entries(source)) {
-        const label = key.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
-        if (typeof value === "number") parts.push(`${label}: ${value.toLocaleString("en-US")}`);
-        else if (value === true) parts.push(label);
+export async function eraseAccount(onProgress: (progress: ErasureProgress) => void): Promise<number> {
+    const progress = new ErasureProgress();
+    for (let calls = 1; calls <= MAX_ERASURE_CALLS; calls++) {
+        const { status, body } = await call<unknown>(() => del({ apiName: NOTES_API, path: "/account" }));
+        if (status === 204) return calls;
+        progress.add(body);
+        onProgress(progress);
     }
-    return parts.join(", ");
+    throw new Error(`The account is not deleted yet after ${MAX_ERASURE_CALLS} requests. Try again: the deletion goes on where it stopped.`);
 }
 
 /**
