@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { createServer as createTlsServer, Server as TlsServer } from "node:tls";
 import { chromium, Browser, CDPSession, Page } from "playwright-core";
+import type { CodePurpose } from "../../tools/local/cognito-idp/account-codes";
 import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/local/process";
 import { bucketHost, WebClientConfig } from "../../web/src/config";
 import { localClientConfig } from "../../web/local";
@@ -206,9 +207,6 @@ export function failStepsOnCorsFailures(recorder: () => PreflightRecorder | unde
         reported = failures.length;
     });
 }
-
-/** What a code the local cloud prints is for (`[cognito] <purpose> code for …`). */
-export type CodePurpose = "confirmation" | "password reset" | "email verification";
 
 /** Every code for `purpose` the local cloud printed for `email` (the destination), oldest first. */
 export function cognitoCodes(output: string, purpose: CodePurpose, email: string): string[] {
