@@ -16,7 +16,7 @@ export interface LocalClientSettings {
 
 /**
  * The client configuration for the local cloud: its outputs, its Cognito endpoints, the S3 relay,
- * and USER_PASSWORD_AUTH, which the local cloud turns on because cognito-local has no SRP.
+ * and USER_SRP_AUTH, the flow the client uses on AWS (the local User Pools answer SRP as Cognito does).
  */
 export function localClientConfig(outputs: LocalOutputs, settings: LocalClientSettings = {}): WebClientConfig {
     return {
@@ -27,7 +27,7 @@ export function localClientConfig(outputs: LocalOutputs, settings: LocalClientSe
         identityPoolId: outputs.identityPoolId,
         apiUrl: outputs.apiUrl,
         bucketName: outputs.bucketName,
-        authFlowType: "USER_PASSWORD_AUTH",
+        authFlowType: "USER_SRP_AUTH",
         endpoints: { cognitoIdp: outputs.endpoints.cognitoIdp, cognitoIdentity: outputs.endpoints.cognitoIdentity },
         s3Relay: S3_RELAY_PATH,
     };
