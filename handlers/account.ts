@@ -5,15 +5,8 @@
  */
 import { createDocumentClient } from "./dynamo";
 import { requireEnv } from "./env";
-import { AccountDirectory, eraseAccount, VersionStore } from "./erasure";
+import { AccountDirectory, eraseAccount, ERASURE_RESERVE_MS, VersionStore } from "./erasure";
 import { httpHandler, signedInUser } from "./http";
-
-/**
- * What a started request may still take when the budget runs out: the DynamoDB client's three
- * attempts of at most 1 s each, with back-off. No new request starts later than this before the
- * function's timeout.
- */
-export const ERASURE_RESERVE_MS = 3500;
 
 /**
  * A package module's export, required on first use: `account-s3.js` and `account-cognito.js` are

@@ -16,6 +16,13 @@ import { ServiceUnavailable } from "./errors";
 import type { Logger } from "./log";
 import { attachmentPrefix } from "./prefix";
 
+/**
+ * What a started request may still take when the budget runs out: the DynamoDB client's three
+ * attempts of at most 1 s each, with back-off. No new request starts later than this before the
+ * function's timeout.
+ */
+export const ERASURE_RESERVE_MS = 3500;
+
 /** DynamoDB's limit of requests in one BatchWriteItem. */
 export const BATCH_WRITE_SIZE = 25;
 /** S3's limit of keys in one DeleteObjects, and of entries in one ListObjectVersions page. */
