@@ -58,6 +58,8 @@ export class NotesAccount extends pulumi.ComponentResource {
 
     constructor(name: string, args: NotesAccountArgs, opts?: pulumi.ComponentResourceOptions) {
         super("notes:account:NotesAccount", name, {}, opts);
+        // Children are named like NotesApi's (`<name>-account`, `<name>-account-role`, …).
+        name = `${name}-${ACCOUNT_ROUTE.handler}`;
         this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { retentionInDays: args.logRetentionDays }, { parent: this });
         const [role, rolePolicy] = this.createRole(name, args);
         this.role = role;

@@ -7,6 +7,7 @@ const COMPONENTS: Record<string, string> = {
     "notes:storage:NotesStorage": "notes-storage",
     "notes:api:NotesApi": "notes-api",
     "notes:auth:NotesAuth": "notes-auth",
+    "notes:account:NotesAccount": "notes",
 };
 
 for (const stack of STACKS) {
@@ -35,7 +36,7 @@ for (const stack of STACKS) {
             assert.deepEqual(Object.keys(run.outputs), [...STACK_OUTPUT_NAMES]);
         });
 
-        it("builds everything inside the three components, each child named after and parented to its component", () => {
+        it("builds everything inside the four components, each child named after and parented to its component", () => {
             const components = run.resources.filter((resource) => resource.type.startsWith("notes:"));
             assert.deepEqual(components.map((c) => c.type).sort(), Object.keys(COMPONENTS).sort());
             const aws = run.resources.filter((resource) => resource.custom && !resource.type.startsWith("pulumi:providers:"));
@@ -61,7 +62,7 @@ for (const stack of STACKS) {
         });
 
         it("runs every handler on its own function", () => {
-            assert.equal(ofType(run, "aws:lambda/function:Function").length, 5);
+            assert.equal(ofType(run, "aws:lambda/function:Function").length, 6);
         });
     });
 }

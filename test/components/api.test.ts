@@ -12,11 +12,11 @@ for (const stack of STACKS) {
             run = await stackRun(stack);
         });
 
-        it("serves exactly the five note routes, each with AWS_IAM authorization", () => {
+        it("serves exactly the five note routes and DELETE /account, each with AWS_IAM authorization", () => {
             const routes = ofType(run, "aws:apigatewayv2/route:Route");
             assert.deepEqual(
                 routes.map((route) => route.inputs.routeKey).sort(),
-                ["DELETE /notes/{id}", "GET /notes", "GET /notes/{id}", "POST /notes", "PUT /notes/{id}"],
+                ["DELETE /account", "DELETE /notes/{id}", "GET /notes", "GET /notes/{id}", "POST /notes", "PUT /notes/{id}"],
             );
             for (const route of routes) {
                 assert.equal(route.inputs.authorizationType, "AWS_IAM", `${route.inputs.routeKey} must use AWS_IAM`);
@@ -147,7 +147,7 @@ for (const stack of STACKS) {
 
         it("gives every function a different role and log group", () => {
             const functions = ofType(run, "aws:lambda/function:Function");
-            assert.equal(functions.length, NOTES_ROUTES.length);
+            assert.equal(functions.length, NOTES_ROUTES.length + 1);
             assert.equal(new Set(functions.map((fn) => fn.inputs.role)).size, functions.length);
             assert.equal(new Set(functions.map((fn) => fn.inputs.loggingConfig.logGroup)).size, functions.length);
             for (const route of NOTES_ROUTES) {

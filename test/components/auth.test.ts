@@ -106,7 +106,7 @@ for (const stack of STACKS) {
             ]);
         });
 
-        it("allows this API's five routes and the caller's own private prefix (objects and multipart uploads), nothing else", () => {
+        it("allows this API's five note routes, DELETE /account and the caller's own private prefix (objects and multipart uploads), nothing else", () => {
             const role = named(run, "notes-auth-authenticated");
             const policy = named(run, "notes-auth-authenticated-policy");
             assert.equal(policy.inputs.role, role.id);
@@ -117,7 +117,7 @@ for (const stack of STACKS) {
                     Sid: "InvokeNotesApi",
                     Effect: "Allow",
                     Action: "execute-api:Invoke",
-                    Resource: NOTES_ROUTES.map((route) => routeArnPattern(api.state.executionArn, route)),
+                    Resource: [...NOTES_ROUTES.map((route) => routeArnPattern(api.state.executionArn, route)), `${api.state.executionArn}/*/DELETE/account`],
                 },
                 {
                     Sid: "OwnFiles",
