@@ -18,6 +18,7 @@ import { eraseAccount, totpSetupUri } from "./account";
 import type { MfaSetting } from "./config";
 import type { ErrorContext } from "./messages";
 import { qrModules, qrPath } from "./qr";
+import { $ } from "./views";
 
 /** What the page lends the view: its message line, its error handling, its form helpers. */
 export interface AccountViewDeps {
@@ -35,7 +36,6 @@ export interface AccountViewDeps {
 /** The word to type before the account is deleted. */
 export const DELETE_CONFIRMATION = "DELETE";
 
-const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 
 function field(form: HTMLFormElement, name: string): string {
     return (form.elements.namedItem(name) as HTMLInputElement).value;

@@ -22,8 +22,8 @@ import { bucketHost, parseClientConfig, WebClientConfig } from "./config";
 import { downloadAttachment, fileNameOf, removeAttachment, uploadAttachment } from "./files";
 import { ErrorContext, explain } from "./messages";
 import { createNote, deleteNote, getNote, listNotes, Note, updateNote } from "./notes";
+import { $, showView } from "./views";
 
-const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 const views = ["#loading", "#sign-in", "#sign-up", "#confirm", "#forgot", "#reset", "#mfa-code", "#mfa-setup", "#notes", "#account"] as const;
 
 let config: WebClientConfig;
@@ -36,7 +36,7 @@ let pending: { email: string; password: string } | undefined;
 let signingIn: string | undefined;
 
 function show(view: (typeof views)[number]): void {
-    for (const v of views) $(v).hidden = v !== view;
+    showView(views, view);
     const signedIn = view === "#notes" || view === "#account";
     $("#sign-out").hidden = !signedIn;
     $("#show-account").hidden = view !== "#notes";
@@ -435,7 +435,7 @@ function wireAccountFlows(): void {
             }
             resetForm.reset();
             forgotForm.reset();
-            (document.querySelector<HTMLFormElement>("#sign-in")!.elements.namedItem("email") as HTMLInputElement).value = email;
+            ($<HTMLFormElement>("#sign-in").elements.namedItem("email") as HTMLInputElement).value = email;
             say("Your password is changed. Sign in with the new one.");
             show("#sign-in");
         });
@@ -498,6 +498,7 @@ async function relayS3(config: WebClientConfig): Promise<void> {
 
 async function main(): Promise<void> {
     wireForms();
+    show("#loading");
     try {
         const response = await fetch("config.json", { cache: "no-store" });
         if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
