@@ -56,6 +56,8 @@ export async function launchChromium(map: Record<string, string>): Promise<Brows
             "--disable-sync",
             "--disable-dev-shm-usage",
             "--ignore-certificate-errors",
+            // A page at a stack's real origin (served by the test) calls the local services on 127.0.0.1.
+            "--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessSendPreflights",
             `--host-resolver-rules=${rules}`,
         ],
     });
@@ -237,6 +239,8 @@ export interface BrowserRig {
     tls: TlsForwarder;
     /** The test page's configuration: the local outputs, S3 at its real host name (no relay). */
     config: WebClientConfig;
+    /** The test page's files (`bundleTestPage`), for serving it at another origin too. */
+    pageFiles: Map<string, Uint8Array>;
     dataDir: string;
     /** Stops everything the rig started, and removes the data directory. */
     stop(): Promise<void>;
@@ -249,10 +253,11 @@ export async function startBrowserRig(args: string[]): Promise<BrowserRig> {
     let cloud: LocalCloudProcess | undefined;
     let browser: Browser | undefined;
     let pageServer: WebServer | undefined;
+    let pageFiles = new Map<string, Uint8Array>();
     const starting = [
         startLocalCloudProcess(dataDir, [...args, "--web-port", String(webPort)]).then((local) => (cloud = local)),
         launchChromium({ "localhost:3000": `127.0.0.1:${pagePort}`, "localhost:5173": `127.0.0.1:${webPort}`, "*.amazonaws.com:443": `127.0.0.1:${tlsPort}` }).then((launched) => (browser = launched)),
-        bundleTestPage().then((files) => (pageServer = new WebServer({ files })).listen(pagePort)),
+        bundleTestPage().then((files) => (pageServer = new WebServer({ files: (pageFiles = files) })).listen(pagePort)),
     ];
     const stop = async () => {
         await Promise.allSettled(starting);
@@ -268,7 +273,7 @@ export async function startBrowserRig(args: string[]): Promise<BrowserRig> {
     }
     const { s3Relay, ...config } = localClientConfig(cloud!.outputs);
     tls.forward(bucketHost(config), Number(new URL(cloud!.outputs.endpoints.s3).port));
-    return { cloud: cloud!, browser: browser!, tls, config, dataDir, stop };
+    return { cloud: cloud!, browser: browser!, tls, config, pageFiles, dataDir, stop };
 }
 
 /** Calls a function of the test page's `globalThis.notes` (Amplify's APIs) in the page, with one argument. */

@@ -199,8 +199,8 @@ export class AccountView {
                     await verifyTOTPSetup({ code: field(verifyForm, "code").trim() });
                     await updateMFAPreference({ totp: "PREFERRED" });
                     verifyForm.reset();
-                    ui.say("Two-step verification is on: sign-in now asks for a code from your authenticator app.");
                     await this.showMfa();
+                    ui.say("Two-step verification is on: sign-in now asks for a code from your authenticator app.");
                 } catch (error) {
                     ui.fail(error, { totp: true });
                 }
@@ -210,8 +210,8 @@ export class AccountView {
             void ui.busy($("#mfa"), async () => {
                 try {
                     await updateMFAPreference({ totp: "DISABLED" });
-                    ui.say("Two-step verification is off.");
                     await this.showMfa();
+                    ui.say("Two-step verification is off.");
                 } catch (error) {
                     ui.fail(error);
                 }
