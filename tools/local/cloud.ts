@@ -13,7 +13,7 @@ import { LocalUserPools, startUserPools } from "./cognito-idp/user-pools";
 import * as dynamodb from "./dynamodb/provision";
 import { LocalDynalite, LocalDynamoFront } from "./dynamodb/front";
 import * as iam from "./iam/provision";
-import { adminCredentials, signingKey, SigningKeyPair } from "./keys";
+import { AdminCredentials, adminCredentials, signingKey, SigningKeyPair } from "./keys";
 import * as lambda from "./lambda/provision";
 import { acquireLock, LOCK_FILE, releaseLock } from "./lock";
 import { type LocalOutputs, OUTPUTS_FILE } from "./outputs";
@@ -44,13 +44,11 @@ export interface NotEmulated {
     reason: string;
 }
 
-/** Settings the local cloud overrides in the stack's configuration, and why. */
-export const LOCAL_CONFIG_OVERRIDES: Record<string, { value: string; why: string }> = {
-    "notes-infra:allowUserPasswordAuth": {
-        value: "true",
-        why: "cognito-local has no SRP, so the local app client also allows USER_PASSWORD_AUTH",
-    },
-};
+/**
+ * Settings the local cloud overrides in the stack's configuration, and why. None: the local User
+ * Pools run the same sign-in as Cognito (SRP, TOTP), so the app client keeps the program's auth flows.
+ */
+export const LOCAL_CONFIG_OVERRIDES: Record<string, { value: string; why: string }> = {};
 
 /** Resource type -> the service that turns it into local state (`tools/local/<service>/provision.ts`). */
 const PROVISIONERS: Readonly<Record<string, Provisioner>> = {
@@ -65,6 +63,8 @@ const PROVISIONERS: Readonly<Record<string, Provisioner>> = {
     "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration": s3.bucketCors,
     "aws:s3/bucketCorsConfigurationV2:BucketCorsConfigurationV2": s3.bucketCors,
     "aws:s3/bucketPolicy:BucketPolicy": s3.bucketPolicy,
+    "aws:s3/bucketVersioning:BucketVersioning": s3.bucketVersioning,
+    "aws:s3/bucketVersioningV2:BucketVersioningV2": s3.bucketVersioning,
     "aws:dynamodb/table:Table": dynamodb.table,
     "aws:cognito/userPool:UserPool": cognitoIdp.userPool,
     "aws:cognito/userPoolClient:UserPoolClient": cognitoIdp.userPoolClient,
@@ -83,7 +83,6 @@ const ACCEPTED_WITHOUT_EFFECT: Record<string, string> = {
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "ACLs are not emulated; the bucket owns every object",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "no encryption at rest on this machine",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "lifecycle rules do not run locally",
-    "aws:s3/bucketVersioning:BucketVersioning": "the local S3 keeps one version per key",
 };
 
 /** Type prefixes whose unknown members could change who may do what: never skipped. */
@@ -119,6 +118,7 @@ export class LocalCloud {
     private dynamo?: LocalDynalite;
     private dynamoFront?: LocalDynamoFront;
     private key?: SigningKeyPair;
+    private admin?: AdminCredentials;
     /** dynalite for operators: unauthenticated, for creating tables and inspecting data. */
     private dynamoEndpoint = "";
     /** What the functions call: signature and IAM check, then dynalite. */
@@ -157,7 +157,7 @@ export class LocalCloud {
         }
         // Made on the thread pool on a first start, while the program loads.
         const key = signingKey(dataDir).then((key) => (this.key = key));
-        const admin = adminCredentials(dataDir);
+        const admin = (this.admin = adminCredentials(dataDir));
         // Whoever waits for outputs.json must not pick up the previous run's ports.
         rmSync(path.join(dataDir, OUTPUTS_FILE), { force: true });
         if (existsSync(this.stateFile)) Object.assign(this.state, JSON.parse(readFileSync(this.stateFile, "utf8")));
@@ -182,12 +182,12 @@ export class LocalCloud {
                     log: this.options.log,
                 }),
             ),
-            (this.s3 = new LocalS3({ dataDir, registry: this.registry, store: this.store, log: this.options.log })).listen(this.port(PORTS.s3)),
+            (this.s3 = new LocalS3({ dataDir, registry: this.registry, store: this.store, admin, log: this.options.log })).listen(this.port(PORTS.s3)),
         ]).then(async ([dynamoPort, userPools, s3Port]) => {
             this.userPools = userPools;
             this.dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
             this.s3Endpoint = `http://127.0.0.1:${s3Port}`;
-            this.dynamoFront = new LocalDynamoFront({ backend: this.dynamo!.backend, registry: this.registry, store: this.store, log: this.options.log });
+            this.dynamoFront = new LocalDynamoFront({ backend: this.dynamo!.backend, registry: this.registry, store: this.store, admin, log: this.options.log });
             this.dynamoFrontEndpoint = `http://127.0.0.1:${await this.dynamoFront.listen(this.port(PORTS.dynamodbFront))}`;
         });
         const configOverrides = Object.fromEntries(Object.entries(LOCAL_CONFIG_OVERRIDES).map(([key, { value }]) => [key, value]));
@@ -235,6 +235,8 @@ export class LocalCloud {
                 userPoolIssuer: this.userPools!.endpoint,
                 signingKey: this.key!.publicJwk,
                 file: path.join(this.options.dataDir, "identity.json"),
+                admin: this.admin,
+                sessionActive: (claims) => this.userPools!.sessionActive(claims),
             });
             this.identityEndpoint = `http://127.0.0.1:${await this.identity.listen(this.port(PORTS.cognitoIdentity))}`;
         }

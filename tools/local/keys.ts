@@ -103,3 +103,26 @@ export function readAdminCredentials(dataDir: string): AdminCredentials {
     const { accessKeyId, secretAccessKey } = JSON.parse(text) as AdminCredentials;
     return { accessKeyId, secretAccessKey };
 }
+
+/**
+ * What the local admin key may do: everything, as an account administrator (AWS's
+ * `AdministratorAccess`). A bucket policy's explicit deny still applies to it, as on AWS.
+ */
+export const ADMINISTRATOR_ACCESS = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] });
+
+/** The admin key as a signing session: a long-term key of the account's administrator. */
+export interface AdminSession {
+    secretAccessKey: string;
+    admin: true;
+    /** `arn:aws:iam::<account>:user/local-admin`. */
+    principalArn: string;
+}
+
+/**
+ * A key lookup for SigV4 verification that knows the admin key beside the sessions the local cloud
+ * issued; a front decides an `AdminSession` with `ADMINISTRATOR_ACCESS`.
+ */
+export function withAdminKey<K>(admin: AdminCredentials | undefined, accountId: string, sessions: { get(accessKeyId: string): K | undefined }): { get(accessKeyId: string): K | AdminSession | undefined } {
+    const session: AdminSession | undefined = admin ? { secretAccessKey: admin.secretAccessKey, admin: true, principalArn: `arn:aws:iam::${accountId}:user/local-admin` } : undefined;
+    return { get: (accessKeyId) => (session && accessKeyId === admin!.accessKeyId ? session : sessions.get(accessKeyId)) };
+}

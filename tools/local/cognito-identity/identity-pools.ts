@@ -4,8 +4,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { importJWK, jwtVerify, JWTPayload, type CryptoKey } from "jose";
 import { decide } from "../iam/decide";
 import { LocalRegistry } from "../registry";
-import { answerJsonPreflight, isLoopbackHost, jsonServiceCors, LocalServer, readBody, receive } from "../server";
-import { CredentialStore } from "../sts/credentials";
+import type { AdminCredentials } from "../keys";
+import { answerJsonPreflight, isLoopbackHost, jsonServiceCors, LocalServer, ReceivedRequest, readRequest, receive } from "../server";
+import { CredentialStore, SessionCredentials } from "../sts/credentials";
+import { jsonSignatureError, SigningKey, verifySigV4 } from "../sts/sigv4";
 
 /** AWS JSON 1.1 requests of this service are small; anything larger is not one. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -15,7 +17,7 @@ export interface LocalIdentityPool {
     id: string;
     name: string;
     allowUnauthenticatedIdentities: boolean;
-    providers: { providerName: string; clientId: string }[];
+    providers: { providerName: string; clientId: string; serverSideTokenCheck?: boolean }[];
     /** From `aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment`. */
     roles: { authenticated?: string; unauthenticated?: string };
 }
@@ -24,7 +26,23 @@ interface IdentityState {
     pools: Record<string, LocalIdentityPool>;
     /** `<pool id>|<provider name>|<user sub>` -> identity id. */
     identities: Record<string, string>;
+    /** Identity id -> creation and last use (epoch seconds), for DescribeIdentity and ListIdentities. */
+    dates?: Record<string, { created: number; modified: number }>;
 }
+
+/**
+ * The operations AWS serves without credentials (`smithy.api#noAuth` in the service model): what an
+ * app does with its users' logins. Every other action needs a SigV4 signature: the local admin key
+ * may call every one, an issued session what its role's policies allow.
+ */
+const UNAUTHENTICATED_OPERATIONS = new Set(["GetId", "GetCredentialsForIdentity", "GetOpenIdToken", "UnlinkIdentity"]);
+/** The IAM-authorized operations emulated here. */
+const ADMIN_OPERATIONS = new Set(["DeleteIdentities", "DescribeIdentity", "ListIdentities"]);
+/**
+ * Actions the Service Authorization Reference lists without a resource type: a policy grants them
+ * only with `"Resource": "*"`, so they are decided on `*` (ListIdentities is decided on the pool's ARN).
+ */
+const NO_RESOURCE_TYPE = new Set(["DeleteIdentities", "DescribeIdentity"]);
 
 /**
  * Checks the members of a request against their types, as the service's JSON protocol does
@@ -62,13 +80,24 @@ export interface IdentityServiceOptions {
     signingKey: Record<string, unknown>;
     /** State file (pools and identity ids survive restarts). */
     file?: string;
+    /** The local admin's key: requests signed with it may call every action. */
+    admin?: AdminCredentials;
+    /**
+     * Whether a verified id token's sign-in session is still good (the User Pools' `sessionActive`),
+     * asked for a provider with `serverSideTokenCheck`: after a global sign-out or the user's
+     * deletion, its tokens get no identity and no credentials.
+     */
+    sessionActive?: (claims: Record<string, unknown>) => Promise<boolean>;
 }
 
 /**
  * The Cognito Identity Pool service, as much of it as an app with authenticated identities uses:
  * `GetId` and `GetCredentialsForIdentity` over AWS JSON 1.1, as `@aws-sdk/client-cognito-identity`
  * and Amplify speak it. Logins are User Pool id tokens, verified against the local pool's key,
- * issuer, the pool's app client (audience), expiry and `token_use`.
+ * issuer, the pool's app client (audience), expiry and `token_use`, and, for a provider with
+ * `serverSideTokenCheck`, against the User Pool's live sessions. `DeleteIdentities`,
+ * `DescribeIdentity` and `ListIdentities` need a SigV4 signature (the admin key, or a session whose
+ * role allows the action on the identity pool).
  */
 export class LocalIdentityService extends LocalServer {
     private readonly state: IdentityState = { pools: {}, identities: {} };
@@ -139,10 +168,11 @@ export class LocalIdentityService extends LocalServer {
         }
         const reply = (status: number, body: unknown, extra: Record<string, string> = {}) => this.reply(res, status, body, { ...cors, ...extra });
         const fail = (error: CognitoIdentityError) => reply(error.status, { __type: error.type, message: error.message }, { "x-amzn-errortype": error.type });
-        const body = await receive(res, () => readBody(req, MAX_BODY_BYTES), (error) =>
+        const request = await receive(res, () => readRequest(req, { maxBodyBytes: MAX_BODY_BYTES }), (error) =>
             fail(new CognitoIdentityError(error.status === 413 ? "RequestEntityTooLargeException" : "SerializationException", error.message, error.status)),
         );
-        if (!body) return;
+        if (!request) return;
+        const body = request.body;
         try {
             if (req.method !== "POST") throw new CognitoIdentityError("UnknownOperationException", `The local identity service answers POST requests, not ${req.method}.`);
             const target = String(req.headers["x-amz-target"] ?? "");
@@ -155,6 +185,10 @@ export class LocalIdentityService extends LocalServer {
                 throw new CognitoIdentityError("SerializationException", "Request body is not valid JSON");
             }
             if (input === null || typeof input !== "object" || Array.isArray(input)) throw new CognitoIdentityError("SerializationException", "Start of structure or map found where not expected.");
+            if (ADMIN_OPERATIONS.has(operation)) {
+                reply(200, await this.admin(request, operation, input as Record<string, unknown>));
+                return;
+            }
             switch (operation) {
                 case "GetId":
                     reply(200, await this.getId(validated(input, { IdentityPoolId: "string", Logins: "logins", AccountId: "string" })));
@@ -163,7 +197,8 @@ export class LocalIdentityService extends LocalServer {
                     reply(200, await this.getCredentialsForIdentity(validated(input, { IdentityId: "string", Logins: "logins", CustomRoleArn: "string" })));
                     return;
                 default:
-                    throw new CognitoIdentityError("UnknownOperationException", `The local identity service does not implement ${operation}; it emulates GetId and GetCredentialsForIdentity.`);
+                    if (!UNAUTHENTICATED_OPERATIONS.has(operation)) await this.authorize(request, operation, []);
+                    throw new CognitoIdentityError("UnknownOperationException", `The local identity service does not implement ${operation}; it emulates GetId, GetCredentialsForIdentity, DeleteIdentities, DescribeIdentity and ListIdentities.`);
             }
         } catch (error) {
             if (!(error instanceof CognitoIdentityError)) throw error;
@@ -221,6 +256,9 @@ export class LocalIdentityService extends LocalServer {
             }
             if (payload.token_use !== "id") throw new CognitoIdentityError("NotAuthorizedException", "Invalid login token. Not a valid OpenId Connect identity token.");
             if (typeof payload.sub !== "string") throw new CognitoIdentityError("NotAuthorizedException", "Invalid login token. Missing sub.");
+            if (provider.serverSideTokenCheck && this.options.sessionActive && !(await this.options.sessionActive(payload as Record<string, unknown>))) {
+                throw new CognitoIdentityError("NotAuthorizedException", "Invalid login token. Token has been revoked.");
+            }
             verified.push({ providerName, sub: payload.sub });
         }
         return verified;
@@ -240,6 +278,7 @@ export class LocalIdentityService extends LocalServer {
             identityId = `${this.options.region}:${randomUUID()}`;
         }
         for (const key of keys) this.state.identities[key] = identityId;
+        this.touch(identityId);
         this.save();
         return { IdentityId: identityId };
     }
@@ -278,6 +317,91 @@ export class LocalIdentityService extends LocalServer {
                 Expiration: Math.floor(session.expiration / 1000),
             },
         };
+    }
+
+    private touch(identityId: string): void {
+        const now = Math.floor(Date.now() / 1000);
+        this.state.dates ??= {};
+        this.state.dates[identityId] = { created: this.state.dates[identityId]?.created ?? now, modified: now };
+    }
+
+    /** The identity's pool and the provider names of its logins; undefined when it does not exist. */
+    private identity(identityId: unknown): { poolId: string; logins: string[] } | undefined {
+        const keys = Object.entries(this.state.identities).filter(([, id]) => id === identityId).map(([key]) => key.split("|"));
+        if (keys.length === 0) return undefined;
+        return { poolId: keys[0][0], logins: [...new Set(keys.map(([, provider]) => provider))] };
+    }
+
+    private describe(identityId: string, logins: string[]) {
+        const dates = this.state.dates?.[identityId];
+        return { IdentityId: identityId, Logins: logins, ...(dates ? { CreationDate: dates.created, LastModifiedDate: dates.modified } : {}) };
+    }
+
+    /** A signed request for an IAM-authorized action: the admin key, or a session its policies allow (on each identity pool named, where the action has a resource type). */
+    private async authorize(request: ReceivedRequest, operation: string, poolIds: string[]): Promise<void> {
+        const admin = this.options.admin;
+        const adminKey: SigningKey | undefined = admin ? { secretAccessKey: admin.secretAccessKey } : undefined;
+        const keys = { get: (accessKeyId: string): (SigningKey & Partial<SessionCredentials>) | undefined => (admin && accessKeyId === admin.accessKeyId ? adminKey : this.options.store.get(accessKeyId)) };
+        const verified = await verifySigV4(request, { service: "cognito-identity", region: this.options.region, store: keys });
+        if (!verified.ok) {
+            const [type, message] = jsonSignatureError(verified.failure, "cognito-identity", "Missing Authentication Token");
+            throw new CognitoIdentityError(type, message);
+        }
+        const session = verified.session;
+        if (session === adminKey) return;
+        const action = `cognito-identity:${operation}`;
+        const resources = NO_RESOURCE_TYPE.has(operation) || poolIds.length === 0 ? ["*"] : [...new Set(poolIds)].map((id) => `arn:aws:cognito-identity:${this.options.region}:${this.options.accountId}:identitypool/${id}`);
+        for (const resource of resources) {
+            const decision = await decide({ policies: this.options.registry.policiesOf(session.roleArn!), action, resource, principal: session.principalArn, accountId: this.options.accountId }).catch(() => "ImplicitDeny" as const);
+            if (decision !== "Allow") throw new CognitoIdentityError("AccessDeniedException", `User: ${session.principalArn} is not authorized to perform: ${action} on resource: ${resource}`);
+        }
+    }
+
+    /** DeleteIdentities, DescribeIdentity, ListIdentities. */
+    private async admin(request: ReceivedRequest, operation: string, input: Record<string, unknown>): Promise<unknown> {
+        switch (operation) {
+            case "DescribeIdentity": {
+                const { IdentityId } = validated<{ IdentityId?: string }>(input, { IdentityId: "string" });
+                const found = this.identity(IdentityId);
+                await this.authorize(request, operation, found ? [found.poolId] : []);
+                if (!IdentityId || !found) throw new CognitoIdentityError("ResourceNotFoundException", `Identity '${String(IdentityId)}' not found.`);
+                return this.describe(IdentityId, found.logins);
+            }
+            case "ListIdentities": {
+                const { IdentityPoolId, NextToken } = validated<{ IdentityPoolId?: string; NextToken?: string }>(input, { IdentityPoolId: "string", NextToken: "string" });
+                const max = input.MaxResults;
+                if (typeof max !== "number" || !Number.isInteger(max) || max < 1 || max > 60) {
+                    throw new CognitoIdentityError("ValidationException", `1 validation error detected: Value '${String(max)}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 60`);
+                }
+                await this.authorize(request, operation, [String(IdentityPoolId)]);
+                const pool = this.requirePool(IdentityPoolId);
+                const ids = [...new Set(Object.entries(this.state.identities).filter(([key]) => key.split("|")[0] === pool.id).map(([, id]) => id))].sort();
+                const after = NextToken ? Buffer.from(NextToken, "base64url").toString("utf8") : "";
+                const page = ids.filter((id) => id > after).slice(0, max);
+                const more = ids.filter((id) => id > after).length > page.length;
+                return {
+                    IdentityPoolId: pool.id,
+                    Identities: page.map((id) => this.describe(id, this.identity(id)!.logins)),
+                    ...(more ? { NextToken: Buffer.from(page[page.length - 1], "utf8").toString("base64url") } : {}),
+                };
+            }
+            case "DeleteIdentities": {
+                const ids = input.IdentityIdsToDelete;
+                if (!Array.isArray(ids) || ids.length < 1 || ids.length > 60 || ids.some((id) => typeof id !== "string")) {
+                    throw new CognitoIdentityError("ValidationException", "1 validation error detected: Value at 'identityIdsToDelete' failed to satisfy constraint: Member must have length between 1 and 60");
+                }
+                // Only identities that exist are authorized: deleting one that is gone already changes nothing.
+                const existing = (ids as string[]).map((id) => [id, this.identity(id)] as const).filter(([, found]) => found);
+                await this.authorize(request, operation, existing.map(([, found]) => found!.poolId));
+                for (const [id] of existing) {
+                    for (const [key, value] of Object.entries(this.state.identities)) if (value === id) delete this.state.identities[key];
+                    delete this.state.dates?.[id];
+                }
+                this.save();
+                return { UnprocessedIdentityIds: [] };
+            }
+        }
+        throw new CognitoIdentityError("UnknownOperationException", `Unknown operation ${operation}`);
     }
 
     /**

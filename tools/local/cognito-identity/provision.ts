@@ -15,7 +15,7 @@ export const identityPool: Provisioner = async (resource, services) => {
         id,
         name: inputs.identityPoolName ?? name,
         allowUnauthenticatedIdentities: Boolean(inputs.allowUnauthenticatedIdentities),
-        providers: (inputs.cognitoIdentityProviders ?? []).map((p: any) => ({ providerName: p.providerName, clientId: p.clientId })),
+        providers: (inputs.cognitoIdentityProviders ?? []).map((p: any) => ({ providerName: p.providerName, clientId: p.clientId, serverSideTokenCheck: p.serverSideTokenCheck === true })),
         roles: {},
     });
     if (inputs.allowUnauthenticatedIdentities) services.notEmulated(resource, "unauthenticated identities are not issued locally");

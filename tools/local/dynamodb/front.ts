@@ -7,6 +7,7 @@ import { LocalRegistry } from "../registry";
 import { closeServer, forward, isLoopbackHost, listenOn, LocalServer, readRequest, ReceivedRequest, receive, safeServer, stdoutLog } from "../server";
 import { CredentialStore } from "../sts/credentials";
 import { jsonSignatureError, verifySigV4 } from "../sts/sigv4";
+import { AdminCredentials, ADMINISTRATOR_ACCESS, withAdminKey } from "../keys";
 
 
 /** DynamoDB's request size limit (dynalite's too). */
@@ -87,6 +88,8 @@ export interface DynamoFrontOptions {
     backend: DynamoBackend;
     registry: LocalRegistry;
     store: CredentialStore;
+    /** The local admin's key: decided as an account administrator. */
+    admin?: AdminCredentials;
     log?: (line: Record<string, unknown>) => void;
 }
 
@@ -110,7 +113,7 @@ export class LocalDynamoFront extends LocalServer {
         const request = await receiveDynamo(req, res, this.log, "dynamodb");
         if (!request) return;
         const { registry } = this.options;
-        const verified = await verifySigV4(request, { service: "dynamodb", region: registry.region, store: this.options.store });
+        const verified = await verifySigV4(request, { service: "dynamodb", region: registry.region, store: withAdminKey(this.options.admin, registry.accountId, this.options.store) });
         if (!verified.ok) {
             const [type, message] = jsonSignatureError(verified.failure, "dynamodb", "Request is missing Authentication Token");
             this.log({ level: "info", source: "dynamodb", status: 400, type, detail: verified.detail });
@@ -143,7 +146,8 @@ export class LocalDynamoFront extends LocalServer {
             return;
         }
         for (const resource of resources) {
-            const decision = await decide({ policies: registry.policiesOf(session.roleArn), action, resource, principal: session.principalArn, accountId: registry.accountId });
+            const policies = "admin" in session ? [ADMINISTRATOR_ACCESS] : registry.policiesOf(session.roleArn);
+            const decision = await decide({ policies, action, resource, principal: session.principalArn, accountId: registry.accountId });
             if (decision !== "Allow") {
                 this.log({ level: "info", source: "dynamodb", status: 400, decision, action, resource, principal: session.principalArn });
                 const why = decision === "ExplicitDeny" ? `with an explicit deny in an identity-based policy` : `because no identity-based policy allows the ${action} action`;

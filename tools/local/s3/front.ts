@@ -9,8 +9,9 @@ import { LocalRegistry, S3CorsRule, wildcardMatch } from "../registry";
 import { LocalServer, MalformedRequest, readRequest, ReceivedRequest, receive } from "../server";
 import { CredentialStore } from "../sts/credentials";
 import { verifySigV4, VerifyFailure } from "../sts/sigv4";
+import { AdminCredentials, ADMINISTRATOR_ACCESS, withAdminKey } from "../keys";
 import { BodyDigests, checkKey, parseS3Request, ReadConditions, S3Error, s3Address, s3Authorizations, s3HostAccepted, S3Operation, withBody } from "./request";
-import { MIN_PART_SIZE, ObjectStore, StoredChecksum, StoredObject } from "./store";
+import { DeleteOutcome, MIN_PART_SIZE, ObjectStore, StoredChecksum, StoredObject, VersioningStatus } from "./store";
 
 export type { S3CorsRule } from "../registry";
 export { s3Authorizations } from "./request";
@@ -134,6 +135,8 @@ export interface S3FrontOptions {
     dataDir: string;
     registry: LocalRegistry;
     store: CredentialStore;
+    /** The local admin's key: decided as an account administrator (every action, the bucket policy's denies still apply). */
+    admin?: AdminCredentials;
     log?: (line: Record<string, unknown>) => void;
 }
 
@@ -169,6 +172,11 @@ export class LocalS3 extends LocalServer {
     }
 
     /** Creates the bucket (idempotent). */
+    /** `PutBucketVersioning` as the program declares it (`aws:s3/bucketVersioning:BucketVersioning`). */
+    async setVersioning(bucket: string, status: VersioningStatus): Promise<void> {
+        this.objects!.setVersioning(bucket, status);
+    }
+
     async createBucket(name: string): Promise<void> {
         this.objects!.createBucket(name);
         this.options.registry.buckets.add(name);
@@ -228,7 +236,7 @@ export class LocalS3 extends LocalServer {
 
     private errorResponse(error: S3Error, cors: Record<string, string>, head = false): S3Response {
         const requestId = randomBytes(8).toString("hex").toUpperCase();
-        const headers = { "x-amz-request-id": requestId, "x-amz-id-2": randomBytes(24).toString("base64"), ...cors };
+        const headers = { ...error.headers, "x-amz-request-id": requestId, "x-amz-id-2": randomBytes(24).toString("base64"), ...cors };
         // HEAD answers carry no body, so S3 puts the code in a header.
         if (head) return { status: error.status, headers: { ...headers, "x-amz-error-code": error.code } };
         const body = xmlDocument("Error", { Code: error.code, Message: error.message, ...error.details, RequestId: requestId, HostId: headers["x-amz-id-2"] }, false);
@@ -296,7 +304,7 @@ export class LocalS3 extends LocalServer {
         if (!bucket || !this.options.registry.buckets.has(bucket)) {
             throw bucket ? new S3Error(404, "NoSuchBucket", "The specified bucket does not exist", { BucketName: bucket }) : new S3Error(403, "AccessDenied", "Access Denied");
         }
-        const verified = await verifySigV4(request, { service: "s3", region: this.region, store: this.options.store });
+        const verified = await verifySigV4(request, { service: "s3", region: this.region, store: withAdminKey(this.options.admin, this.options.registry.accountId, this.options.store) });
         if (!verified.ok) {
             const [status, code, message] = S3_SIGNATURE_ERRORS[verified.failure];
             this.log({ level: "info", source: "s3", status, code, detail: verified.detail, operation: parsed instanceof S3Error ? "not emulated" : parsed.name });
@@ -314,7 +322,8 @@ export class LocalS3 extends LocalServer {
             await verifyDigests(operation.digests, request.body);
         }
         const session = verified.session;
-        const policies = this.options.registry.policiesOf(session.roleArn);
+        const policies = "admin" in session ? [ADMINISTRATOR_ACCESS] : this.options.registry.policiesOf(session.roleArn);
+        const identityId = "admin" in session ? undefined : session.identityId;
         for (const { action, resource, context } of s3Authorizations(operation)) {
             const resourceBucket = resource.replace(/^arn:aws:s3:::/, "").split("/")[0];
             const decision = await decide({
@@ -324,7 +333,7 @@ export class LocalS3 extends LocalServer {
                 resource,
                 principal: session.principalArn,
                 accountId: this.options.registry.accountId,
-                variables: session.identityId ? { "cognito-identity.amazonaws.com:sub": session.identityId } : {},
+                variables: identityId ? { "cognito-identity.amazonaws.com:sub": identityId } : {},
                 // The local endpoint is plain HTTP on loopback. The bucket policy's deny on
                 // aws:SecureTransport=false guards the network path to AWS, which does not exist
                 // here; evaluating it as TLS keeps that deny in the decision without refusing
@@ -348,13 +357,16 @@ export class LocalS3 extends LocalServer {
             new S3Error(404, "NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.", { UploadId: uploadId });
         const preconditionFailed = (condition: string) => new S3Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: condition });
         const sse = { "x-amz-server-side-encryption": "AES256" };
+        const versioned = store.versioning(operation.bucket) !== undefined;
+        /** `x-amz-version-id` of a version, sent once the bucket has had versioning. */
+        const versionHeader = (object: StoredObject | undefined): Record<string, string> => (versioned && object ? { "x-amz-version-id": object.versionId ?? "null" } : {});
         switch (operation.name) {
             case "GetObject":
             case "HeadObject": {
-                const object = store.head(operation.bucket, operation.key);
-                if (!object) throw noSuchKey(operation.key);
+                const object = this.readable(operation.bucket, operation.key, operation.versionId, operation.name);
                 const notModified = this.checkConditions(object, operation.conditions, preconditionFailed);
                 const headers: Record<string, string> = {
+                    ...versionHeader(object),
                     "content-type": object.contentType ?? "binary/octet-stream",
                     etag: object.etag,
                     "last-modified": new Date(object.lastModified).toUTCString(),
@@ -371,7 +383,7 @@ export class LocalS3 extends LocalServer {
                     if (value !== undefined) headers[name] = value;
                 }
                 for (const [name, value] of Object.entries(object.metadata)) headers[`x-amz-meta-${name}`] = value;
-                if (notModified) return { status: 304, headers: { etag: object.etag, "last-modified": headers["last-modified"] } };
+                if (notModified) return { status: 304, headers: { etag: object.etag, "last-modified": headers["last-modified"], ...versionHeader(object) } };
                 const range = this.range(operation.range, object.size);
                 Object.assign(headers, operation.overrides);
                 if (range) {
@@ -391,30 +403,42 @@ export class LocalS3 extends LocalServer {
                     if (!etagMatches(operation.ifMatch, existing.etag)) throw preconditionFailed("If-Match");
                 }
                 const object = store.put(operation.bucket, operation.key, body, operation.attributes, operation.digests.checksum);
-                return { status: 200, headers: { etag: object.etag, ...sse, ...checksumHeaders(object.checksum) } };
+                return { status: 200, headers: { etag: object.etag, ...sse, ...checksumHeaders(object.checksum), ...versionHeader(object) } };
             }
             case "CopyObject": {
                 if (!this.options.registry.buckets.has(operation.source.bucket)) throw new S3Error(404, "NoSuchBucket", "The specified bucket does not exist", { BucketName: operation.source.bucket });
-                const source = store.head(operation.source.bucket, operation.source.key);
-                if (!source) throw noSuchKey(operation.source.key);
+                const source = this.readable(operation.source.bucket, operation.source.key, operation.source.versionId, "CopyObject");
                 if (this.checkConditions(source, operation.sourceConditions, preconditionFailed)) throw preconditionFailed("x-amz-copy-source-If-None-Match");
-                if (!operation.replace && operation.source.bucket === operation.bucket && operation.source.key === operation.key) {
+                // Copying a named version over its own key is how a version is restored; copying the current one onto itself changes nothing.
+                if (!operation.replace && operation.source.versionId === undefined && operation.source.bucket === operation.bucket && operation.source.key === operation.key) {
                     throw new S3Error(400, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
                 }
                 if (operation.ifNoneMatch && store.head(operation.bucket, operation.key)) throw preconditionFailed("If-None-Match");
                 const { contentType, contentEncoding, contentLanguage, contentDisposition, cacheControl, expires, metadata } = operation.replace ? operation.attributes : source;
                 const copied = store.copy(operation.source.bucket, source, operation.bucket, operation.key, { contentType, contentEncoding, contentLanguage, contentDisposition, cacheControl, expires, metadata });
-                return xmlResponse(200, "CopyObjectResult", { LastModified: isoTime(copied.lastModified), ETag: copied.etag }, sse);
+                const sourceVersioned = store.versioning(operation.source.bucket) !== undefined;
+                const copyHeaders = { ...sse, ...versionHeader(copied), ...(sourceVersioned ? { "x-amz-copy-source-version-id": source.versionId ?? "null" } : {}) };
+                return xmlResponse(200, "CopyObjectResult", { LastModified: isoTime(copied.lastModified), ETag: copied.etag }, copyHeaders);
             }
-            case "DeleteObject":
-                store.delete(operation.bucket, operation.key);
-                return { status: 204 };
+            case "DeleteObject": {
+                const outcome = this.deleteOne(operation.bucket, operation.key, operation.versionId);
+                const headers: Record<string, string> = {};
+                if (outcome?.versionId !== undefined && versioned) headers["x-amz-version-id"] = outcome.versionId;
+                if (outcome?.deleteMarker) headers["x-amz-delete-marker"] = "true";
+                return { status: 204, headers };
+            }
             case "DeleteObjects": {
-                for (const key of operation.keys) store.delete(operation.bucket, key);
-                return xmlResponse(200, "DeleteResult", { Deleted: operation.quiet ? [] : operation.keys.map((Key) => ({ Key })) });
+                const deleted = operation.objects.map(({ key, versionId }) => {
+                    const outcome = this.deleteOne(operation.bucket, key, versionId);
+                    if (versionId !== undefined) return { Key: key, VersionId: versionId, ...(outcome?.deleteMarker ? { DeleteMarker: true, DeleteMarkerVersionId: versionId } : {}) };
+                    return { Key: key, ...(outcome?.deleteMarker ? { DeleteMarker: true, DeleteMarkerVersionId: outcome.versionId } : {}) };
+                });
+                return xmlResponse(200, "DeleteResult", { Deleted: operation.quiet ? [] : deleted });
             }
             case "ListObjectsV2":
                 return this.list(operation);
+            case "ListObjectVersions":
+                return this.listVersions(operation);
             case "GetBucketLocation":
                 return xmlResponse(200, "LocationConstraint", { "#text": this.region === "us-east-1" ? "" : this.region });
             case "CreateMultipartUpload": {
@@ -477,6 +501,96 @@ export class LocalS3 extends LocalServer {
                 });
             }
         }
+    }
+
+    /**
+     * The version a read (or a copy's source) names: the current version, or `versionId`'s. A key
+     * whose current version is a delete marker is 404 NoSuchKey (with `x-amz-delete-marker`); a
+     * delete marker named by its id is 405 for GET and HEAD and 400 as a copy source; an unknown
+     * version is 404 NoSuchVersion.
+     */
+    private readable(bucket: string, key: string, versionId: string | undefined, purpose: "GetObject" | "HeadObject" | "CopyObject"): StoredObject {
+        const store = this.objects!;
+        const versioned = store.versioning(bucket) !== undefined;
+        if (versionId === undefined) {
+            const latest = store.latest(bucket, key);
+            if (latest && !latest.deleteMarker) return latest;
+            const markerHeaders: Record<string, string> = latest?.deleteMarker ? { "x-amz-delete-marker": "true", ...(versioned ? { "x-amz-version-id": latest.versionId ?? "null" } : {}) } : {};
+            throw new S3Error(404, "NoSuchKey", "The specified key does not exist.", { Key: key }, markerHeaders);
+        }
+        const version = store.version(bucket, key, versionId);
+        if (!version) throw new S3Error(404, "NoSuchVersion", "The specified version does not exist.", { Key: key, VersionId: versionId });
+        if (version.deleteMarker) {
+            if (purpose === "CopyObject") throw new S3Error(400, "InvalidRequest", "The source of a copy request may not specifically refer to a delete marker by version id.");
+            throw new S3Error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.", { Method: purpose === "GetObject" ? "GET" : "HEAD", ResourceType: "DeleteMarker" }, { "x-amz-delete-marker": "true", "x-amz-version-id": versionId, allow: "DELETE" });
+        }
+        return version;
+    }
+
+    /** DeleteObject's effect: a delete marker (versioned), the key gone (unversioned), or one version gone for good. */
+    private deleteOne(bucket: string, key: string, versionId: string | undefined): DeleteOutcome | undefined {
+        return versionId === undefined ? this.objects!.delete(bucket, key) : this.objects!.deleteVersion(bucket, key, versionId);
+    }
+
+    /** ListObjectVersions: every version and delete marker, by key (S3's byte order), newest first within a key. */
+    private listVersions(operation: Extract<S3Operation, { name: "ListObjectVersions" }>): S3Response {
+        const store = this.objects!;
+        const { prefix, delimiter, maxKeys, keyMarker, versionIdMarker } = operation;
+        const versions: StoredObject[] = [];
+        const prefixes: string[] = [];
+        let truncated = false;
+        let next: { key: string; versionId?: string } | undefined;
+        outer: for (const key of store.versionedKeys(operation.bucket)) {
+            if (!key.startsWith(prefix)) continue;
+            if (keyMarker !== undefined && (versionIdMarker === undefined ? compareKeys(key, keyMarker) <= 0 : compareKeys(key, keyMarker) < 0)) continue;
+            let common: string | undefined;
+            if (delimiter !== undefined) {
+                const at = key.indexOf(delimiter, prefix.length);
+                if (at >= 0) common = key.slice(0, at + delimiter.length);
+            }
+            if (common !== undefined) {
+                if (prefixes.at(-1) === common || (keyMarker !== undefined && compareKeys(common, keyMarker) <= 0 && keyMarker.startsWith(common))) continue;
+                if (versions.length + prefixes.length >= maxKeys) {
+                    truncated = maxKeys > 0;
+                    break;
+                }
+                prefixes.push(common);
+                next = { key: common };
+                continue;
+            }
+            let list = store.versionsOf(operation.bucket, key);
+            if (keyMarker !== undefined && versionIdMarker !== undefined && key === keyMarker) {
+                const at = list.findIndex((v) => (v.versionId ?? "null") === versionIdMarker);
+                list = at >= 0 ? list.slice(at + 1) : [];
+            }
+            for (const version of list) {
+                if (versions.length + prefixes.length >= maxKeys) {
+                    truncated = maxKeys > 0;
+                    break outer;
+                }
+                versions.push(version);
+                next = { key, versionId: version.versionId ?? "null" };
+            }
+        }
+        const encode = (text: string) => (operation.encodeUrl ? urlEncode(text) : text);
+        const owner = { ID: this.options.registry.accountId, DisplayName: "local" };
+        const latest = (version: StoredObject) => store.latest(operation.bucket, version.key) === version;
+        return xmlResponse(200, "ListVersionsResult", {
+            Name: operation.bucket,
+            Prefix: encode(prefix),
+            KeyMarker: encode(keyMarker ?? ""),
+            VersionIdMarker: versionIdMarker ?? "",
+            ...(truncated && next ? { NextKeyMarker: encode(next.key), ...(next.versionId !== undefined ? { NextVersionIdMarker: next.versionId } : {}) } : {}),
+            ...(delimiter !== undefined ? { Delimiter: encode(delimiter) } : {}),
+            MaxKeys: maxKeys,
+            ...(operation.encodeUrl ? { EncodingType: "url" } : {}),
+            IsTruncated: truncated,
+            Version: versions
+                .filter((v) => !v.deleteMarker)
+                .map((v) => ({ Key: encode(v.key), VersionId: v.versionId ?? "null", IsLatest: latest(v), LastModified: isoTime(v.lastModified), ETag: v.etag, Size: v.size, Owner: owner, StorageClass: "STANDARD" })),
+            DeleteMarker: versions.filter((v) => v.deleteMarker).map((v) => ({ Key: encode(v.key), VersionId: v.versionId ?? "null", IsLatest: latest(v), LastModified: isoTime(v.lastModified), Owner: owner })),
+            CommonPrefixes: prefixes.map((common) => ({ Prefix: encode(common) })),
+        });
     }
 
     /**

@@ -17,3 +17,15 @@ export const bucketPolicy: Provisioner = ({ inputs }, { registry }) => {
     registry.bucketPolicies.set(inputs.bucket, documentText(inputs.policy));
     return undefined;
 };
+
+/**
+ * `aws:s3/bucketVersioning:BucketVersioning` (and `…V2`): versioning `Enabled` or `Suspended` in the
+ * object store (`Disabled` is only valid for a bucket never versioned: nothing to do).
+ */
+export const bucketVersioning: Provisioner = async ({ name, inputs }, { s3 }) => {
+    const status = inputs.versioningConfiguration?.status;
+    if (status === "Enabled" || status === "Suspended") await s3.setVersioning(inputs.bucket, status);
+    else if (status !== "Disabled") throw new Error(`BucketVersioning ${name}: status must be Enabled, Suspended or Disabled, found ${JSON.stringify(status)}.`);
+    if (inputs.versioningConfiguration?.mfaDelete === "Enabled") throw new Error(`BucketVersioning ${name}: MFA delete is not emulated locally.`);
+    return undefined;
+};

@@ -1,7 +1,7 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { decodeComponent, hostName, isLoopbackHost, MalformedRequest, type ReceivedRequest } from "../server";
 import type { ObjectAttributes, StoredChecksum } from "./store";
-import { UPLOAD_ID_PATTERN } from "./store";
+import { UPLOAD_ID_PATTERN, VERSION_ID_PATTERN } from "./store";
 
 /** An S3 error as S3 sends it: HTTP status, `<Code>`, `<Message>`. */
 export class S3Error extends Error {
@@ -11,6 +11,8 @@ export class S3Error extends Error {
         message: string,
         /** Extra elements of the `<Error>` document (`Key`, `BucketName`, `ArgumentName` …). */
         readonly details: Record<string, string> = {},
+        /** Response headers S3 sends with this error (`x-amz-delete-marker` …). */
+        readonly headers: Record<string, string> = {},
     ) {
         super(message);
     }
@@ -46,11 +48,12 @@ export interface BodyDigests {
 }
 
 export type S3Operation =
-    | { name: "GetObject" | "HeadObject"; bucket: string; key: string; range?: string; conditions: ReadConditions; overrides: Record<string, string>; checksumMode: boolean }
+    | { name: "GetObject" | "HeadObject"; bucket: string; key: string; versionId?: string; range?: string; conditions: ReadConditions; overrides: Record<string, string>; checksumMode: boolean }
     | { name: "PutObject"; bucket: string; key: string; attributes: ObjectAttributes; digests: BodyDigests; ifNoneMatch: boolean; ifMatch?: string }
-    | { name: "CopyObject"; bucket: string; key: string; source: { bucket: string; key: string }; replace: boolean; attributes: ObjectAttributes; sourceConditions: ReadConditions; ifNoneMatch: boolean }
-    | { name: "DeleteObject"; bucket: string; key: string }
-    | { name: "DeleteObjects"; bucket: string; keys: string[]; quiet: boolean; digests: BodyDigests }
+    | { name: "CopyObject"; bucket: string; key: string; source: { bucket: string; key: string; versionId?: string }; replace: boolean; attributes: ObjectAttributes; sourceConditions: ReadConditions; ifNoneMatch: boolean }
+    | { name: "DeleteObject"; bucket: string; key: string; versionId?: string }
+    | { name: "DeleteObjects"; bucket: string; keys: string[]; objects: { key: string; versionId?: string }[]; quiet: boolean; digests: BodyDigests }
+    | { name: "ListObjectVersions"; bucket: string; prefix: string; delimiter?: string; maxKeys: number; maxKeysGiven: boolean; keyMarker?: string; versionIdMarker?: string; encodeUrl: boolean }
     | { name: "ListObjectsV2"; bucket: string; prefix: string; delimiter?: string; maxKeys: number; maxKeysGiven: boolean; continuationToken?: string; startAfter?: string; encodeUrl: boolean; fetchOwner: boolean }
     | { name: "GetBucketLocation"; bucket: string }
     | { name: "CreateMultipartUpload"; bucket: string; key: string; attributes: ObjectAttributes; checksumAlgorithm?: StoredChecksum["algorithm"] }
@@ -84,12 +87,13 @@ const AUTH_PARAMETERS = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X
 
 /** Each operation's own query parameters (besides AUTH_PARAMETERS and `x-id`). */
 const OPERATION_PARAMETERS: Record<S3OperationName, readonly string[]> = {
-    GetObject: Object.keys(RESPONSE_OVERRIDES),
-    HeadObject: Object.keys(RESPONSE_OVERRIDES),
+    GetObject: [...Object.keys(RESPONSE_OVERRIDES), "versionId"],
+    HeadObject: [...Object.keys(RESPONSE_OVERRIDES), "versionId"],
     PutObject: [],
     CopyObject: [],
-    DeleteObject: [],
+    DeleteObject: ["versionId"],
     DeleteObjects: ["delete"],
+    ListObjectVersions: ["versions", "prefix", "delimiter", "key-marker", "version-id-marker", "max-keys", "encoding-type"],
     ListObjectsV2: ["list-type", "prefix", "delimiter", "max-keys", "continuation-token", "start-after", "encoding-type", "fetch-owner"],
     GetBucketLocation: ["location"],
     CreateMultipartUpload: ["uploads"],
@@ -104,7 +108,7 @@ const UNSUPPORTED_PARAMETERS = new Set([
     "accelerate", "acl", "analytics", "attributes", "cors", "encryption", "intelligent-tiering", "inventory", "legal-hold", "lifecycle",
     "logging", "metadataConfiguration", "metadataTable", "metrics", "notification", "object-lock", "ownershipControls", "partNumber",
     "policy", "policyStatus", "publicAccessBlock", "renameObject", "replication", "requestPayment", "restore", "retention", "select",
-    "select-type", "session", "tagging", "torrent", "uploads", "versionId", "versioning", "versions", "website",
+    "select-type", "session", "tagging", "torrent", "uploads", "versioning", "website",
 ]);
 
 /** Request headers whose meaning the local S3 does not emulate: 501 rather than silently ignored. */
@@ -251,6 +255,7 @@ function operationName(method: string, hasKey: boolean, query: Record<string, st
     const unsupported = Object.keys(query).find((name) => UNSUPPORTED_PARAMETERS.has(name));
     if (!hasKey) {
         if (method === "GET" && has("location")) return "GetBucketLocation";
+        if (method === "GET" && has("versions")) return "ListObjectVersions";
         if (method === "POST" && has("delete")) return "DeleteObjects";
         if (method === "GET" && !unsupported) {
             if (query["list-type"] === "2") return "ListObjectsV2";
@@ -339,13 +344,14 @@ export function parseS3Request(request: ReceivedRequest, region: string): S3Oper
         if (value.trim() !== "*") throw notImplemented("If-None-Match with a value other than * on a write");
         return true;
     };
+    const versionId = () => (query.versionId === undefined ? undefined : checkVersionId(query.versionId));
     const operation = ((): S3Operation => {
         switch (name) {
             case "GetObject":
             case "HeadObject": {
                 const overrides: Record<string, string> = {};
                 for (const [parameter, header] of Object.entries(RESPONSE_OVERRIDES)) if (query[parameter] !== undefined) overrides[header] = query[parameter];
-                return { name, bucket, key, range: header(request, "range"), conditions: readConditions(request, ""), overrides, checksumMode: header(request, "x-amz-checksum-mode") === "ENABLED" };
+                return { name, bucket, key, versionId: versionId(), range: header(request, "range"), conditions: readConditions(request, ""), overrides, checksumMode: header(request, "x-amz-checksum-mode") === "ENABLED" };
             }
             case "PutObject":
                 return { name, bucket, key, attributes: objectAttributes(request), digests: bodyDigests(request), ifNoneMatch: ifNoneMatch(), ifMatch: header(request, "if-match") };
@@ -365,11 +371,36 @@ export function parseS3Request(request: ReceivedRequest, region: string): S3Oper
                 };
             }
             case "DeleteObject":
-                return { name, bucket, key };
+                return { name, bucket, key, versionId: versionId() };
             case "DeleteObjects":
                 if (query.delete !== "") throw invalidArgument("The delete parameter takes no value.", "delete", query.delete);
                 // The keys come from the body, parsed after the signature check (`withBody`).
-                return { name, bucket, keys: [], quiet: false, digests: bodyDigests(request) };
+                return { name, bucket, keys: [], objects: [], quiet: false, digests: bodyDigests(request) };
+            case "ListObjectVersions": {
+                if (query.versions !== "") throw invalidArgument("The versions parameter takes no value.", "versions", query.versions);
+                const prefix = query.prefix ?? "";
+                if (prefix !== "") checkKey(prefix, "prefix");
+                const encoding = query["encoding-type"];
+                if (encoding !== undefined && encoding !== "url") throw invalidArgument("Invalid Encoding Method specified in Request", "encoding-type", encoding);
+                const keyMarker = query["key-marker"] === "" ? undefined : query["key-marker"];
+                if (keyMarker !== undefined) checkKey(keyMarker, "key-marker");
+                const versionIdMarker = query["version-id-marker"] === "" ? undefined : query["version-id-marker"];
+                if (versionIdMarker !== undefined) {
+                    if (keyMarker === undefined) throw invalidArgument("A version-id marker cannot be specified without a key marker.", "version-id-marker", versionIdMarker);
+                    checkVersionId(versionIdMarker);
+                }
+                return {
+                    name,
+                    bucket,
+                    prefix,
+                    delimiter: query.delimiter === "" ? undefined : query.delimiter,
+                    maxKeys: query["max-keys"] === undefined ? 1000 : Math.min(1000, integerParameter(query["max-keys"], "max-keys", 0, 2147483647)),
+                    maxKeysGiven: query["max-keys"] !== undefined,
+                    keyMarker,
+                    versionIdMarker,
+                    encodeUrl: encoding === "url",
+                };
+            }
             case "ListObjectsV2": {
                 const prefix = query.prefix ?? "";
                 if (prefix !== "") checkKey(prefix, "prefix");
@@ -433,18 +464,27 @@ function decodeS3(text: string, what: string): string {
     }
 }
 
+/** A version id of the store's shape, or S3's 400 "Invalid version id specified". */
+function checkVersionId(value: string): string {
+    if (!VERSION_ID_PATTERN.test(value)) throw invalidArgument("Invalid version id specified", "versionId", value);
+    return value;
+}
+
 /**
- * `x-amz-copy-source`: `[/]<bucket>/<url-encoded key>`, optionally `?versionId=…` (versions are not
- * emulated: 501). Anything else after a `?` is refused, and the key is checked like any key, so the
- * source that is authorized is the source that is read.
+ * `x-amz-copy-source`: `[/]<bucket>/<url-encoded key>`, optionally `?versionId=…`. Anything else
+ * after a `?` is refused, and the key is checked like any key, so the source that is authorized is
+ * the source that is read.
  */
-export function copySource(header: string): { bucket: string; key: string } {
+export function copySource(header: string): { bucket: string; key: string; versionId?: string } {
     const invalid = () => invalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey.", "x-amz-copy-source", header);
     let value = header.trim();
     const question = value.indexOf("?");
+    let versionId: string | undefined;
     if (question >= 0) {
-        if (/^versionId=[^&]*$/.test(value.slice(question + 1))) throw notImplemented("copying an object version (versionId)");
-        throw invalid();
+        const version = /^versionId=([^&]*)$/.exec(value.slice(question + 1));
+        if (!version) throw invalid();
+        versionId = checkVersionId(version[1]);
+        value = value.slice(0, question);
     }
     if (value.startsWith("/")) value = value.slice(1);
     let decoded: string;
@@ -456,7 +496,7 @@ export function copySource(header: string): { bucket: string; key: string } {
     if (decoded.startsWith("arn:")) throw notImplemented("copying from an access point");
     const slash = decoded.indexOf("/");
     if (slash <= 0 || slash === decoded.length - 1) throw invalid();
-    return { bucket: decoded.slice(0, slash), key: checkKey(decoded.slice(slash + 1), "copy source key") };
+    return { bucket: decoded.slice(0, slash), key: checkKey(decoded.slice(slash + 1), "copy source key"), ...(versionId !== undefined ? { versionId } : {}) };
 }
 
 const xmlParser = new XMLParser({
@@ -512,17 +552,16 @@ export function withBody(operation: S3Operation, body: Buffer): S3Operation {
         const doc = onlyElements(root.Delete, ["Object", "Quiet"]);
         const objects = (doc.Object ?? []) as unknown[];
         if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw malformedXml();
-        const keys = objects.map((object) => {
+        const entries = objects.map((object) => {
             const element = onlyElements(object, ["Key", "VersionId", "ETag", "LastModifiedTime", "Size"]);
-            if (element.VersionId !== undefined) throw notImplemented("deleting object versions");
             if (element.ETag !== undefined || element.LastModifiedTime !== undefined || element.Size !== undefined) throw notImplemented("conditional deletes in DeleteObjects");
             const key = text(element.Key);
             if (key === "") throw new S3Error(400, "UserKeyMustBeSpecified", "The request was not valid: a key must be specified.");
-            return checkKey(key);
+            return { key: checkKey(key), ...(element.VersionId !== undefined ? { versionId: checkVersionId(text(element.VersionId)) } : {}) };
         });
         const quiet = doc.Quiet === undefined ? "false" : text(doc.Quiet).trim();
         if (quiet !== "true" && quiet !== "false") throw malformedXml();
-        return { ...operation, keys, quiet: quiet === "true" };
+        return { ...operation, keys: entries.map((e) => e.key), objects: entries, quiet: quiet === "true" };
     }
     if (operation.name === "CompleteMultipartUpload") {
         const root = onlyElements(parseXml(body), ["CompleteMultipartUpload"]);
@@ -546,29 +585,30 @@ export function s3Authorizations(operation: S3Operation): S3Authorization[] {
     switch (operation.name) {
         case "GetObject":
         case "HeadObject":
-            return [object("s3:GetObject", operation.key)];
+            return [object(operation.versionId === undefined ? "s3:GetObject" : "s3:GetObjectVersion", operation.key)];
         case "PutObject":
         case "CreateMultipartUpload":
         case "UploadPart":
         case "CompleteMultipartUpload":
             return [object("s3:PutObject", operation.key)];
         case "CopyObject":
-            return [object("s3:PutObject", operation.key), object("s3:GetObject", operation.source.key, operation.source.bucket)];
+            return [object("s3:PutObject", operation.key), object(operation.source.versionId === undefined ? "s3:GetObject" : "s3:GetObjectVersion", operation.source.key, operation.source.bucket)];
         case "DeleteObject":
-            return [object("s3:DeleteObject", operation.key)];
+            return [object(operation.versionId === undefined ? "s3:DeleteObject" : "s3:DeleteObjectVersion", operation.key)];
         case "DeleteObjects":
-            return operation.keys.map((key) => object("s3:DeleteObject", key));
+            return operation.objects.map(({ key, versionId }) => object(versionId === undefined ? "s3:DeleteObject" : "s3:DeleteObjectVersion", key));
         case "AbortMultipartUpload":
             return [object("s3:AbortMultipartUpload", operation.key)];
         case "ListParts":
             return [object("s3:ListMultipartUploadParts", operation.key)];
         case "GetBucketLocation":
             return [{ action: "s3:GetBucketLocation", resource: bucketArn, context: {} }];
-        case "ListObjectsV2": {
+        case "ListObjectsV2":
+        case "ListObjectVersions": {
             const context: Record<string, string> = { "s3:prefix": operation.prefix };
             if (operation.delimiter !== undefined) context["s3:delimiter"] = operation.delimiter;
             if (operation.maxKeysGiven) context["s3:max-keys"] = String(operation.maxKeys);
-            return [{ action: "s3:ListBucket", resource: bucketArn, context }];
+            return [{ action: operation.name === "ListObjectsV2" ? "s3:ListBucket" : "s3:ListBucketVersions", resource: bucketArn, context }];
         }
     }
 }

@@ -29,8 +29,21 @@ export interface StoredObject extends ObjectAttributes {
     /** Epoch milliseconds. */
     lastModified: number;
     checksum?: StoredChecksum;
-    /** Data file name, generated; never derived from the key. */
+    /** Data file name, generated; never derived from the key ("" for a delete marker). */
     file: string;
+    /** `null` in a bucket whose versioning was never enabled (or is suspended), else the version's generated id. */
+    versionId?: string;
+    /** A delete marker: the version a delete leaves in a versioned bucket. */
+    deleteMarker?: boolean;
+}
+
+/** A bucket's versioning state, as `GetBucketVersioning` reports it (undefined: never enabled). */
+export type VersioningStatus = "Enabled" | "Suspended";
+
+/** What a delete did: the version it removed or the delete marker it added. */
+export interface DeleteOutcome {
+    versionId?: string;
+    deleteMarker: boolean;
 }
 
 export interface StoredPart {
@@ -64,6 +77,14 @@ function sha256(text: string): string {
     return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
+/** A version id as S3 makes them: 32 URL-safe characters. */
+function newVersionId(): string {
+    return randomBytes(24).toString("base64url");
+}
+
+/** The shape of a version id this store could have made (or `null`). */
+export const VERSION_ID_PATTERN = /^(null|[A-Za-z0-9_-]{32})$/;
+
 /** Writes a file under a temporary name, then renames it into place: readers see all or nothing. */
 function writeAtomic(file: string, data: string | Buffer): void {
     const temporary = `${file}.${randomBytes(6).toString("hex")}.tmp`;
@@ -73,6 +94,10 @@ function writeAtomic(file: string, data: string | Buffer): void {
 
 interface BucketState {
     dir: string;
+    versioning?: VersioningStatus;
+    /** Every version of every key, oldest first; the last one is the current version (maybe a delete marker). */
+    versions: Map<string, StoredObject[]>;
+    /** The current version of each key whose current version is an object (not a delete marker). */
     objects: Map<string, StoredObject>;
     /** Keys in S3's order (UTF-8 bytes), rebuilt on the next listing after a change. */
     sorted?: string[];
@@ -88,6 +113,11 @@ interface BucketState {
  * request. Keys are any string S3 accepts (the store holds a 1,024-byte key or a 1,000-byte
  * segment alike). An in-memory index answers lookups and listings; it is rebuilt from the
  * metadata files at start.
+ *
+ * Versioning as S3 has it: in a bucket whose versioning is enabled every write adds a version with
+ * a generated id and a delete adds a delete marker; with versioning suspended, writes and deletes
+ * replace the `null` version; a bucket never versioned keeps one (`null`) version per key. A key's
+ * versions share one metadata file.
  */
 export class ObjectStore {
     private readonly buckets = new Map<string, BucketState>();
@@ -102,14 +132,27 @@ export class ObjectStore {
         if (this.buckets.has(bucket)) return;
         const dir = path.join(this.root, sha256(bucket));
         for (const sub of ["objects", "data", "uploads"]) mkdirSync(path.join(dir, sub), { recursive: true });
-        writeAtomic(path.join(dir, "bucket.json"), `${JSON.stringify({ name: bucket })}\n`);
-        const state: BucketState = { dir, objects: new Map() };
+        const manifest = path.join(dir, "bucket.json");
+        const versioning = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, "utf8")) as { versioning?: VersioningStatus }).versioning : undefined;
+        writeAtomic(manifest, `${JSON.stringify({ name: bucket, versioning })}\n`);
+        const state: BucketState = { dir, versioning, versions: new Map(), objects: new Map() };
         this.buckets.set(bucket, state);
         this.load(bucket, state);
     }
 
     hasBucket(bucket: string): boolean {
         return this.buckets.has(bucket);
+    }
+
+    /** Turns versioning on or suspends it (`PutBucketVersioning`); a versioned bucket never returns to unversioned. */
+    setVersioning(bucket: string, status: VersioningStatus): void {
+        const state = this.bucket(bucket);
+        state.versioning = status;
+        writeAtomic(path.join(state.dir, "bucket.json"), `${JSON.stringify({ name: bucket, versioning: status })}\n`);
+    }
+
+    versioning(bucket: string): VersioningStatus | undefined {
+        return this.bucket(bucket).versioning;
     }
 
     private bucket(bucket: string): BucketState {
@@ -127,9 +170,13 @@ export class ObjectStore {
                 rmSync(file, { force: true });
                 continue;
             }
-            const object = JSON.parse(readFileSync(file, "utf8")) as StoredObject;
-            state.objects.set(object.key, object);
-            referenced.add(object.file);
+            // A key's versions, or (written before versioning) its one object.
+            const saved = JSON.parse(readFileSync(file, "utf8")) as { key: string; versions: StoredObject[] } | StoredObject;
+            const versions = "versions" in saved ? saved.versions : [{ ...saved, versionId: "null" }];
+            if (versions.length === 0) continue;
+            state.versions.set(versions[0].key, versions);
+            this.refresh(state, versions[0].key);
+            for (const version of versions) if (!version.deleteMarker) referenced.add(version.file);
         }
         for (const entry of readdirSync(path.join(state.dir, "data"))) {
             if (!referenced.has(entry)) rmSync(path.join(state.dir, "data", entry), { force: true });
@@ -156,8 +203,75 @@ export class ObjectStore {
         }
     }
 
+    /** The key's current version when it is an object (not a delete marker). */
     head(bucket: string, key: string): StoredObject | undefined {
         return this.bucket(bucket).objects.get(key);
+    }
+
+    /** The key's current version, a delete marker included. */
+    latest(bucket: string, key: string): StoredObject | undefined {
+        return this.bucket(bucket).versions.get(key)?.at(-1);
+    }
+
+    /** One version of the key (`null` is the version of an unversioned write). */
+    version(bucket: string, key: string, versionId: string): StoredObject | undefined {
+        return this.bucket(bucket).versions.get(key)?.find((v) => (v.versionId ?? "null") === versionId);
+    }
+
+    /** Every key that has a version (delete markers included), in S3's order. */
+    versionedKeys(bucket: string): string[] {
+        return [...this.bucket(bucket).versions.keys()].sort((a, b) => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8")));
+    }
+
+    /** The key's versions, newest first, as ListObjectVersions lists them. */
+    versionsOf(bucket: string, key: string): StoredObject[] {
+        return [...(this.bucket(bucket).versions.get(key) ?? [])].reverse();
+    }
+
+    /** Recomputes the key's current object after its versions changed. */
+    private refresh(state: BucketState, key: string): void {
+        const current = state.versions.get(key)?.at(-1);
+        const had = state.objects.has(key);
+        if (current && !current.deleteMarker) state.objects.set(key, current);
+        else state.objects.delete(key);
+        if (had !== state.objects.has(key)) state.sorted = undefined;
+    }
+
+    /** Writes the key's versions (or removes its file when none is left). */
+    private save(state: BucketState, key: string): void {
+        const versions = state.versions.get(key) ?? [];
+        const file = path.join(state.dir, "objects", `${sha256(key)}.json`);
+        if (versions.length === 0) {
+            state.versions.delete(key);
+            rmSync(file, { force: true });
+        } else {
+            writeAtomic(file, JSON.stringify({ key, versions }));
+        }
+        this.refresh(state, key);
+    }
+
+    private dropData(state: BucketState, version: StoredObject | undefined): void {
+        if (version && !version.deleteMarker && version.file) rmSync(path.join(state.dir, "data", version.file), { force: true });
+    }
+
+    /** Adds `version` as the key's current one: a new version when versioning is enabled, else in place of the `null` version. */
+    private append(state: BucketState, version: StoredObject): StoredObject {
+        const versions = state.versions.get(version.key) ?? [];
+        let kept = versions;
+        if (state.versioning === "Enabled") {
+            version.versionId = newVersionId();
+        } else {
+            version.versionId = "null";
+            const replaced = versions.filter((v) => (v.versionId ?? "null") === "null");
+            kept = versions.filter((v) => (v.versionId ?? "null") !== "null");
+            state.versions.set(version.key, [...kept, version]);
+            this.save(state, version.key);
+            for (const old of replaced) if (old.file !== version.file) this.dropData(state, old);
+            return version;
+        }
+        state.versions.set(version.key, [...kept, version]);
+        this.save(state, version.key);
+        return version;
     }
 
     /**
@@ -186,26 +300,38 @@ export class ObjectStore {
         return this.commit(state, { ...attributes, key, size: source.size, etag: source.etag, lastModified: Date.now(), checksum: source.checksum, file });
     }
 
-    /** Makes `object` the key's current version (metadata renamed into place), then drops the old bytes. */
+    /** Makes `object` the key's current version (metadata renamed into place); without versioning, drops the old bytes. */
     private commit(state: BucketState, object: StoredObject): StoredObject {
-        writeAtomic(path.join(state.dir, "objects", `${sha256(object.key)}.json`), JSON.stringify(object));
-        const previous = state.objects.get(object.key);
-        state.objects.set(object.key, object);
-        if (!previous) state.sorted = undefined;
-        if (previous && previous.file !== object.file) rmSync(path.join(state.dir, "data", previous.file), { force: true });
-        return object;
+        return this.append(state, object);
     }
 
-    /** Deletes the key; true when it existed. */
-    delete(bucket: string, key: string): boolean {
+    /**
+     * DeleteObject without a version id: in a versioned bucket (enabled or suspended) a delete
+     * marker becomes the current version; otherwise the key's object is gone.
+     */
+    delete(bucket: string, key: string): DeleteOutcome {
         const state = this.bucket(bucket);
-        const object = state.objects.get(key);
-        if (!object) return false;
-        rmSync(path.join(state.dir, "objects", `${sha256(key)}.json`), { force: true });
-        rmSync(path.join(state.dir, "data", object.file), { force: true });
-        state.objects.delete(key);
-        state.sorted = undefined;
-        return true;
+        if (state.versioning) {
+            const marker = this.append(state, { key, size: 0, etag: "", lastModified: Date.now(), metadata: {}, file: "", deleteMarker: true });
+            return { versionId: marker.versionId, deleteMarker: true };
+        }
+        const versions = state.versions.get(key) ?? [];
+        state.versions.set(key, []);
+        this.save(state, key);
+        for (const version of versions) this.dropData(state, version);
+        return { deleteMarker: false };
+    }
+
+    /** DeleteObject with a version id: that version is gone for good (undefined when it did not exist). */
+    deleteVersion(bucket: string, key: string, versionId: string): DeleteOutcome | undefined {
+        const state = this.bucket(bucket);
+        const versions = state.versions.get(key) ?? [];
+        const version = versions.find((v) => (v.versionId ?? "null") === versionId);
+        if (!version) return undefined;
+        state.versions.set(key, versions.filter((v) => v !== version));
+        this.save(state, key);
+        this.dropData(state, version);
+        return { versionId, deleteMarker: Boolean(version.deleteMarker) };
     }
 
     /** Every key in S3's listing order: by UTF-8 bytes. */

@@ -71,7 +71,7 @@ export type VerifyResult<K extends SigningKey = SessionCredentials> =
     | { ok: false; failure: VerifyFailure; detail: string };
 
 export interface VerifyOptions<K extends SigningKey = SessionCredentials> {
-    service: "execute-api" | "s3" | "dynamodb" | "cognito-idp";
+    service: "execute-api" | "s3" | "dynamodb" | "cognito-idp" | "cognito-identity";
     region: string;
     /** The keys the local cloud issued (a `CredentialStore`, or the local admin key). */
     store: { get(accessKeyId: string): K | undefined };

@@ -10,6 +10,7 @@ const REGION = "us-east-1";
 const ACCOUNT = "123456789012";
 const TABLE = "notes-abc1234";
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/list-role`;
+const ADMIN = { accessKeyId: "AKIAADMINADMINADMIN0", secretAccessKey: "admin-secret-admin-secret-admin-secret00" };
 
 describe("local DynamoDB front (what the functions call)", () => {
     let dynalite: Server;
@@ -37,7 +38,7 @@ describe("local DynamoDB front (what the functions call)", () => {
             "list-role",
             new Map([["table", JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["dynamodb:Query"], Resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${TABLE}` }] })]]),
         );
-        front = new LocalDynamoFront({ backend, registry, store, log: () => undefined });
+        front = new LocalDynamoFront({ backend, registry, store, admin: ADMIN, log: () => undefined });
         const session = store.mint({ roleArn: ROLE_ARN, sessionName: "list" });
         endpoint = `http://127.0.0.1:${await front.listen(0)}`;
         client = new DynamoDBClient({
@@ -65,6 +66,15 @@ describe("local DynamoDB front (what the functions call)", () => {
         );
         const after = await client.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: "userId = :u", ExpressionAttributeValues: { ":u": { S: "u1" } } }));
         assert.equal(after.Count, 0, "nothing was written");
+    });
+
+    it("lets the local admin key call every action, as an account administrator", async () => {
+        const admin = new DynamoDBClient({ region: REGION, endpoint, credentials: ADMIN, maxAttempts: 1 });
+        await admin.send(new PutItemCommand({ TableName: TABLE, Item: { userId: { S: "u2" }, noteId: { S: "n1" } } }));
+        const found = await admin.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: "userId = :u", ExpressionAttributeValues: { ":u": { S: "u2" } } }));
+        assert.equal(found.Count, 1);
+        const wrong = new DynamoDBClient({ region: REGION, endpoint, credentials: { ...ADMIN, secretAccessKey: "not-the-admin-secret" }, maxAttempts: 1 });
+        await assert.rejects(wrong.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: "userId = :u", ExpressionAttributeValues: { ":u": { S: "u2" } } })), (error: any) => error.name === "InvalidSignatureException");
     });
 
     it("refuses a request signed with a wrong secret", async () => {

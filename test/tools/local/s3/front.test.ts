@@ -471,7 +471,15 @@ describe("local S3 front", () => {
         refused("PUT", "private/k", { uploadId: "../../etc", partNumber: "1" }, /^404 NoSuchUpload$/);
         refused("GET", "private/k", { prefix: "x" }, /^400 InvalidArgument$/);
         refused("PUT", "", { policy: "" }, /^501 NotImplemented$/);
-        refused("GET", "private/k", { versionId: "1" }, /^501 NotImplemented$/);
+        refused("GET", "private/k", { versionId: "1" }, /^400 InvalidArgument$/);
+        refused("PUT", "", { versioning: "" }, /^501 NotImplemented$/);
+        const version = "v".repeat(32);
+        assert.deepEqual(authorizations("GET", "private/k", { versionId: version }), ["s3:GetObjectVersion /private/k"]);
+        assert.deepEqual(authorizations("HEAD", "private/k", { versionId: "null" }), ["s3:GetObjectVersion /private/k"]);
+        assert.deepEqual(authorizations("DELETE", "private/k", { versionId: version }), ["s3:DeleteObjectVersion /private/k"]);
+        assert.deepEqual(authorizations("PUT", "private/k", {}, { "x-amz-copy-source": `/${BUCKET}/private/a?versionId=${version}` }), ["s3:PutObject /private/k", "s3:GetObjectVersion /private/a"]);
+        const versions = s3Authorizations(parseS3Request(received("GET", `/${BUCKET}`, { versions: "", prefix: "private/a/" }), REGION));
+        assert.deepEqual(versions, [{ action: "s3:ListBucketVersions", resource: `arn:aws:s3:::${BUCKET}`, context: { "s3:prefix": "private/a/" } }]);
         refused("PATCH", "private/k", {}, /^405 MethodNotAllowed$/);
     });
 });
