@@ -2,10 +2,17 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Bundle, bundleHandler, LAMBDA_HANDLER } from "../lib/bundle";
 import { policyJson, serviceTrustPolicy } from "../lib/iam";
-import { routeArnPattern } from "./api";
+import { HANDLER_NAMES, routeArnPattern } from "./api";
 
 /** The account route: it erases the caller's account and all its data. */
 export const ACCOUNT_ROUTE = { handler: "account", method: "DELETE", path: "/account" } as const;
+
+/**
+ * Every function the program deploys: the five note routes' (`HANDLER_NAMES`) and the account
+ * route's. Tooling (bench, security matrix) imports these names from here.
+ */
+export const FUNCTION_NAMES = [...HANDLER_NAMES, ACCOUNT_ROUTE.handler] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /**
  * The execute-api ARN of `DELETE /account` on an API: what a signed-in user must be allowed to
@@ -95,7 +102,16 @@ export class NotesAccount extends pulumi.ComponentResource {
                     // DeleteObjects is authorized per key: DeleteObjectVersion for a version id
                     // (every call names one), DeleteObject for a key alone.
                     { Sid: "EraseFileVersions", Effect: "Allow", Action: ["s3:DeleteObject", "s3:DeleteObjectVersion"], Resource: files },
-                    { Sid: "EraseIdentity", Effect: "Allow", Action: "cognito-identity:DeleteIdentities", Resource: args.identityPoolArn },
+                    {
+                        // DeleteIdentities has no resource type ("Actions, resources, and condition
+                        // keys for Amazon Cognito Identity": Resource must be "*"); the pool is
+                        // named by its condition key instead.
+                        Sid: "EraseIdentity",
+                        Effect: "Allow",
+                        Action: "cognito-identity:DeleteIdentities",
+                        Resource: "*",
+                        Condition: { StringEquals: { "cognito-identity:IdentityPoolArn": args.identityPoolArn } },
+                    },
                     { Sid: "EraseUser", Effect: "Allow", Action: "cognito-idp:AdminDeleteUser", Resource: args.userPoolArn },
                     {
                         Sid: "OwnLogGroup",

@@ -79,7 +79,14 @@ for (const stack of STACKS) {
                 { Sid: "EraseNotes", Effect: "Allow", Action: ["dynamodb:Query", "dynamodb:BatchWriteItem"], Resource: table },
                 { Sid: "ListFileVersions", Effect: "Allow", Action: "s3:ListBucketVersions", Resource: bucket, Condition: { StringLike: { "s3:prefix": "private/*" } } },
                 { Sid: "EraseFileVersions", Effect: "Allow", Action: ["s3:DeleteObject", "s3:DeleteObjectVersion"], Resource: `${bucket}/private/*` },
-                { Sid: "EraseIdentity", Effect: "Allow", Action: "cognito-identity:DeleteIdentities", Resource: identityPool.state.arn },
+                // DeleteIdentities takes no resource ARN: the pool is in its condition key.
+                {
+                    Sid: "EraseIdentity",
+                    Effect: "Allow",
+                    Action: "cognito-identity:DeleteIdentities",
+                    Resource: "*",
+                    Condition: { StringEquals: { "cognito-identity:IdentityPoolArn": identityPool.state.arn } },
+                },
                 { Sid: "EraseUser", Effect: "Allow", Action: "cognito-idp:AdminDeleteUser", Resource: userPool.state.arn },
                 { Sid: "OwnLogGroup", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${named(run, "notes-account-logs").state.arn}:*` },
             ]);

@@ -35,6 +35,9 @@ export interface LocalServices {
         /** What the functions call: signature and IAM check, then dynalite. */
         dynamodbFront: string;
         s3: string;
+        /** The User Pools and, once an Identity Pool started it, the identity service (the account function calls both). */
+        cognitoIdp: string;
+        cognitoIdentity(): string | undefined;
     };
     /** The gateway of each HTTP API, by API id, with its port. */
     gateways: Map<string, { gateway: LocalGateway; port: number }>;
