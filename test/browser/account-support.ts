@@ -1,5 +1,5 @@
 import { CognitoIdentityClient, DescribeIdentityCommand, GetCredentialsForIdentityCommand, GetIdCommand } from "@aws-sdk/client-cognito-identity";
-import { AdminGetUserCommand, CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { AdminGetUserCommand, CognitoIdentityProviderClient, SetUserPoolMfaConfigCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient, QueryCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand, S3Client } from "@aws-sdk/client-s3";
 import { totpCode } from "../../tools/local/cognito-idp/totp";
@@ -102,6 +102,11 @@ export class AdminView {
             () => "exists",
             (error: Error) => error.name,
         );
+    }
+
+    /** Makes the User Pool require TOTP at every sign-in, as the stack's `mfa: required` deploys it. */
+    async requireMfa(): Promise<void> {
+        await this.idp.send(new SetUserPoolMfaConfigCommand({ UserPoolId: this.cloud.outputs.userPoolId, MfaConfiguration: "ON", SoftwareTokenMfaConfiguration: { Enabled: true } }));
     }
 
     /** The error AdminGetUser answers for the username, or "exists". */

@@ -504,5 +504,59 @@ for (const { stack, versioned, origin, clientOrigin } of STACKS) {
                 assert.deepEqual(await admin.snapshot(bystander.identityId, versioned), bystanderBefore);
             });
         });
+
+        describe("a User Pool that requires the second step (what mfa: required deploys)", () => {
+            let context: BrowserContext;
+            let page: Page;
+            const email = `required-${stack}@example.com`;
+            const password = newPassword();
+            let authenticator: Authenticator;
+
+            before(async () => {
+                await admin.requireMfa();
+                await client.signUp(email, password);
+                await client.confirm(email);
+                const elsewhere = clientOrigin !== CLIENT_ORIGIN;
+                context = await rig.browser.newContext({ ...(elsewhere && { serviceWorkers: "block", ignoreHTTPSErrors: true }) });
+                context.setDefaultTimeout(10_000);
+                if (elsewhere) await servePageAt(context, clientOrigin, withConfig(await bundleWebClient({ serviceWorker: false }), rig.config));
+                page = await context.newPage();
+            });
+
+            after(() => context?.close());
+
+            it("sets up the authenticator app during the first sign-in (CONTINUE_SIGN_IN_WITH_TOTP_SETUP): a wrong code, then the right one", async () => {
+                await page.goto(`${clientOrigin}/`);
+                const form = page.locator("#sign-in");
+                await form.getByLabel("Email").fill(email);
+                await form.getByLabel("Password").fill(password);
+                await form.getByRole("button", { name: "Sign in" }).click();
+                await page.getByRole("heading", { name: "Set up two-step verification" }).waitFor();
+                const setup = page.locator("#mfa-setup");
+                const secret = (await setup.locator(".totp-secret").textContent())!;
+                assert.equal(await setup.locator("a.totp-uri").getAttribute("href"), `otpauth://totp/Notes:${encodeURIComponent(email)}?secret=${secret}&issuer=Notes`);
+                assert.ok(await setup.getByRole("img", { name: "QR code for your authenticator app" }).isVisible());
+                authenticator = new Authenticator(secret);
+                await setup.getByLabel("Authenticator code").fill("000000");
+                await setup.getByRole("button", { name: "Verify and sign in" }).click();
+                await page.locator("#message", { hasText: /That code does not match your authenticator app/ }).waitFor();
+                await setup.getByLabel("Authenticator code").fill(await authenticator.nextCode());
+                await setup.getByRole("button", { name: "Verify and sign in" }).click();
+                await page.getByLabel("New note").waitFor();
+                assert.equal(await page.locator("#who").textContent(), email);
+            });
+
+            it("asks for the code at the next sign-in", async () => {
+                await page.getByRole("button", { name: "Sign out", exact: true }).click();
+                const form = page.locator("#sign-in");
+                await form.getByLabel("Email").fill(email);
+                await form.getByLabel("Password").fill(password);
+                await form.getByRole("button", { name: "Sign in" }).click();
+                await page.getByRole("heading", { name: "Two-step verification" }).waitFor();
+                await page.locator("#mfa-code").getByLabel("Authenticator code").fill(await authenticator.nextCode());
+                await page.locator("#mfa-code").getByRole("button", { name: "Verify" }).click();
+                await page.getByLabel("New note").waitFor();
+            });
+        });
     });
 }
