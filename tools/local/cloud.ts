@@ -259,7 +259,7 @@ export class LocalCloud {
             s3: this.s3!,
             userPools: this.userPools!,
             identity: () => this.identityService(),
-            endpoints: { dynamodb: this.dynamoEndpoint, dynamodbFront: this.dynamoFrontEndpoint, s3: this.s3Endpoint, cognitoIdp: this.userPools!.endpoint, cognitoIdentity: this.identityEndpoint },
+            endpoints: { dynamodb: this.dynamoEndpoint, dynamodbFront: this.dynamoFrontEndpoint, s3: this.s3Endpoint, cognitoIdp: this.userPools?.endpoint ?? "", cognitoIdentity: this.identityEndpoint },
             gateways: this.gateways,
             nextGatewayPort: () => {
                 const port = this.gatewayPort ?? 0;
