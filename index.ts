@@ -61,7 +61,6 @@ new NotesAccount("notes", {
     identityPoolArn: auth.identityPool.arn,
     logRetentionDays: config.logRetentionDays,
     memorySize: config.lambdaMemorySize,
-    timeoutSeconds: config.lambdaTimeoutSeconds,
 });
 
 // What a web client needs (Amplify Auth, Storage and a SigV4-signing API client): `StackOutputs`.
