@@ -326,6 +326,7 @@ for (const { stack, versioned, origin, clientOrigin } of STACKS) {
                 await heading("Confirm your email");
                 await page.getByLabel("Code", { exact: true }).fill(confirmationCode(rig.cloud.output(), email)!);
                 await page.getByRole("button", { name: "Confirm" }).click();
+                await message(/Email confirmed\. Welcome!/);
                 await page.getByLabel("New note").fill("Grace's plans");
                 await page.getByRole("button", { name: "Add note" }).click();
                 const note = page.locator("li.note").filter({ hasText: "Grace's plans" });
@@ -441,6 +442,7 @@ for (const { stack, versioned, origin, clientOrigin } of STACKS) {
                 await form.getByRole("button", { name: "Verify" }).click();
                 await page.locator("li.note").filter({ hasText: "Grace's plans" }).waitFor();
                 assert.equal(await page.locator("#who").textContent(), email);
+                assert.equal(await page.locator("#message").isVisible(), false, "the refused codes' message stays after the sign-in");
             });
 
             it("turns two-step verification off", async () => {

@@ -276,6 +276,7 @@ function wireForms(): void {
                     say("You must choose a new password: we emailed you a code.");
                     return;
                 }
+                quiet();
                 signInForm.reset();
                 await continueSignIn(email, { isSignedIn, nextStep });
             } catch (error) {
@@ -376,7 +377,6 @@ async function continueSignIn(email: string, { isSignedIn, nextStep }: SignInOut
     signingIn = email;
     if (isSignedIn) {
         signingIn = undefined;
-        quiet();
         await enterNotes(email);
         return;
     }
@@ -449,6 +449,7 @@ function wireAccountFlows(): void {
                 try {
                     const result = await confirmSignIn({ challengeResponse: field(form, "code").trim() });
                     form.reset();
+                    quiet();
                     await continueSignIn(signingIn!, result);
                 } catch (error) {
                     fail(error, { totp: true });
