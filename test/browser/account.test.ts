@@ -487,9 +487,30 @@ for (const { stack, versioned, origin, clientOrigin } of STACKS) {
                 await form.getByRole("button", { name: "Delete my account and all my data" }).click();
                 await message(/Type DELETE to confirm\. Nothing was deleted\./);
                 assert.deepEqual(statuses, []);
+                // The first answer is a 202 made here, as a large account gets (what one call deleted, what
+                // remains), and the next call waits until the page has shown it; then the real API answers.
+                let release!: () => void;
+                const shown = new Promise<void>((resolve) => (release = resolve));
+                let calls = 0;
+                await page.route(`${rig.cloud.outputs.apiUrl}account`, async (route) => {
+                    if (route.request().method() !== "DELETE") return route.continue();
+                    if (calls++ > 0) {
+                        await shown;
+                        return route.continue();
+                    }
+                    return route.fulfill({
+                        status: 202,
+                        headers: { "content-type": "application/json", "access-control-allow-origin": clientOrigin },
+                        body: JSON.stringify({ remaining: ["files", "identity", "user"], deleted: { notes: 1, files: 0 } }),
+                    });
+                });
                 await form.getByLabel("Type DELETE to confirm").fill("DELETE");
                 await form.getByRole("button", { name: "Delete my account and all my data" }).click();
+                await message(/Deleting your account and all your data… \(1 request so far; deleted 1 note and 0 files; still to delete: files, identity, user\)/);
+                assert.ok(await page.locator("#delete-progress").isVisible(), "no progress bar while deleting");
+                release();
                 await message(/Your account and all your data are deleted\./);
+                assert.equal(calls, 2);
                 await heading("Sign in");
                 assert.equal(statuses.at(-1), 204, JSON.stringify(statuses));
                 assert.ok(statuses.slice(0, -1).every((status) => status === 202), JSON.stringify(statuses));

@@ -58,4 +58,10 @@ describe("reference client's account helpers (web/src/account.ts, qr.ts)", () =>
         progress.add({ remaining: "user", deleted: { notes: "many" } });
         assert.equal(progress.describe(), "3 requests so far; deleted 3 notes; still to delete: user");
     });
+
+    it("says one note and one file in the singular", () => {
+        const progress = new ErasureProgress();
+        progress.add({ remaining: ["identity", "user"], deleted: { notes: 1, files: 1 } });
+        assert.equal(progress.describe(), "1 request so far; deleted 1 note and 1 file; still to delete: identity, user");
+    });
 });

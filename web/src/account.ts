@@ -37,7 +37,8 @@ export class ErasureProgress {
     /** "3 requests so far; deleted 2,000 notes and 12 files; still to delete: files, identity, user". */
     describe(): string {
         const parts = [`${this.calls} ${this.calls === 1 ? "request" : "requests"} so far`];
-        const counts = [...this.deleted].map(([what, count]) => `${count.toLocaleString("en-US")} ${what}`);
+        // The API names what it counts in the plural ("notes", "files").
+        const counts = [...this.deleted].map(([what, count]) => `${count.toLocaleString("en-US")} ${count === 1 ? what.replace(/s$/, "") : what}`);
         if (counts.length > 0) parts.push(`deleted ${counts.join(" and ")}`);
         if (this.remaining.length > 0) parts.push(`still to delete: ${this.remaining.join(", ")}`);
         return parts.join("; ");
