@@ -11,9 +11,12 @@ import type { VersionStore } from "./erasure";
 export function createVersionStore(): VersionStore {
     const client = new S3Client({
         credentials: fromEnv(),
-        maxAttempts: 3,
-        // A DeleteObjects of 1,000 keys takes longer than a single-key call.
-        requestHandler: { connectionTimeout: 500, requestTimeout: 2000, throwOnRequestTimeout: true },
+        // A DeleteObjects of 1,000 keys can take seconds. One attempt, bounded, so that a call
+        // started before the budget ran out ends before the function's timeout
+        // (ERASURE_RESERVE_MS); the erasure retries failed keys itself, and a failed call is a
+        // 503 the client's next call resumes from.
+        maxAttempts: 1,
+        requestHandler: { connectionTimeout: 500, requestTimeout: 8000, throwOnRequestTimeout: true },
         // Local S3 emulators behind AWS_ENDPOINT_URL_S3 serve buckets by path, not by host name.
         forcePathStyle: process.env.AWS_ENDPOINT_URL_S3 !== undefined,
     });

@@ -17,16 +17,19 @@ import type { Logger } from "./log";
 import { attachmentPrefix } from "./prefix";
 
 /**
- * What a started request may still take when the budget runs out: the DynamoDB client's three
- * attempts of at most 1 s each, with back-off. No new request starts later than this before the
- * function's timeout.
+ * What a started request may still take when the budget runs out: a DeleteObjects of 1,000 keys
+ * (the S3 client's one attempt of at most 8 s, account-s3.ts) with a second to spare; the DynamoDB
+ * client's three attempts of at most 1 s each fit in it. No new request starts later than this
+ * before the function's timeout.
  */
-export const ERASURE_RESERVE_MS = 3500;
+export const ERASURE_RESERVE_MS = 9000;
 
 /** DynamoDB's limit of requests in one BatchWriteItem. */
 export const BATCH_WRITE_SIZE = 25;
 /** S3's limit of keys in one DeleteObjects, and of entries in one ListObjectVersions page. */
 export const DELETE_OBJECTS_SIZE = 1000;
+/** DeleteObjects requests in flight at once. */
+export const DELETE_OBJECTS_PARALLELISM = 3;
 /** BatchWriteItem requests in flight at once. */
 export const BATCH_WRITE_PARALLELISM = 8;
 /**
@@ -217,31 +220,44 @@ type Version = { Key: string; VersionId?: string };
 
 /**
  * Deletes every version and delete marker under the caller's prefix (on an unversioned bucket,
- * each object's single `null` version): ListObjectVersions pages of 1,000, each removed by one
- * DeleteObjects while the next page is listed. True when nothing is left under the prefix.
+ * each object's single `null` version): ListObjectVersions pages of 1,000, listed one after the
+ * other, each removed by one DeleteObjects, up to 3 in flight. A page is listed only when a
+ * delete can start at once and the budget allows, so no listing is wasted when the budget runs
+ * out. True when nothing is left under the prefix.
  */
 async function eraseFiles(deps: ErasureDeps, userId: string, progress: Progress): Promise<boolean> {
-    if (!hasTime(deps)) return false;
     const prefix = attachmentPrefix(userId);
-    const s3 = deps.objects();
-    const list = (markers: { KeyMarker?: string; VersionIdMarker?: string }) =>
-        unavailableAs503(() => s3.listObjectVersions({ Bucket: deps.bucketName, Prefix: prefix, MaxKeys: DELETE_OBJECTS_SIZE, ...markers }));
-    let page = await list({});
-    while (true) {
+    const inFlight = new Set<Promise<void>>();
+    let markers: { KeyMarker?: string; VersionIdMarker?: string } = {};
+    let more = true;
+    let complete = true;
+    let failure: unknown;
+    while (more && failure === undefined) {
+        if (inFlight.size >= DELETE_OBJECTS_PARALLELISM) await Promise.race(inFlight);
+        if (failure !== undefined || !hasTime(deps)) break;
+        const s3 = deps.objects();
+        const page = await unavailableAs503(() => s3.listObjectVersions({ Bucket: deps.bucketName, Prefix: prefix, MaxKeys: DELETE_OBJECTS_SIZE, ...markers }));
         const versions: Version[] = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]
             .filter((entry): entry is Version => typeof entry.Key === "string" && entry.Key.startsWith(prefix))
             .map(({ Key, VersionId }) => ({ Key, VersionId }));
-        const next = page.IsTruncated && hasTime(deps) ? list({ KeyMarker: page.NextKeyMarker, VersionIdMarker: page.NextVersionIdMarker }) : undefined;
-        // A failed listing is awaited below; until then it must not count as unhandled.
-        next?.catch(() => undefined);
-        const deleted = await boundedAll(deps, chunks(versions, DELETE_OBJECTS_SIZE), 1, (batch) => deleteVersionBatch(deps, batch, progress));
-        if (!page.IsTruncated) return deleted;
-        if (!deleted || next === undefined) {
-            await next?.catch(() => undefined);
-            return false;
+        for (const batch of chunks(versions, DELETE_OBJECTS_SIZE)) {
+            const deleting: Promise<void> = deleteVersionBatch(deps, batch, progress).then(
+                (deleted) => {
+                    if (!deleted) complete = false;
+                },
+                (error: unknown) => {
+                    failure ??= error;
+                },
+            );
+            inFlight.add(deleting);
+            void deleting.finally(() => inFlight.delete(deleting));
         }
-        page = await next;
+        more = page.IsTruncated === true;
+        markers = { KeyMarker: page.NextKeyMarker, VersionIdMarker: page.NextVersionIdMarker };
     }
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure;
+    return complete && !more;
 }
 
 /** One DeleteObjects of up to 1,000 versions, the keys S3 reports as failed retried with back-off. */
