@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { accountRouteArn, NotesAccount } from "./components/account";
 import { NotesApi } from "./components/api";
 import { NotesAuth } from "./components/auth";
 import { NotesSite } from "./components/site";
@@ -40,7 +41,7 @@ const api = new NotesApi("notes-api", {
 });
 
 const auth = new NotesAuth("notes-auth", {
-    apiRouteArns: api.routeArns,
+    apiRouteArns: [...api.routeArns, accountRouteArn(api.executionArn)],
     bucketArn: storage.bucketArn,
     passwordMinimumLength: config.passwordMinimumLength,
     passwordRequireSymbols: config.passwordRequireSymbols,
@@ -50,6 +51,24 @@ const auth = new NotesAuth("notes-auth", {
     userPoolTier: config.userPoolTier,
     emailSourceArn: config.emailSourceArn,
     emailFrom: config.emailFrom,
+    mfa: config.mfa,
+});
+
+// DELETE /account on the same API: it needs the pools, so it comes after them.
+new NotesAccount("notes", {
+    apiId: api.apiId,
+    apiExecutionArn: api.executionArn,
+    tableName: storage.tableName,
+    tableArn: storage.tableArn,
+    bucketName: storage.bucketName,
+    bucketArn: storage.bucketArn,
+    userPoolId: auth.userPoolId,
+    userPoolArn: auth.userPool.arn,
+    userPoolEndpoint: auth.userPool.endpoint,
+    identityPoolId: auth.identityPoolId,
+    identityPoolArn: auth.identityPool.arn,
+    logRetentionDays: config.logRetentionDays,
+    memorySize: config.lambdaMemorySize,
 });
 
 const site = config.site
@@ -62,6 +81,7 @@ const site = config.site
               apiUrl: api.url,
               bucketName: storage.bucketName,
               authFlowType: "USER_SRP_AUTH" as const,
+              mfa: config.mfa,
           }),
           priceClass: config.sitePriceClass,
           domain: config.siteDomain,

@@ -57,7 +57,7 @@ const API_CORS_EXPOSE_HEADERS = ["etag", "retry-after"];
  * how the `$default` stage is spelled. Path parameters become `*` because IAM matches the
  * request path (`/notes/01J…`), not the route template.
  */
-export function routeArnPattern(executionArn: string, route: Pick<NotesRoute, "method" | "path">): string {
+export function routeArnPattern(executionArn: string, route: { method: string; path: string }): string {
     return `${executionArn}/*/${route.method}${route.path.replace(/\{[^}]+\}/g, "*")}`;
 }
 

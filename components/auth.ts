@@ -37,7 +37,22 @@ export interface NotesAuthArgs {
     emailSourceArn?: string;
     /** Sender of those emails (`address` or `Name <address>`). Fed by `emailFrom`; needs `emailSourceArn`. */
     emailFrom?: string;
+    /**
+     * Second factor by authenticator app (TOTP): `off`, `optional` (each user may turn it on) or
+     * `required` (every user sets it up at first sign-in). Fed by `mfa`.
+     */
+    mfa: "off" | "optional" | "required";
 }
+
+/** The User Pool's `MfaConfiguration` for each `mfa` setting. */
+const MFA_CONFIGURATION = { off: "OFF", optional: "OPTIONAL", required: "ON" } as const;
+
+/**
+ * What the web client may read and change of a user. `email_verified` is Cognito's to set; a
+ * client allowed to write it could mark any address verified.
+ */
+const CLIENT_READ_ATTRIBUTES = ["email", "email_verified"];
+const CLIENT_WRITE_ATTRIBUTES = ["email"];
 
 /**
  * The Identity Pool's name. Every note and file is keyed by an identity id of this pool, and the
@@ -118,6 +133,14 @@ export class NotesAuth extends pulumi.ComponentResource {
                     temporaryPasswordValidityDays: 3,
                 },
                 accountRecoverySetting: { recoveryMechanisms: [{ name: "verified_email", priority: 1 }] },
+                // A changed email takes effect only once the code sent to it is confirmed: until
+                // then users sign in with the old address, so a typo cannot lock them out.
+                userAttributeUpdateSettings: { attributesRequireVerificationBeforeUpdates: ["email"] },
+                // TOTP only: every feature plan has it. SMS needs an SNS role and per-message
+                // charges, email MFA the ESSENTIALS plan (docs/production.md). Cognito takes no
+                // software-token block when MFA is off.
+                mfaConfiguration: MFA_CONFIGURATION[args.mfa],
+                ...(args.mfa === "off" ? {} : { softwareTokenMfaConfiguration: { enabled: true } }),
                 adminCreateUserConfig: { allowAdminCreateUserOnly: false },
                 deletionProtection: args.deletionProtection ? "ACTIVE" : "INACTIVE",
                 userPoolTier: args.userPoolTier,
@@ -145,6 +168,8 @@ export class NotesAuth extends pulumi.ComponentResource {
                 ],
                 preventUserExistenceErrors: "ENABLED",
                 enableTokenRevocation: true,
+                readAttributes: CLIENT_READ_ATTRIBUTES,
+                writeAttributes: CLIENT_WRITE_ATTRIBUTES,
                 supportedIdentityProviders: ["COGNITO"],
             },
             { parent: this },

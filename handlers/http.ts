@@ -53,6 +53,8 @@ export interface HttpResponse {
 /** The bits of the Lambda context object the handlers read. */
 export interface LambdaContext {
     awsRequestId?: string;
+    /** Milliseconds left before Lambda stops the invocation (the account function's time budget). */
+    getRemainingTimeInMillis?: () => number;
 }
 
 export interface Request {
@@ -60,6 +62,7 @@ export interface Request {
     userId: string;
     event: HttpApiEvent;
     log: Logger;
+    context?: LambdaContext;
 }
 
 export interface Reply {
@@ -85,6 +88,44 @@ export function callerIdentity(event: HttpApiEvent): string {
         throw new Forbidden("Forbidden: unauthenticated identities have no notes");
     }
     return id;
+}
+
+/** The User Pool user behind a request's Identity Pool credentials. */
+export interface SignedInUser {
+    /** The Identity Pool id (`<region>:<uuid>`), as `callerIdentity()` reads it. */
+    identityId: string;
+    /** The user's `sub` in the User Pool, which Cognito's admin actions take as the username. */
+    sub: string;
+}
+
+/** `<provider name>:CognitoSignIn:<sub>`, the `amr` entry Cognito Identity adds for a User Pool sign-in. */
+const COGNITO_SIGN_IN = /^(cognito-idp\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/[\w-]+):CognitoSignIn:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/**
+ * The signed-in user of this stack behind the request, from the IAM authorizer's Cognito identity
+ * only. Cognito Identity lists the user's authentication methods in `amr`
+ * (`["authenticated", "cognito-idp.<region>.amazonaws.com/<pool>",
+ * "cognito-idp.<region>.amazonaws.com/<pool>:CognitoSignIn:<sub>"]`); exactly one sign-in entry
+ * must be there, from `providerName` (this stack's User Pool), through `identityPoolId` (this
+ * stack's Identity Pool). Anything else is `Forbidden`: no id is ever taken from the path, the
+ * query, the body or the headers.
+ */
+export function signedInUser(event: HttpApiEvent, expected: { providerName: string; identityPoolId: string }): SignedInUser {
+    const identityId = callerIdentity(event);
+    const identity = event.requestContext!.authorizer!.iam!.cognitoIdentity!;
+    if (identity.identityPoolId !== expected.identityPoolId) {
+        throw new Forbidden("Forbidden: the credentials come from another Identity Pool");
+    }
+    const amr = Array.isArray(identity.amr) ? identity.amr : [];
+    const signIns = amr.filter((entry) => typeof entry === "string" && entry.includes(":CognitoSignIn:"));
+    if (signIns.length !== 1) {
+        throw new Forbidden("Forbidden: the credentials carry no single User Pool sign-in");
+    }
+    const match = COGNITO_SIGN_IN.exec(signIns[0]);
+    if (!match || match[1] !== expected.providerName) {
+        throw new Forbidden("Forbidden: the credentials come from a sign-in to another User Pool");
+    }
+    return { identityId, sub: match[2] };
 }
 
 /** Header lookup ignoring case (API Gateway lower-cases names, test clients may not). */
@@ -145,7 +186,7 @@ export function httpHandler(route: (request: Request) => Promise<Reply>, baseLog
         let response: HttpResponse;
         try {
             const userId = callerIdentity(event);
-            const reply = await route({ userId, event, log });
+            const reply = await route({ userId, event, log, context });
             response = respond(reply.statusCode, reply.body, reply.headers);
         } catch (error) {
             const mapped = toErrorResponse(error);

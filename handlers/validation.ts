@@ -5,6 +5,7 @@
  */
 import * as z from "zod/mini";
 import { BadRequest, Forbidden } from "./errors";
+import { attachmentPrefix } from "./prefix";
 
 export const MAX_CONTENT_BYTES = 64 * 1024;
 export const DEFAULT_PAGE_SIZE = 50;
@@ -29,10 +30,7 @@ const content = z
         ),
     );
 
-/** The caller's own prefix in the uploads bucket, the only one its IAM role can write. */
-export function attachmentPrefix(userId: string): string {
-    return `private/${userId}/`;
-}
+export { attachmentPrefix };
 
 /** An attachment is an S3 key under the caller's own prefix. */
 function attachmentFor(userId: string) {

@@ -77,7 +77,7 @@ interface PackageModule {
     request: string;
 }
 
-const PACKAGE_MODULES: readonly PackageModule[] = ["handlers/s3.ts"].map((source) => {
+const PACKAGE_MODULES: readonly PackageModule[] = ["handlers/s3.ts", "handlers/account-s3.ts", "handlers/account-cognito.ts"].map((source) => {
     const file = `${path.posix.basename(source, ".ts")}.js`;
     return { source, file, request: `./${file}` };
 });

@@ -33,6 +33,9 @@ const int = (min: number, max: number) =>
 /** Cognito User Pool feature plans (`userPoolTier` of @pulumi/aws v7's UserPool). */
 const USER_POOL_TIERS = ["LITE", "ESSENTIALS", "PLUS"] as const;
 
+/** Second factor (TOTP) policy: `off`, `optional` (each user chooses) or `required` (every sign-in). */
+export const MFA_SETTINGS = ["off", "optional", "required"] as const;
+
 /**
  * A function that times out before the DynamoDB client gives up (3 attempts of at most 1 s each,
  * `DYNAMO_CLIENT_SETTINGS` in handlers/dynamo.ts) can never answer 503 with Retry-After: the
@@ -115,6 +118,7 @@ export const notesConfigSchema = z.strictObject({
     passwordRequireSymbols: z.boolean(expected("true or false")),
     allowUserPasswordAuth: z.boolean(expected("true or false")),
     userPoolTier: z.enum(USER_POOL_TIERS, { error: `must be one of ${USER_POOL_TIERS.join(", ")}` }),
+    mfa: z.enum(MFA_SETTINGS, { error: `must be one of ${MFA_SETTINGS.join(", ")}` }),
     emailSourceArn: optional(
         (value) => sesIdentity(value) !== undefined,
         'must be the ARN of a verified SES identity, e.g. "arn:aws:ses:us-east-1:123456789012:identity/notes.example.com", or "" for Cognito\'s default sender',

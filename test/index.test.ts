@@ -9,6 +9,7 @@ const COMPONENTS: Record<string, string> = {
     "notes:auth:NotesAuth": "notes-auth",
     "notes:site:NotesSite": "notes-site",
     "notes:monitoring:NotesMonitoring": "notes-monitoring",
+    "notes:account:NotesAccount": "notes",
 };
 
 for (const stack of STACKS) {
@@ -64,7 +65,7 @@ for (const stack of STACKS) {
         });
 
         it("runs every handler on its own function", () => {
-            assert.equal(ofType(run, "aws:lambda/function:Function").length, 5);
+            assert.equal(ofType(run, "aws:lambda/function:Function").length, 6);
         });
     });
 }

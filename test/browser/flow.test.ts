@@ -1,4 +1,3 @@
-import { build } from "esbuild";
 import { strict as assert } from "node:assert";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -14,36 +13,12 @@ import { WebServer } from "../../web/server";
 import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/local/process";
 import { DEPLOYED_STACK_OUTPUTS } from "../support/stack-outputs";
 import { connectSources, documentPolicy, withDocumentPolicy } from "../../web/headers";
-import { confirmationCode, confirmationCodes, CspRecorder, failStepsOnCorsFailures, failStepsOnCspViolations, freePort, launchChromium, PreflightRecorder, TlsForwarder } from "./support";
+import { bundleTestPage, confirmationCode, confirmationCodes, CspRecorder, failStepsOnCorsFailures, failStepsOnCspViolations, freePort, launchChromium, PreflightRecorder, TEST_PAGE, TlsForwarder } from "./support";
 
 /** The origins the page and the reference client run at: the stack's default corsAllowedOrigins. */
 const PAGE_ORIGIN = "http://localhost:3000";
 const CLIENT_ORIGIN = "http://localhost:5173";
 const MiB = 1024 * 1024;
-
-const TEST_PAGE = `<!doctype html><meta charset="utf-8"><title>notes browser test</title><script type="module" src="page.js"></script>`;
-
-/**
- * The test page: Amplify's public APIs and the README's configuration on `globalThis.notes`.
- * Served like the site (web/server.ts: the header CSP); its index.html gets the document policy
- * once the local endpoints are known.
- */
-async function bundleTestPage(): Promise<Map<string, Uint8Array>> {
-    const result = await build({
-        entryPoints: [path.join(__dirname, "page", "page.ts")],
-        bundle: true,
-        format: "esm",
-        platform: "browser",
-        target: "chrome100",
-        write: false,
-        outfile: "page.js",
-        logLevel: "silent",
-    });
-    return new Map([
-        ["index.html", Buffer.from(TEST_PAGE)],
-        ["page.js", result.outputFiles[0].contents],
-    ]);
-}
 
 describe("browser: Amplify JS v6 in Chromium against the local cloud", function () {
     this.timeout(60_000);

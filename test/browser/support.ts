@@ -1,3 +1,4 @@
+import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect, createServer as createNetServer, Socket } from "node:net";
@@ -5,6 +6,32 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { createServer as createTlsServer, Server as TlsServer } from "node:tls";
 import { chromium, Browser, BrowserContext, CDPSession, Page } from "playwright-core";
+import type { CodePurpose } from "../../tools/local/cognito-idp/account-codes";
+import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/local/process";
+import { bucketHost, WebClientConfig } from "../../web/src/config";
+import { localClientConfig } from "../../web/local";
+import { WebServer } from "../../web/server";
+
+/** The test page's index.html; a test that serves it like the site adds the document policy (web/headers.ts). */
+export const TEST_PAGE = `<!doctype html><meta charset="utf-8"><title>notes browser test</title><script type="module" src="page.js"></script>`;
+
+/** The test page: Amplify's public APIs and the README's configuration on `globalThis.notes`. */
+export async function bundleTestPage(): Promise<Map<string, Uint8Array>> {
+    const result = await build({
+        entryPoints: [path.join(__dirname, "page", "page.ts")],
+        bundle: true,
+        format: "esm",
+        platform: "browser",
+        target: "chrome100",
+        write: false,
+        outfile: "page.js",
+        logLevel: "silent",
+    });
+    return new Map([
+        ["index.html", Buffer.from(TEST_PAGE)],
+        ["page.js", result.outputFiles[0].contents],
+    ]);
+}
 
 /** Debian's chromium (`.ci/run` installs it); no browser is downloaded. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -31,6 +58,8 @@ export async function launchChromium(map: Record<string, string>): Promise<Brows
             "--disable-sync",
             "--disable-dev-shm-usage",
             "--ignore-certificate-errors",
+            // A page at a stack's real origin (served by the test) calls the local services on 127.0.0.1.
+            "--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessSendPreflights",
             `--host-resolver-rules=${rules}`,
         ],
     });
@@ -246,14 +275,74 @@ export function failStepsOnCspViolations(recorder: () => CspRecorder | undefined
     });
 }
 
+/** Every code for `purpose` the local cloud printed for `email` (the destination), oldest first. */
+export function cognitoCodes(output: string, purpose: CodePurpose, email: string): string[] {
+    const escaped = email.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    // `[cognito] <purpose> code for <username> (<email>): <code>`; the username is a uuid when users sign in with their email.
+    return [...output.matchAll(new RegExp(`\\[cognito\\] ${purpose} code for \\S+ \\(${escaped}\\): (\\d+)`, "g"))].map((m) => m[1]);
+}
+
 /** Every confirmation code the local cloud printed for `email`, oldest first. */
 export function confirmationCodes(output: string, email: string): string[] {
-    const escaped = email.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    // `[cognito] confirmation code for <username> (<email>): <code>`; the username is a uuid when users sign in with their email.
-    return [...output.matchAll(new RegExp(`\\[cognito\\] confirmation code for \\S+ \\(${escaped}\\): (\\d+)`, "g"))].map((m) => m[1]);
+    return cognitoCodes(output, "confirmation", email);
 }
 
 /** The confirmation code the local cloud printed for `email` (the last one, after a resend). */
 export function confirmationCode(output: string, email: string): string | undefined {
     return confirmationCodes(output, email).at(-1);
+}
+
+/**
+ * One local cloud (`npm start` with `args`, the reference client at http://localhost:5173), one
+ * Chromium, and the test page at http://localhost:3000. Inside that Chromium every
+ * `*.amazonaws.com` name on 443 reaches the TLS forwarder, which passes on only the bucket's host
+ * name, to the local S3: nothing can reach AWS.
+ */
+export interface BrowserRig {
+    cloud: LocalCloudProcess;
+    browser: Browser;
+    tls: TlsForwarder;
+    /** The test page's configuration: the local outputs, S3 at its real host name (no relay). */
+    config: WebClientConfig;
+    /** The test page's files (`bundleTestPage`), for serving it at another origin too. */
+    pageFiles: Map<string, Uint8Array>;
+    dataDir: string;
+    /** Stops everything the rig started, and removes the data directory. */
+    stop(): Promise<void>;
+}
+
+export async function startBrowserRig(args: string[]): Promise<BrowserRig> {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "notes-browser-"));
+    const tls = new TlsForwarder();
+    const [webPort, pagePort, tlsPort] = await Promise.all([freePort(), freePort(), tls.listen()]);
+    let cloud: LocalCloudProcess | undefined;
+    let browser: Browser | undefined;
+    let pageServer: WebServer | undefined;
+    let pageFiles = new Map<string, Uint8Array>();
+    const starting = [
+        startLocalCloudProcess(dataDir, [...args, "--web-port", String(webPort)]).then((local) => (cloud = local)),
+        launchChromium({ "localhost:3000": `127.0.0.1:${pagePort}`, "localhost:5173": `127.0.0.1:${webPort}`, "*.amazonaws.com:443": `127.0.0.1:${tlsPort}` }).then((launched) => (browser = launched)),
+        bundleTestPage().then((files) => (pageServer = new WebServer({ files: (pageFiles = files) })).listen(pagePort)),
+    ];
+    const stop = async () => {
+        await Promise.allSettled(starting);
+        await browser?.close();
+        await Promise.all([cloud?.stop(), tls.close(), pageServer?.close()]);
+        rmSync(dataDir, { recursive: true, force: true });
+    };
+    try {
+        await Promise.all(starting);
+    } catch (error) {
+        await stop();
+        throw error;
+    }
+    const { s3Relay, ...config } = localClientConfig(cloud!.outputs);
+    tls.forward(bucketHost(config), Number(new URL(cloud!.outputs.endpoints.s3).port));
+    return { cloud: cloud!, browser: browser!, tls, config, pageFiles, dataDir, stop };
+}
+
+/** Calls a function of the test page's `globalThis.notes` (Amplify's APIs) in the page, with one argument. */
+export function inPage(page: Page) {
+    return <T, A>(fn: (notes: any, arg: A) => Promise<T>, arg: A): Promise<T> =>
+        page.evaluate(async ([source, value]) => (0, eval)(`(${source})`)((globalThis as any).notes, value), [fn.toString(), arg] as const) as Promise<T>;
 }

@@ -51,6 +51,26 @@ for (const stack of STACKS) {
             assert.equal(client.inputs.preventUserExistenceErrors, "ENABLED");
         });
 
+        it("revokes refresh tokens on sign-out and lets the web client read email only and write nothing but email", () => {
+            const client = single(run, "aws:cognito/userPoolClient:UserPoolClient");
+            assert.equal(client.inputs.enableTokenRevocation, true);
+            assert.deepEqual(client.inputs.readAttributes, ["email", "email_verified"]);
+            assert.deepEqual(client.inputs.writeAttributes, ["email"]);
+        });
+
+        it("offers TOTP as an optional second factor, and no SMS or email factor", () => {
+            const pool = single(run, "aws:cognito/userPool:UserPool");
+            assert.equal(pool.inputs.mfaConfiguration, "OPTIONAL");
+            assert.deepEqual(pool.inputs.softwareTokenMfaConfiguration, { enabled: true });
+            assert.equal(pool.inputs.smsConfiguration, undefined);
+            assert.equal(pool.inputs.emailMfaConfiguration, undefined);
+        });
+
+        it("keeps the old email address until the new one is verified", () => {
+            const pool = single(run, "aws:cognito/userPool:UserPool");
+            assert.deepEqual(pool.inputs.userAttributeUpdateSettings, { attributesRequireVerificationBeforeUpdates: ["email"] });
+        });
+
         it("has no unauthenticated identities and trusts only this User Pool and client", () => {
             const identityPool = single(run, "aws:cognito/identityPool:IdentityPool");
             const pool = single(run, "aws:cognito/userPool:UserPool");
@@ -86,7 +106,7 @@ for (const stack of STACKS) {
             ]);
         });
 
-        it("allows this API's routes and the caller's own private prefix (objects and multipart uploads), nothing else", () => {
+        it("allows this API's five note routes, DELETE /account and the caller's own private prefix (objects and multipart uploads), nothing else", () => {
             const role = named(run, "notes-auth-authenticated");
             const policy = named(run, "notes-auth-authenticated-policy");
             assert.equal(policy.inputs.role, role.id);
@@ -99,7 +119,7 @@ for (const stack of STACKS) {
                     Sid: "InvokeNotesApi",
                     Effect: "Allow",
                     Action: "execute-api:Invoke",
-                    Resource: Object.values(EXPECTED_ROUTES).map((route) => `${api.state.executionArn}${route.arnSuffix}`).sort(),
+                    Resource: [...Object.values(EXPECTED_ROUTES).map((route) => `${api.state.executionArn}${route.arnSuffix}`), `${api.state.executionArn}/*/DELETE/account`].sort(),
                 },
                 {
                     Sid: "OwnFiles",
@@ -150,6 +170,22 @@ describe("NotesAuth with allowUserPasswordAuth", () => {
         const run = await stackRun("dev", { "notes-infra:allowUserPasswordAuth": "true" });
         const client = single(run, "aws:cognito/userPoolClient:UserPoolClient");
         assert.deepEqual(client.inputs.explicitAuthFlows, ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH"]);
+    });
+});
+
+describe("NotesAuth with the mfa setting", () => {
+    it("requires TOTP at every sign-in with mfa: required", async () => {
+        const run = await stackRun("prod", { "notes-infra:mfa": "required" });
+        const pool = single(run, "aws:cognito/userPool:UserPool");
+        assert.equal(pool.inputs.mfaConfiguration, "ON");
+        assert.deepEqual(pool.inputs.softwareTokenMfaConfiguration, { enabled: true });
+    });
+
+    it("turns MFA off, with no software-token block (Cognito refuses one when MFA is off), with mfa: off", async () => {
+        const run = await stackRun("dev", { "notes-infra:mfa": "off" });
+        const pool = single(run, "aws:cognito/userPool:UserPool");
+        assert.equal(pool.inputs.mfaConfiguration, "OFF");
+        assert.equal(pool.inputs.softwareTokenMfaConfiguration, undefined);
     });
 });
 

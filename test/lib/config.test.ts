@@ -42,6 +42,11 @@ describe("stack settings", () => {
         assert.equal(parseConfig(settings("prod")).deletionProtection, true);
     });
 
+    it("offers a second factor to every user of the dev and prod stacks, without forcing it", () => {
+        assert.equal(parseConfig(settings("dev")).mfa, "optional");
+        assert.equal(parseConfig(settings("prod")).mfa, "optional");
+    });
+
     const invalid: [string, unknown, RegExp][] = [
         ["logRetentionDays", -3, /notes-infra:logRetentionDays must be one of/],
         ["logRetentionDays", 10, /notes-infra:logRetentionDays must be one of/],
@@ -73,6 +78,9 @@ describe("stack settings", () => {
         ["noncurrentVersionExpirationDays", 7.5, /notes-infra:noncurrentVersionExpirationDays must be a whole number/],
         ["userPoolTier", "BASIC", /notes-infra:userPoolTier must be one of LITE, ESSENTIALS, PLUS; got "BASIC"/],
         ["userPoolTier", "lite", /notes-infra:userPoolTier must be one of LITE, ESSENTIALS, PLUS/],
+        ["mfa", "sms", /notes-infra:mfa must be one of off, optional, required; got "sms"/],
+        ["mfa", "OPTIONAL", /notes-infra:mfa must be one of off, optional, required; got "OPTIONAL"/],
+        ["mfa", true, /notes-infra:mfa must be one of off, optional, required; got true/],
         ["emailSourceArn", "no-reply@notes.example.com", /notes-infra:emailSourceArn must be the ARN of a verified SES identity/],
         ["emailSourceArn", "arn:aws:sns:us-east-1:123456789012:notes", /notes-infra:emailSourceArn must be the ARN of a verified SES identity/],
         ["emailSourceArn", "arn:aws:ses:us-east-1:123456789012:configuration-set/notes", /notes-infra:emailSourceArn must be the ARN of a verified SES identity/],

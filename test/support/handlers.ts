@@ -20,6 +20,11 @@ export type LoadedHandlers = Record<HandlerName, { handler: LambdaHandler }> & {
 const HANDLERS_DIR = path.resolve(__dirname, "../../handlers");
 
 export function loadHandlers(env: Record<string, string | undefined>): LoadedHandlers {
+    return loadHandlerModules(HANDLER_NAMES, env) as LoadedHandlers;
+}
+
+/** Like `loadHandlers`, for the named handler modules only (e.g. `["account"]`, which needs its own variables). */
+export function loadHandlerModules<N extends string>(names: readonly N[], env: Record<string, string | undefined>): Record<N, { handler: LambdaHandler }> & { restoreEnv(): void } {
     const saved = new Map<string, string | undefined>();
     for (const [key, value] of Object.entries(env)) {
         saved.set(key, process.env[key]);
@@ -34,9 +39,7 @@ export function loadHandlers(env: Record<string, string | undefined>): LoadedHan
     };
     try {
         forgetHandlerModules();
-        const loaded = Object.fromEntries(
-            HANDLER_NAMES.map((name) => [name, require(path.join(HANDLERS_DIR, name))]),
-        ) as Record<HandlerName, { handler: LambdaHandler }>;
+        const loaded = Object.fromEntries(names.map((name) => [name, require(path.join(HANDLERS_DIR, name))])) as Record<N, { handler: LambdaHandler }>;
         return { ...loaded, restoreEnv };
     } catch (error) {
         restoreEnv();

@@ -2,9 +2,11 @@ import { spawnSync } from "node:child_process";
 import { strict as assert } from "node:assert";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { gzipSync } from "node:zlib";
 import * as path from "node:path";
 import { bucketHost, parseClientConfig } from "../../web/src/config";
 import { localClientConfig, S3_RELAY_PATH } from "../../web/local";
+import { bundleWebClient } from "../../web/build";
 import { UsageError, webBuild as runWebBuild } from "../../tools/scripts/web-build";
 import { DEPLOYED_STACK_OUTPUTS } from "../support/stack-outputs";
 
@@ -50,10 +52,34 @@ describe("web client configuration and npm run web:build", function () {
         assert.ok(!readFileSync(path.join(out, "app.js.map"), "utf8").includes(REPO_ROOT), "the source map names this machine's paths");
     });
 
+    it("keeps the client's script under 100 KB gzipped, and free of eval and new Function (a strict CSP refuses both)", async () => {
+        const files = await bundleWebClient({ serviceWorker: true });
+        const app = Buffer.from(files.get("app.js")!);
+        const gzipped = gzipSync(app, { level: 9 }).length;
+        assert.ok(gzipped < 100 * 1024, `app.js is ${gzipped} bytes gzipped`);
+        for (const name of ["app.js", "s3-relay-sw.js"]) {
+            assert.doesNotMatch(Buffer.from(files.get(name)!).toString(), /\beval\s*\(|new Function\s*\(/, name);
+        }
+        // No inline script or handler attribute in the page: everything runs from app.js.
+        const index = Buffer.from(files.get("index.html")!).toString();
+        assert.deepEqual(index.match(/<script[^>]*>/g), ['<script type="module" src="app.js">']);
+        assert.doesNotMatch(index, /\son[a-z]+=|javascript:|style=/i);
+    });
+
     it("takes --auth-flow for a stack that allows USER_PASSWORD_AUTH", async () => {
         const out = path.join(dir, "password-auth");
         await runWebBuild(["--outputs", "-", "--out", out, "--auth-flow", "USER_PASSWORD_AUTH"], () => JSON.stringify(STACK_OUTPUTS));
         assert.equal(JSON.parse(readFileSync(path.join(out, "config.json"), "utf8")).authFlowType, "USER_PASSWORD_AUTH");
+    });
+
+    it("takes the stack's mfa setting from its stack file with --stack, and refuses an unknown stack", async () => {
+        const out = path.join(dir, "with-stack");
+        await runWebBuild(["--outputs", "-", "--out", out, "--stack", "prod"], () => JSON.stringify(STACK_OUTPUTS));
+        assert.equal(JSON.parse(readFileSync(path.join(out, "config.json"), "utf8")).mfa, "optional");
+        await assert.rejects(
+            runWebBuild(["--outputs", "-", "--out", path.join(dir, "no-stack"), "--stack", "nope"], () => JSON.stringify(STACK_OUTPUTS)),
+            (error: unknown) => error instanceof UsageError && /^--stack nope: No stack file Pulumi\.nope\.yaml: stacks are dev, prod/.test(error.message),
+        );
     });
 
     it("reads the outputs from standard input with --outputs -, and exits 2 with a message on bad input", () => {
@@ -89,6 +115,7 @@ describe("web client configuration and npm run web:build", function () {
         const config = localClientConfig(local);
         assert.deepEqual(config, parseClientConfig(JSON.parse(JSON.stringify(config))), "the local configuration does not survive config.json");
         assert.equal(config.authFlowType, "USER_SRP_AUTH");
+        assert.equal(localClientConfig(local, { mfa: "required" }).mfa, "required");
         assert.deepEqual(config.endpoints, { cognitoIdp: "http://127.0.0.1:39405", cognitoIdentity: "http://127.0.0.1:35717" });
         assert.equal(config.s3Relay, S3_RELAY_PATH);
         assert.equal(bucketHost(config), "notes-storage-uploads-1a2b3c4.s3.us-east-1.amazonaws.com");
@@ -100,5 +127,11 @@ describe("web client configuration and npm run web:build", function () {
             /apiUrl must be an http\(s\) URL, got "abc"; endpoints must have cognitoIdp and cognitoIdentity URLs; s3Relay must be a path like \/s3-relay\/, got "relay"/,
         );
         assert.throws(() => parseClientConfig(null), /must be a JSON object/);
+        assert.throws(() => parseClientConfig({ ...STACK_OUTPUTS, authFlowType: "USER_SRP_AUTH", mfa: "sometimes" }), /mfa must be one of off, optional, required, got "sometimes"/);
+    });
+
+    it("passes the stack's mfa setting on to the client, and leaves it out when the outputs have none", () => {
+        assert.equal(parseClientConfig({ ...STACK_OUTPUTS, authFlowType: "USER_SRP_AUTH", mfa: "required" }).mfa, "required");
+        assert.equal("mfa" in parseClientConfig({ ...STACK_OUTPUTS, authFlowType: "USER_SRP_AUTH" }), false);
     });
 });

@@ -13,6 +13,8 @@ describe("reference client's messages (web/src/messages.ts)", () => {
             text: "That code is not the one we emailed. Check the latest email and type the code again.",
         });
         assert.equal(explain(authError("ExpiredCodeException")).problem, "expired-code");
+        // An emailed code is not an authenticator's: "the one we emailed" only without the TOTP context.
+        assert.equal(explain(authError("CodeMismatchException")).problem, "wrong-code");
     });
 
     it("asks for a stronger password at sign-up, naming the rule Cognito reports", () => {
@@ -59,6 +61,55 @@ describe("reference client's messages (web/src/messages.ts)", () => {
         assert.equal(explain(apiFailure(404)).problem, "not-found");
         assert.equal(explain(apiFailure(503)).problem, "unavailable");
         assert.equal(explain(new TypeError("Failed to fetch")).problem, "offline");
+    });
+
+    it("tells a wrong authenticator code, at set-up (EnableSoftwareTokenMFAException) and at sign-in (CodeMismatchException)", () => {
+        const wrong = "That code does not match your authenticator app. Type the code it shows now (check that your device's clock is right).";
+        assert.deepEqual(explain(authError("EnableSoftwareTokenMFAException", "Code mismatch")), { problem: "wrong-totp", text: wrong });
+        assert.deepEqual(explain(authError("CodeMismatchException", "Invalid code received for user"), { totp: true }), { problem: "wrong-totp", text: wrong });
+    });
+
+    it("says an authenticator code was already used, and an emailed code expired or used", () => {
+        assert.deepEqual(explain(authError("ExpiredCodeException", "Your software token has already been used once."), { totp: true }), {
+            problem: "code-used",
+            text: "That code was already used. Wait for the next code in your authenticator app and type it.",
+        });
+        assert.deepEqual(explain(authError("ExpiredCodeException", "Invalid code provided, please request a code again.")), {
+            problem: "expired-code",
+            text: "That code has expired or was already used. Ask for a new code and use the latest one.",
+        });
+    });
+
+    it("asks for a stronger new password, and names a wrong current password when changing it", () => {
+        assert.equal(explain(authError("InvalidPasswordException", "Password does not conform to policy: Password must have symbol characters")).problem, "weak-password");
+        assert.deepEqual(explain(authError("NotAuthorizedException", "Incorrect username or password."), { currentPassword: true }), {
+            problem: "wrong-password",
+            text: "Your current password is not correct.",
+        });
+    });
+
+    it("says the new email belongs to another account (AliasExistsException)", () => {
+        assert.deepEqual(explain(authError("AliasExistsException", "An account with the given email already exists.")), {
+            problem: "email-in-use",
+            text: "Another account already uses this email. Choose a different email.",
+        });
+    });
+
+    it("says 'too many attempts' for every way Cognito limits them, before any 'wrong password'", () => {
+        for (const error of [
+            authError("NotAuthorizedException", "Password attempts exceeded"),
+            authError("NotAuthorizedException", "Too many invalid credentials attempts. User temporarily locked. Please try again after few seconds."),
+            authError("LimitExceededException", "Attempt limit exceeded, please try after some time."),
+            authError("TooManyFailedAttemptsException"),
+            authError("TooManyRequestsException"),
+        ]) {
+            assert.deepEqual(explain(error), { problem: "too-many-attempts", text: "Too many attempts. Wait a few minutes, then try again." }, error.message || error.name);
+        }
+    });
+
+    it("says a reset code cannot go to an account without a verified email", () => {
+        const error = authError("InvalidParameterException", "Cannot reset password for the user as there is no registered/verified email or phone_number");
+        assert.equal(explain(error).problem, "no-verified-email");
     });
 
     it("falls back to the error's own message", () => {

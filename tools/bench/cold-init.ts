@@ -7,10 +7,12 @@
  * (the floor); on Lambda's Node.js also the previous settings and one variant per lever.
  */
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
-import { httpEvent, newIdentityId } from "../local/apigateway/event";
+import { httpEvent, newIdentityId, TEST_IDENTITY_POOL_ID } from "../local/apigateway/event";
+import { ERASURE_RESERVE_MS } from "../../handlers/erasure";
 import { BuiltModule, compileChild, HANDLER_NAMES, HandlerName } from "./builds";
 import { BenchDynamo, seedNotes } from "./dynamo";
 import type { NodeBinary } from "./lambda-node";
@@ -89,7 +91,7 @@ function runChild(node: NodeBinary, args: string[], env: Record<string, string>)
 }
 
 /** What each handler is asked on a cold start, and the status that proves it really worked. */
-function requestFor(name: HandlerName, identityId: string, noteId: () => string) {
+function requestFor(name: HandlerName, identityId: string, noteId: () => string, accountUser: string) {
     switch (name) {
         case "create":
             return { event: httpEvent({ identityId, method: "POST", path: "/notes", body: { content: "cold start" } }), status: 201 };
@@ -101,8 +103,30 @@ function requestFor(name: HandlerName, identityId: string, noteId: () => string)
             return { event: httpEvent({ identityId, method: "PUT", path: `/notes/${noteId()}`, body: { content: "warmed" } }), status: 200 };
         case "delete":
             return { event: httpEvent({ identityId, method: "DELETE", path: `/notes/${noteId()}` }), status: 204 };
+        case "account": {
+            // The first call of an erasure in progress: a user of its own with notes, and a time
+            // budget (ACCOUNT_COLD_REMAINING_MS) that ends after the first Query, so the call
+            // answers 202 with the notes remaining, as a first call for an account with data does;
+            // the S3 and Cognito sides are not needed yet (SST's bundle loads them at init).
+            const event = httpEvent({ identityId: accountUser, method: "DELETE", path: "/account" });
+            event.requestContext!.authorizer!.iam!.cognitoIdentity!.amr = ["authenticated", BENCH_USER_POOL_PROVIDER, `${BENCH_USER_POOL_PROVIDER}:CognitoSignIn:${randomUUID()}`];
+            return { event, status: 202 };
+        }
     }
 }
+
+/** The pools the account function's cold starts erase from: the caller's `amr` names this provider. */
+const BENCH_USER_POOL_ID = "us-east-1_Bench0001";
+const BENCH_USER_POOL_PROVIDER = `cognito-idp.us-east-1.amazonaws.com/${BENCH_USER_POOL_ID}`;
+
+/** The account function's pool variables for a cold start (the deployed ones name the mock run's pools). */
+export const ACCOUNT_COLD_ENV = {
+    USER_POOL_ID: BENCH_USER_POOL_ID,
+    USER_POOL_PROVIDER_NAME: BENCH_USER_POOL_PROVIDER,
+    IDENTITY_POOL_ID: TEST_IDENTITY_POOL_ID,
+    // What the cold child's context reports as the time left: 5 ms over the erasure's reserve.
+    BENCH_REMAINING_MS: String(ERASURE_RESERVE_MS + 5),
+};
 
 const breakdownOf = (runs: ChildRun[]): ColdInitBreakdown => ({
     bootMs: round(median(runs.map((r) => r.breakdown.bootMs))),
@@ -127,6 +151,9 @@ export async function measureColdStarts(
     const identityId = newIdentityId();
     // get/update reuse one note; every delete process needs a note of its own.
     const [shared] = await seedNotes(db, identityId, 1);
+    // The account function's user: notes that no cold start erases (each stops after its Query).
+    const accountUser = newIdentityId();
+    await seedNotes(db, accountUser, 30);
     const plan = nodes.flatMap((node, index) => cases.filter((c) => index === 0 || !c.lambdaOnly).map((c) => ({ node, c })));
     const deletesOf = (withAttachment: boolean) =>
         options.samples * plan.filter(({ c }) => c.handler === "delete" && Boolean(c.withAttachment) === withAttachment).length +
@@ -137,10 +164,16 @@ export async function measureColdStarts(
     const runtimeEnv = { PATH: process.env.PATH ?? "", ...db.lambdaEnv() };
 
     const start = (node: NodeBinary, c: ColdCase, extraEnv: Record<string, string> = {}): Promise<ChildRun> => {
-        const env = { ...runtimeEnv, ...c.env, ...(c.withAttachment ? { AWS_ENDPOINT_URL_S3: s3.endpoint } : {}), ...extraEnv };
+        const env = {
+            ...runtimeEnv,
+            ...c.env,
+            ...(c.withAttachment || c.handler === "account" ? { AWS_ENDPOINT_URL_S3: s3.endpoint } : {}),
+            ...(c.handler === "account" ? { ...ACCOUNT_COLD_ENV, AWS_ENDPOINT_URL_COGNITO_IDENTITY: s3.endpoint, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: s3.endpoint } : {}),
+            ...extraEnv,
+        };
         if (c.handler === undefined || c.module === undefined) return runChild(node, ["-e", ""], env);
         const notes = c.withAttachment ? withAttachment : toDelete;
-        const { event, status } = requestFor(c.handler, identityId, () => (c.handler === "delete" ? notes.pop()! : shared));
+        const { event, status } = requestFor(c.handler, identityId, () => (c.handler === "delete" ? notes.pop()! : shared), accountUser);
         return runChild(node, [child, c.module.module, c.module.exportName, JSON.stringify(event), String(c.expectedStatus ?? status)], env);
     };
     try {
@@ -152,12 +185,22 @@ export async function measureColdStarts(
 
 /**
  * An S3 endpoint that answers every DeleteObject as S3 does (204) and counts them, so a delete
- * with an attachment runs its whole path; what S3 itself takes is not part of a cold start.
+ * with an attachment runs its whole path; what S3 itself takes is not part of a cold start. For
+ * the account function it also answers an empty ListObjectVersions, and DeleteIdentities and
+ * AdminDeleteUser (JSON calls with `X-Amz-Target`) as Cognito does.
  */
 async function startS3Endpoint(): Promise<{ endpoint: string; deletes(): number; stop(): Promise<void> }> {
     let deletes = 0;
     const server = createServer((request, response) => {
         request.resume();
+        if (request.headers["x-amz-target"] !== undefined) {
+            response.writeHead(200, { "content-type": "application/x-amz-json-1.1" }).end("{}");
+            return;
+        }
+        if (request.method === "GET" && new URL(request.url ?? "/", "http://localhost").searchParams.has("versions")) {
+            response.writeHead(200, { "content-type": "application/xml" }).end('<?xml version="1.0" encoding="UTF-8"?><ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><IsTruncated>false</IsTruncated></ListVersionsResult>');
+            return;
+        }
         if (request.method === "DELETE") deletes++;
         response.writeHead(request.method === "DELETE" ? 204 : 405).end();
     });

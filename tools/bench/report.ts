@@ -30,6 +30,19 @@ export const benchResultsSchema = z.strictObject({
     mockRun: positive,
     /** The hosted reference client's script (tools/bench/web-client.ts). */
     webClient: z.strictObject({ scriptBytes: z.number().int().positive(), scriptGzipBytes: z.number().int().positive() }),
+    /** DELETE /account's erasure against the local cloud (tools/bench/erasure.ts). */
+    erasure: z.strictObject({
+        notes: z.number().int().positive(),
+        files: z.number().int().positive(),
+        wallMsPer1000Notes: positive,
+        wallMsPer1000Files: positive,
+        requestsPer1000Notes: positive,
+        requestsPer1000Files: positive,
+        minimumRequestsPer1000Notes: positive,
+        minimumRequestsPer1000Files: positive,
+        maxCallMs: positive,
+        timeoutMs: positive,
+    }),
 });
 
 export type BenchResults = z.infer<typeof benchResultsSchema>;
@@ -91,6 +104,12 @@ export function checkTargets(results: BenchResults, firstRequests: FirstRequests
         actual: `${(web.scriptGzipBytes / 1024).toFixed(1)} KB gzip (${(web.scriptBytes / 1024).toFixed(1)} KB minified)`,
         met: web.scriptGzipBytes < WEB_CLIENT_GZIP_BUDGET_BYTES,
     });
+    const e = results.erasure;
+    const notesRatio = e.requestsPer1000Notes / e.minimumRequestsPer1000Notes;
+    const filesRatio = e.requestsPer1000Files / e.minimumRequestsPer1000Files;
+    checks.push({ target: "erasure: requests per 1,000 notes <= 1.1x the minimum", actual: `${e.requestsPer1000Notes} / ${e.minimumRequestsPer1000Notes} = ${notesRatio.toFixed(3)}x (${e.notes} notes)`, met: notesRatio <= 1.1 });
+    checks.push({ target: "erasure: requests per 1,000 files <= 1.1x the minimum", actual: `${e.requestsPer1000Files} / ${e.minimumRequestsPer1000Files} = ${filesRatio.toFixed(3)}x (${e.files} files)`, met: filesRatio <= 1.1 });
+    checks.push({ target: "erasure: every call inside the function's timeout", actual: `longest ${e.maxCallMs} ms of ${e.timeoutMs} ms`, met: e.maxCallMs < e.timeoutMs });
     return checks;
 }
 
@@ -146,6 +165,9 @@ export function toMarkdown(results: BenchResults, extra: { otherNodes?: NodeCold
     lines.push(`| gateway rps | ${rp.rps} | |`);
     lines.push("", "| listScaling (notes owned) | 10 | 1000 | 10000 |", "|---|---:|---:|---:|");
     lines.push(`| first page ms | ${results.listScaling["10"]} | ${results.listScaling["1000"]} | ${results.listScaling["10000"]} |`);
+    const e = results.erasure;
+    lines.push("", `| erasure (${e.notes} notes, ${e.files} files, local cloud) | per 1,000 notes | per 1,000 files |`, "|---|---:|---:|");
+    lines.push(`| wall ms | ${e.wallMsPer1000Notes} | ${e.wallMsPer1000Files} |`, `| AWS requests | ${e.requestsPer1000Notes} | ${e.requestsPer1000Files} |`, `| minimum requests | ${e.minimumRequestsPer1000Notes} | ${e.minimumRequestsPer1000Files} |`);
     lines.push("", "| policyScaling (resources) | 100 | 1000 | 10000 |", "|---|---:|---:|---:|");
     lines.push(`| whole pack ms | ${results.policyScaling["100"]} | ${results.policyScaling["1000"]} | ${results.policyScaling["10000"]} |`);
     lines.push("", `| mockRun (dev stack, fresh process) | ${results.mockRun} ms |`, "|---|---:|");

@@ -291,11 +291,14 @@ export function architectureGraph(run: ProgramRun): ArchitectureGraph {
         const granted = new Map<ArchitectureNode, Map<string, string[]>>();
         for (const statement of statementsOf(policy.inputs.policy, policy.name)) {
             if (statement.Effect !== "Allow") continue;
-            for (const arn of list(statement.Resource)) {
+            // An action without resource types takes Resource "*" and names its resource in a
+            // condition key (DeleteIdentities: cognito-identity:IdentityPoolArn): draw it to that resource.
+            const named = list(statement.Resource).join() === "*" ? conditionArns(statement.Condition, resources) : undefined;
+            for (const arn of named?.arns ?? list(statement.Resource)) {
                 for (const { target, scope } of grantTargets(arn, resources, routes, node, outside, ids)) {
                     if (target === holder) continue;
                     const scopes = granted.get(target) ?? new Map<string, string[]>();
-                    const where = scopeText(scope, statement.Condition);
+                    const where = named ? `if ${named.keys.join(", ")} is this one` : scopeText(scope, statement.Condition);
                     const actions = scopes.get(where) ?? [];
                     for (const action of list(statement.Action)) if (!actions.includes(action)) actions.push(action);
                     scopes.set(where, actions);
@@ -362,6 +365,22 @@ function grantTargets(
         outside.set(arn, external);
     }
     return [{ target: external, scope: "" }];
+}
+
+/** The stack resources an equality condition names by ARN, and the keys that name them; undefined if none. */
+function conditionArns(condition: Statement["Condition"], resources: RecordedResource[]): { arns: string[]; keys: string[] } | undefined {
+    const arns: string[] = [];
+    const keys: string[] = [];
+    for (const [operator, values] of Object.entries(condition ?? {})) {
+        if (operator !== "StringEquals" && operator !== "ArnEquals") continue;
+        for (const [key, value] of Object.entries(values)) {
+            const own = list(value).filter((arn) => resources.some((r) => r.state?.arn === arn));
+            if (own.length === 0) continue;
+            arns.push(...own);
+            keys.push(key);
+        }
+    }
+    return arns.length > 0 ? { arns, keys } : undefined;
 }
 
 /** The ARN API Gateway authorizes a request to a route with: `<executionArn>/<stage>/<METHOD>/<path>`. */

@@ -6,13 +6,19 @@
  * the npm registry, see tools/bench/lambda-node.ts) and on this machine's; the figures in results.json
  * are Lambda's when it could be installed. `--quick` takes few samples and writes to `tools/bench/tmp/`
  * instead: a smoke run, not a measurement.
+ *
+ * `npm run bench -- --only <part>[,<part>…]` measures only the parts named and writes them into
+ * the existing `bench/results.json`, every other figure kept: `coldInit:<handler>` (its bundled,
+ * unbundled and SST cold starts beside the Node floor) and `erasure` (`--erasure-notes <n>` and
+ * `--erasure-files <n>`, default 100,000 and 10,000).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import * as path from "node:path";
 import { BENCH_TMP, compileUnbundled, HANDLER_NAMES, HandlerName, PREVIOUS_ENV, resetBenchTmp, writeLeverVariants, writePreviousBundles, writeSstBundles } from "../bench/builds";
 import { ColdCase, coldInitFigures, measureColdStarts } from "../bench/cold-init";
 import { deployedFunctions, functionEnvironment, runtimeMajor, unpack } from "../bench/deployed";
+import { measureErasure } from "../bench/erasure";
 import { startBenchDynamo } from "../bench/dynamo";
 import { lambdaNode, machineNode, majorOf, NodeBinary } from "../bench/lambda-node";
 import { measureListScaling } from "../bench/list-scaling";
@@ -43,8 +49,79 @@ function log(line: string): void {
 
 const load = () => loadavg().map((value) => Math.round(value * 100) / 100);
 
+/** The erasure's sizes: the issue's 100,000 notes and 10,000 files unless given. */
+function erasureSizes(): { notes: number; files: number } {
+    const value = (flag: string, fallback: number) => {
+        const at = process.argv.indexOf(flag);
+        if (at < 0) return fallback;
+        const n = Number(process.argv[at + 1]);
+        if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} takes a positive whole number, got ${process.argv[at + 1]}`);
+        return n;
+    };
+    return { notes: value("--erasure-notes", 100_000), files: value("--erasure-files", 10_000) };
+}
+
+/** The Node.js the cold starts run on: Lambda's when it can be installed. */
+function coldNodes(runtime: string): { nodes: NodeBinary[]; unavailable?: string } {
+    const lambda = lambdaNode();
+    const machine = machineNode();
+    if ("unavailable" in lambda) return { nodes: [machine], unavailable: `${lambda.unavailable}; measuring on this machine's Node.js ${machine.version} only` };
+    if (majorOf(lambda.version) !== runtimeMajor(runtime)) throw new Error(`the functions deploy on ${runtime} but the benchmark pins Node.js ${lambda.version}`);
+    return { nodes: lambda.version === machine.version ? [lambda] : [lambda, machine] };
+}
+
+/** `--only`: the named parts, measured and merged into the committed results. */
+async function partial(parts: string[], quick: boolean): Promise<void> {
+    const plan = quick ? QUICK : FULL;
+    const file = path.resolve(__dirname, "..", "..", "bench", "results.json");
+    const results = JSON.parse(readFileSync(file, "utf8"));
+    resetBenchTmp();
+    for (const part of parts) {
+        if (part === "erasure") {
+            const sizes = erasureSizes();
+            const { figures, details } = await measureErasure({ ...sizes, log });
+            log(`erasure: ${JSON.stringify(figures)} ${JSON.stringify(details)}`);
+            results.erasure = figures;
+            continue;
+        }
+        const handler = /^coldInit:(\w+)$/.exec(part)?.[1] as HandlerName | undefined;
+        if (!handler || !(HANDLER_NAMES as readonly string[]).includes(handler)) throw new Error(`--only takes erasure or coldInit:<${HANDLER_NAMES.join("|")}>, got ${part}`);
+        const mock = await measureMockRun({ runs: 1 });
+        const functions = deployedFunctions(mock.run);
+        const { nodes } = coldNodes(functions[handler].runtime);
+        if (results.nodeVersion !== nodes[0].version) throw new Error(`bench/results.json was measured on ${results.nodeVersion}, this run would use ${nodes[0].version}: run the whole benchmark`);
+        const deployed = unpack(functions[handler], path.join(BENCH_TMP, "deployed", handler));
+        const unbundled = compileUnbundled()[handler];
+        const sst = writeSstBundles()[handler];
+        const db = await startBenchDynamo();
+        try {
+            const local = db.lambdaEnv();
+            const env = functionEnvironment(functions[handler], { TABLE_NAME: local.TABLE_NAME, BUCKET_NAME: local.BUCKET_NAME });
+            const cases: ColdCase[] = [
+                { kind: "floor", env },
+                { kind: "bundled", handler, module: deployed, env },
+                { kind: "unbundled", handler, module: unbundled, env },
+                { kind: "sst", handler, module: sst, env },
+            ];
+            const cold = await measureColdStarts([nodes[0]], cases, db, { samples: plan.coldInitSamples, log });
+            const ms = (kind: string) => cold.results.find((r) => r.kind === kind && (kind === "floor" || r.handler === handler))!.ms;
+            results.coldInit[handler] = { bundledMs: ms("bundled"), unbundledMs: ms("unbundled"), nodeFloorMs: ms("floor"), bundleBytes: deployed.bytes, bundleGzipBytes: deployed.gzipBytes, sstMs: ms("sst") };
+            log(`coldInit ${handler}: ${JSON.stringify(results.coldInit[handler])} (${cold.processes} processes on ${nodes[0].version})`);
+        } finally {
+            await db.stop();
+        }
+    }
+    const checked = benchResultsSchema.parse(results);
+    const outDir = quick ? BENCH_TMP : path.dirname(file);
+    writeFileSync(path.join(outDir, "results.json"), `${JSON.stringify(checked, null, 2)}\n`);
+    for (const check of checkTargets(checked)) if (parts.some((part) => check.target.startsWith(part.replace("coldInit:", "")))) log(`${check.met ? "met" : "MISSED"}: ${check.target}: ${check.actual}`);
+    log(`wrote ${path.relative(process.cwd(), path.join(outDir, "results.json"))} (${parts.join(", ")})`);
+}
+
 async function main(): Promise<void> {
     const quick = process.argv.includes("--quick");
+    const only = process.argv.indexOf("--only");
+    if (only >= 0) return partial((process.argv[only + 1] ?? "").split(",").filter(Boolean), quick);
     const plan = quick ? QUICK : FULL;
     const started = Date.now();
     const loadBefore = load();
@@ -136,6 +213,8 @@ async function main(): Promise<void> {
         }
         const policy = await measurePolicyScaling({ rounds: plan.policyRounds });
         log(`policyScaling: ${JSON.stringify(policy.figures)}`);
+        const erasure = await measureErasure({ ...(quick ? { notes: 2000, files: 1500 } : erasureSizes()), log });
+        log(`erasure: ${JSON.stringify(erasure.figures)}`);
 
         const results = benchResultsSchema.parse({
             nodeVersion: primary,
@@ -145,6 +224,7 @@ async function main(): Promise<void> {
             policyScaling: policy.figures,
             mockRun: mock.ms,
             webClient,
+            erasure: erasure.figures,
         });
         const details = {
             generatedAt: new Date().toISOString(),
@@ -176,6 +256,7 @@ async function main(): Promise<void> {
             listScaling: list.details,
             policyScaling: policy.details,
             mockRun: { samplesMs: mock.samplesMs },
+            erasure: erasure.details,
             targets: checkTargets(results, firstRequests),
         };
         const outDir = quick ? BENCH_TMP : path.resolve(__dirname, "..", "..", "bench");

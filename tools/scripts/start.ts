@@ -4,10 +4,12 @@
 // client, default 5173), --alarm-time-scale <k> (every alarm period lasts period / k).
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { readStackConfig } from "../engine/program";
 import { LOCAL_CONFIG_OVERRIDES, LocalCloud } from "../local/cloud";
 import { bundleWebClient } from "../../web/build";
 import { DEFAULT_WEB_PORT, LocalWebClient, serveLocalClient } from "../../web/local";
 import { PortInUse } from "../../web/server";
+import type { MfaSetting } from "../../web/src/config";
 
 // cognito-local bundles AWS SDK v2, which prints an end-of-support notice on load; the v3 SDK
 // warns that future versions need Node 22. Neither concerns a local run.
@@ -72,7 +74,10 @@ async function main(): Promise<void> {
         throw error;
     }
     try {
-        web = await serveLocalClient(await bundle, outputs, webPort);
+        // The account view offers what the stack's mfa setting allows.
+        const { project, config } = readStackConfig(values.stack!);
+        const mfa = config[`${project}:mfa`] as MfaSetting | undefined;
+        web = await serveLocalClient(await bundle, outputs, webPort, { mfa });
     } catch (error) {
         // The backend is usable without it; say why the client is missing and how to get it.
         const hint =

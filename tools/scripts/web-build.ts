@@ -1,10 +1,12 @@
-// `npm run web:build -- --outputs <file> [--out <dir>] [--auth-flow USER_SRP_AUTH|USER_PASSWORD_AUTH]`:
+// `npm run web:build -- --outputs <file> [--out <dir>] [--auth-flow USER_SRP_AUTH|USER_PASSWORD_AUTH] [--stack <name>]`:
 // builds the reference web client as static files for a deployed stack, configured from
-// `pulumi stack output --json` (saved to <file>, or `-` for standard input). Exit 2 on bad input.
+// `pulumi stack output --json` (saved to <file>, or `-` for standard input) and, with --stack, the
+// stack's `mfa` setting from its Pulumi.<name>.yaml. Exit 2 on bad input.
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { buildWebClient } from "../../web/build";
+import { readStackSettings } from "../engine/program";
 import { AUTH_FLOW_TYPES, parseClientConfig } from "../../web/src/config";
 
 /** Bad flags or outputs: exit 2. */
@@ -20,6 +22,7 @@ export async function webBuild(args: string[], readInput: (file: string) => stri
             outputs: { type: "string" },
             out: { type: "string", default: path.join("web", "dist") },
                 "auth-flow": { type: "string", default: "USER_SRP_AUTH" },
+                stack: { type: "string" },
             },
             strict: true,
         }));
@@ -37,9 +40,19 @@ export async function webBuild(args: string[], readInput: (file: string) => stri
     if ("endpoints" in outputs) {
         throw new UsageError(`${values.outputs} holds the local cloud's outputs; \`npm start\` serves the client for them (web= on its READY line). This command is for a deployed stack.`);
     }
+    // What the account view offers for the authenticator app follows the stack's mfa setting.
+    let mfa: string | undefined;
+    if (values.stack !== undefined) {
+        try {
+            const { project, config } = readStackSettings(values.stack);
+            mfa = config[`${project}:mfa`];
+        } catch (error) {
+            throw new UsageError(`--stack ${values.stack}: ${(error as Error).message}`);
+        }
+    }
     let config;
     try {
-        config = parseClientConfig({ ...outputs, authFlowType: values["auth-flow"] });
+        config = parseClientConfig({ ...outputs, authFlowType: values["auth-flow"], ...(mfa !== undefined && { mfa }) });
     } catch (error) {
         throw new UsageError(`${(error as Error).message}${/authFlowType/.test((error as Error).message) ? ` (--auth-flow: ${AUTH_FLOW_TYPES.join(" or ")})` : ""}`);
     }

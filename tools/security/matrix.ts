@@ -5,9 +5,10 @@
  *
  * Expected decisions are literals in this file, never derived from the program or from
  * NOTES_ROUTES: the matrix is the specification the generated policies are checked against.
+ * "Handler" here is any of the program's functions: the five note routes' and the account route's.
  * `npm run security:matrix` prints it; test/security/matrix.test.ts asserts every cell.
  */
-import { HANDLER_NAMES, type HandlerName } from "../../components/api";
+import { FUNCTION_NAMES as HANDLER_NAMES, type FunctionName as HandlerName } from "../../components/account";
 import type { ProgramRun, RecordedResource } from "../engine/program";
 import { decide, Decision } from "../local/iam/decide";
 
@@ -32,6 +33,7 @@ export interface StackFacts {
     userPoolId: string;
     userPoolArn: string;
     identityPoolId: string;
+    identityPoolArn: string;
     authenticated: { roleName: string; roleArn: string; trustPolicy: string; policies: string[] };
     functions: Record<HandlerName, { functionArn: string; roleName: string; roleArn: string; policies: string[]; logGroupArn: string }>;
     /** The simulated caller's Identity Pool id (`${cognito-identity.amazonaws.com:sub}`). */
@@ -106,6 +108,9 @@ const AUTHENTICATED = rowsOf("authenticated", [
     { attempt: "invoke PUT /notes (no such route)", expected: "Deny", request: route("PUT", "/notes") },
     { attempt: "invoke DELETE /notes (no such route)", expected: "Deny", request: route("DELETE", "/notes") },
     { attempt: "invoke GET /admin (no such route)", expected: "Deny", request: route("GET", "/admin") },
+    { attempt: "invoke DELETE /account", expected: "Allow", request: route("DELETE", "/account") },
+    { attempt: "invoke GET /account (no such route)", expected: "Deny", request: route("GET", "/account") },
+    { attempt: "invoke DELETE /account/{id} (no such route)", expected: "Deny", request: (f) => route("DELETE", `/account/${f.otherIdentity}`)(f) },
     { attempt: "invoke GET /notes on another API id", expected: "Deny", request: route("GET", "/notes", (f) => `arn:aws:execute-api:${f.region}:${f.accountId}:${ANOTHER_API_ID}`) },
     { attempt: "invoke GET /notes of this API id in another account", expected: "Deny", request: route("GET", "/notes", (f) => `arn:aws:execute-api:${f.region}:210987654321:${f.apiId}`) },
     { attempt: "get an object under its own prefix", expected: "Allow", request: object("s3:GetObject", ownKey) },
@@ -151,6 +156,9 @@ const AUTHENTICATED = rowsOf("authenticated", [
     { attempt: "kms:Decrypt with a key of the account", expected: "Deny", request: (f) => ({ action: "kms:Decrypt", resource: `arn:aws:kms:${f.region}:${f.accountId}:key/${KMS_KEY}` }) },
     { attempt: "kms:CreateGrant on a key of the account", expected: "Deny", request: (f) => ({ action: "kms:CreateGrant", resource: `arn:aws:kms:${f.region}:${f.accountId}:key/${KMS_KEY}` }) },
     { attempt: "cognito-idp:AdminGetUser on the User Pool", expected: "Deny", request: (f) => ({ action: "cognito-idp:AdminGetUser", resource: f.userPoolArn }) },
+    { attempt: "cognito-idp:AdminDeleteUser on the User Pool", expected: "Deny", request: (f) => ({ action: "cognito-idp:AdminDeleteUser", resource: f.userPoolArn }) },
+    { attempt: "cognito-identity:DeleteIdentities in the Identity Pool", expected: "Deny", request: (f) => deleteIdentities(() => f.identityPoolArn)(f) },
+    { attempt: "lambda:InvokeFunction on the account function directly", expected: "Deny", request: (f) => ({ action: "lambda:InvokeFunction", resource: f.functions.account.functionArn }) },
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -200,13 +208,74 @@ const FUNCTION_TABLE_ACCESS: Record<HandlerName, Record<TableAction, Expected>> 
     get: { GetItem: A, PutItem: D, UpdateItem: D, DeleteItem: D, Query: D, Scan: D, BatchGetItem: D, BatchWriteItem: D },
     update: { GetItem: A, PutItem: D, UpdateItem: A, DeleteItem: D, Query: D, Scan: D, BatchGetItem: D, BatchWriteItem: D },
     delete: { GetItem: A, PutItem: D, UpdateItem: D, DeleteItem: A, Query: D, Scan: D, BatchGetItem: D, BatchWriteItem: D },
+    account: { GetItem: D, PutItem: D, UpdateItem: D, DeleteItem: D, Query: A, Scan: D, BatchGetItem: D, BatchWriteItem: A },
 };
 
 /** Only the delete function removes attachments (under any user's prefix: it acts for the caller it verified). */
-const FUNCTION_DELETES_ATTACHMENTS: Record<HandlerName, Expected> = { create: D, list: D, get: D, update: D, delete: A };
+const FUNCTION_DELETES_ATTACHMENTS: Record<HandlerName, Expected> = { create: D, list: D, get: D, update: D, delete: A, account: A };
+
+/** Only the account function erases: every version of a file, the caller's identity and its user. */
+const FUNCTION_ERASES_ACCOUNTS: Record<HandlerName, Expected> = { create: D, list: D, get: D, update: D, delete: D, account: A };
 
 /** Another function's log group, for the "cannot write another function's logs" row. */
-const NEIGHBOUR: Record<HandlerName, HandlerName> = { create: "list", list: "get", get: "update", update: "delete", delete: "create" };
+const NEIGHBOUR: Record<HandlerName, HandlerName> = { create: "list", list: "get", get: "update", update: "delete", delete: "account", account: "create" };
+
+const listVersions = (prefix?: string) => (f: StackFacts): SimulatedRequest => ({
+    action: "s3:ListBucketVersions",
+    resource: f.bucketArn,
+    context: prefix === undefined ? undefined : { "s3:prefix": prefix.replace("<other>", f.otherIdentity) },
+});
+const ANOTHER_POOL = "us-east-1_Another01";
+/** DeleteIdentities has no resource type: IAM names the pool in `cognito-identity:IdentityPoolArn`. */
+const deleteIdentities = (pool?: (f: StackFacts) => string) => (f: StackFacts): SimulatedRequest => ({
+    action: "cognito-identity:DeleteIdentities",
+    resource: "*",
+    context: pool ? { "cognito-identity:IdentityPoolArn": pool(f) } : undefined,
+});
+const ANOTHER_IDENTITY_POOL = "us-east-1:99999999-9999-4999-8999-999999999999";
+
+/** The account function's erasure rights, each with the nearest thing it must not do. */
+function erasureCases(handler: HandlerName): Omit<MatrixCase, "subject">[] {
+    const erases = FUNCTION_ERASES_ACCOUNTS[handler];
+    const rows: Omit<MatrixCase, "subject">[] = [
+        { attempt: "s3:DeleteObjectVersion of a file version under private/<id>/", expected: erases, request: object("s3:DeleteObjectVersion", otherKey) },
+        { attempt: "s3:ListBucketVersions with a prefix under private/", expected: erases, request: listVersions("private/<other>/") },
+        { attempt: "cognito-identity:DeleteIdentities in this Identity Pool", expected: erases, request: deleteIdentities((f) => f.identityPoolArn) },
+        { attempt: "cognito-idp:AdminDeleteUser on this User Pool", expected: erases, request: (f) => ({ action: "cognito-idp:AdminDeleteUser", resource: f.userPoolArn }) },
+    ];
+    if (erases === "Deny") return rows;
+    rows.push(
+        { attempt: "s3:DeleteObjectVersion outside private/", expected: "Deny", request: object("s3:DeleteObjectVersion", () => "public/photo.png") },
+        { attempt: "s3:DeleteObjectVersion in another bucket", expected: "Deny", request: (f) => ({ action: "s3:DeleteObjectVersion", resource: `arn:aws:s3:::another-bucket/${otherKey(f)}` }) },
+        { attempt: "s3:GetObjectVersion of a file version", expected: "Deny", request: object("s3:GetObjectVersion", otherKey) },
+        { attempt: "s3:ListBucketVersions without a prefix", expected: "Deny", request: listVersions() },
+        { attempt: "s3:ListBucketVersions with an empty prefix (bucket root)", expected: "Deny", request: listVersions("") },
+        { attempt: "s3:ListBucketVersions with a prefix outside private/", expected: "Deny", request: listVersions("public/") },
+        { attempt: "s3:ListBucket (it lists versions only)", expected: "Deny", request: list(() => "private/") },
+        { attempt: "s3:PutBucketVersioning on the bucket", expected: "Deny", request: bucketAction("s3:PutBucketVersioning") },
+        { attempt: "s3:PutLifecycleConfiguration on the bucket", expected: "Deny", request: bucketAction("s3:PutLifecycleConfiguration") },
+        { attempt: "s3:DeleteBucket on the bucket", expected: "Deny", request: bucketAction("s3:DeleteBucket") },
+        { attempt: "dynamodb:DeleteTable on the notes table", expected: "Deny", request: (f) => ({ action: "dynamodb:DeleteTable", resource: f.tableArn }) },
+        {
+            attempt: "cognito-identity:DeleteIdentities in another Identity Pool",
+            expected: "Deny",
+            request: deleteIdentities((f) => `arn:aws:cognito-identity:${f.region}:${f.accountId}:identitypool/${ANOTHER_IDENTITY_POOL}`),
+        },
+        { attempt: "cognito-identity:DeleteIdentities without a pool in the request", expected: "Deny", request: deleteIdentities() },
+        { attempt: "cognito-identity:DeleteIdentityPool on this Identity Pool", expected: "Deny", request: (f) => ({ action: "cognito-identity:DeleteIdentityPool", resource: f.identityPoolArn }) },
+        { attempt: "cognito-identity:ListIdentities of this Identity Pool", expected: "Deny", request: (f) => ({ action: "cognito-identity:ListIdentities", resource: f.identityPoolArn }) },
+        {
+            attempt: "cognito-idp:AdminDeleteUser on another User Pool",
+            expected: "Deny",
+            request: (f) => ({ action: "cognito-idp:AdminDeleteUser", resource: `arn:aws:cognito-idp:${f.region}:${f.accountId}:userpool/${ANOTHER_POOL}` }),
+        },
+        { attempt: "cognito-idp:DeleteUserPool on this User Pool", expected: "Deny", request: (f) => ({ action: "cognito-idp:DeleteUserPool", resource: f.userPoolArn }) },
+        { attempt: "cognito-idp:AdminGetUser on this User Pool", expected: "Deny", request: (f) => ({ action: "cognito-idp:AdminGetUser", resource: f.userPoolArn }) },
+        { attempt: "cognito-idp:AdminDisableUser on this User Pool", expected: "Deny", request: (f) => ({ action: "cognito-idp:AdminDisableUser", resource: f.userPoolArn }) },
+        { attempt: "cognito-idp:AdminUserGlobalSignOut on this User Pool", expected: "Deny", request: (f) => ({ action: "cognito-idp:AdminUserGlobalSignOut", resource: f.userPoolArn }) },
+    );
+    return rows;
+}
 
 function functionCases(handler: HandlerName): MatrixCase[] {
     const access = FUNCTION_TABLE_ACCESS[handler];
@@ -239,6 +308,7 @@ function functionCases(handler: HandlerName): MatrixCase[] {
         },
         { attempt: "iam:PassRole on its own role", expected: "Deny", request: (f) => ({ action: "iam:PassRole", resource: f.functions[handler].roleArn }) },
         { attempt: "kms:Decrypt with a key of the account", expected: "Deny", request: (f) => ({ action: "kms:Decrypt", resource: `arn:aws:kms:${f.region}:${f.accountId}:key/${KMS_KEY}` }) },
+        ...erasureCases(handler),
     );
     return rowsOf(`function:${handler}`, rows);
 }
@@ -293,6 +363,7 @@ export function stackFacts(run: ProgramRun): StackFacts {
         userPoolId: userPool.id,
         userPoolArn: userPool.state.arn,
         identityPoolId: identityPool.id,
+        identityPoolArn: identityPool.state.arn,
         authenticated: {
             roleName: authenticatedRole.state.name,
             roleArn: authenticatedRole.state.arn,

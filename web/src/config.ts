@@ -9,11 +9,20 @@ import { STACK_OUTPUT_NAMES, type StackOutputs } from "../../outputs";
 export type AuthFlowType = "USER_SRP_AUTH" | "USER_PASSWORD_AUTH";
 export const AUTH_FLOW_TYPES: readonly AuthFlowType[] = ["USER_SRP_AUTH", "USER_PASSWORD_AUTH"];
 
+/** The stack's `mfa` setting: whether people may, or must, add an authenticator app (TOTP) as a second step. */
+export type MfaSetting = "off" | "optional" | "required";
+export const MFA_SETTINGS: readonly MfaSetting[] = ["off", "optional", "required"];
+
 /** The stack outputs the client uses: all but the table, which only the functions reach, and the site's own URL. */
 type ClientStackOutputs = Omit<StackOutputs, "tableName" | "siteUrl">;
 
 export interface WebClientConfig extends ClientStackOutputs {
     authFlowType: AuthFlowType;
+    /**
+     * The stack's `mfa` setting, which decides what the account view offers: nothing (`off`), set up
+     * and turn off (`optional`), set up only (`required`). Absent: `optional`, the setting's default.
+     */
+    mfa?: MfaSetting;
     /** Local cloud only: where its User Pools and Identity Pools answer. Absent for AWS. */
     endpoints?: { cognitoIdp: string; cognitoIdentity: string };
     /**
@@ -47,6 +56,7 @@ export function parseClientConfig(value: unknown): WebClientConfig {
     if (!AUTH_FLOW_TYPES.includes(input.authFlowType as AuthFlowType)) {
         problems.push(`authFlowType must be one of ${AUTH_FLOW_TYPES.join(", ")}, got ${JSON.stringify(input.authFlowType)}`);
     }
+    if (input.mfa !== undefined && !MFA_SETTINGS.includes(input.mfa as MfaSetting)) problems.push(`mfa must be one of ${MFA_SETTINGS.join(", ")}, got ${JSON.stringify(input.mfa)}`);
     const endpoints = input.endpoints as Record<string, unknown> | undefined;
     if (endpoints !== undefined && (typeof endpoints !== "object" || endpoints === null || typeof endpoints.cognitoIdp !== "string" || typeof endpoints.cognitoIdentity !== "string")) {
         problems.push("endpoints must have cognitoIdp and cognitoIdentity URLs");
@@ -64,6 +74,7 @@ export function parseClientConfig(value: unknown): WebClientConfig {
         bucketName: input.bucketName as string,
         authFlowType: input.authFlowType as AuthFlowType,
     };
+    if (input.mfa !== undefined) config.mfa = input.mfa as MfaSetting;
     if (endpoints) config.endpoints = { cognitoIdp: endpoints.cognitoIdp as string, cognitoIdentity: endpoints.cognitoIdentity as string };
     if (input.s3Relay !== undefined) config.s3Relay = input.s3Relay as string;
     return config;

@@ -4,15 +4,27 @@
  * download, remove). Plain DOM; every AWS call goes through Amplify JS v6.
  */
 import { Amplify } from "aws-amplify";
-import { confirmSignUp, getCurrentUser, resendSignUpCode, signIn, signOut, signUp } from "aws-amplify/auth";
+import {
+    confirmResetPassword,
+    confirmSignIn,
+    confirmSignUp,
+    getCurrentUser,
+    resendSignUpCode,
+    resetPassword,
+    signIn,
+    type SignInOutput,
+    signOut,
+    signUp,
+} from "aws-amplify/auth";
+import { AccountView, renderTotpSetup } from "./account-view";
 import { amplifyConfig } from "./amplify";
 import { bucketHost, parseClientConfig, WebClientConfig } from "./config";
 import { downloadAttachment, fileNameOf, removeAttachment, uploadAttachment } from "./files";
 import { ErrorContext, explain } from "./messages";
 import { createNote, deleteNote, getNote, listNotes, Note, updateNote } from "./notes";
+import { $, showView } from "./views";
 
-const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
-const views = ["#loading", "#sign-in", "#sign-up", "#confirm", "#notes"] as const;
+const views = ["#loading", "#sign-in", "#sign-up", "#confirm", "#forgot", "#reset", "#mfa-code", "#mfa-setup", "#notes", "#account"] as const;
 
 let config: WebClientConfig;
 /** ETag of each note at the version this page last read or wrote (sent back as If-Match). */
@@ -20,11 +32,15 @@ const etags = new Map<string, string>();
 let cursor: string | undefined;
 /** Kept in memory between sign-up and confirmation, to sign in right after. */
 let pending: { email: string; password: string } | undefined;
+/** The email being signed in while Cognito asks for a second step (the authenticator app's code). */
+let signingIn: string | undefined;
 
 function show(view: (typeof views)[number]): void {
-    for (const v of views) $(v).hidden = v !== view;
-    $("#sign-out").hidden = view !== "#notes";
-    if (view !== "#notes") $("#who").textContent = "";
+    showView(views, view);
+    const signedIn = view === "#notes" || view === "#account";
+    $("#sign-out").hidden = !signedIn;
+    $("#show-account").hidden = view !== "#notes";
+    if (!signedIn) $("#who").textContent = "";
 }
 
 function say(text: string, kind: "info" | "error" = "info"): void {
@@ -255,10 +271,14 @@ function wireForms(): void {
                     show("#confirm");
                     return;
                 }
-                if (!isSignedIn) throw new Error(`Sign-in needs a step this client does not offer: ${nextStep.signInStep}`);
+                if (nextStep.signInStep === "RESET_PASSWORD") {
+                    await sendResetCode(email);
+                    say("You must choose a new password: we emailed you a code.");
+                    return;
+                }
                 quiet();
                 signInForm.reset();
-                await enterNotes(email);
+                await continueSignIn(email, { isSignedIn, nextStep });
             } catch (error) {
                 fail(error);
             }
@@ -297,8 +317,9 @@ function wireForms(): void {
             }
             confirmForm.reset();
             pending = undefined;
+            let result: SignInOutput;
             try {
-                await signIn({ username: email, password, options: { authFlowType: config.authFlowType } });
+                result = await signIn({ username: email, password, options: { authFlowType: config.authFlowType } });
             } catch (error) {
                 // Cognito sends an unconfirmed account here whatever password was typed at sign-in: a wrong one fails only now.
                 say(`Your email is confirmed. ${explain(error).text}`, "error");
@@ -307,7 +328,7 @@ function wireForms(): void {
                 return;
             }
             say("Email confirmed. Welcome!");
-            await enterNotes(email).catch((error) => fail(error));
+            await continueSignIn(email, result).catch((error) => fail(error));
         });
     });
     $("#resend").addEventListener("click", () =>
@@ -336,6 +357,8 @@ function wireForms(): void {
     });
     $("#more").addEventListener("click", () => void busy($("#notes"), () => loadMore().catch((error) => fail(error))));
 
+    wireAccountFlows();
+
     $("#sign-out").addEventListener("click", () =>
         void (async () => {
             await signOut();
@@ -344,6 +367,118 @@ function wireForms(): void {
             show("#sign-in");
         })().catch((error) => fail(error)),
     );
+}
+
+/**
+ * Finishes a sign-in: Cognito may ask for the authenticator app's code (`CONFIRM_SIGN_IN_WITH_TOTP_CODE`)
+ * or, where the stack requires a second step, for setting the app up first (`CONTINUE_SIGN_IN_WITH_TOTP_SETUP`).
+ */
+async function continueSignIn(email: string, { isSignedIn, nextStep }: SignInOutput): Promise<void> {
+    signingIn = email;
+    if (isSignedIn) {
+        signingIn = undefined;
+        await enterNotes(email);
+        return;
+    }
+    switch (nextStep.signInStep) {
+        case "CONFIRM_SIGN_IN_WITH_TOTP_CODE":
+            $<HTMLFormElement>("#mfa-code").reset();
+            show("#mfa-code");
+            $<HTMLInputElement>("#mfa-code input[name=code]").focus();
+            return;
+        case "CONTINUE_SIGN_IN_WITH_TOTP_SETUP":
+            $<HTMLFormElement>("#mfa-setup").reset();
+            renderTotpSetup($("#mfa-setup .totp-setup"), nextStep.totpSetupDetails, email);
+            show("#mfa-setup");
+            return;
+        case "CONTINUE_SIGN_IN_WITH_MFA_SELECTION":
+        case "CONTINUE_SIGN_IN_WITH_MFA_SETUP_SELECTION":
+            // The authenticator app is this stack's only second step.
+            if (nextStep.allowedMFATypes?.includes("TOTP")) return continueSignIn(email, await confirmSignIn({ challengeResponse: "TOTP" }));
+    }
+    throw new Error(`Sign-in needs a step this client does not offer: ${nextStep.signInStep}`);
+}
+
+/** Asks Cognito to email a password reset code, then shows the form for the code and the new password. */
+async function sendResetCode(email: string): Promise<void> {
+    await resetPassword({ username: email });
+    $("#reset-email").textContent = email;
+    $<HTMLFormElement>("#reset").reset();
+    show("#reset");
+}
+
+function wireAccountFlows(): void {
+    const forgotForm = $<HTMLFormElement>("#forgot");
+    let resetting = "";
+    forgotForm.addEventListener("submit", (event) => {
+        event.preventDefault();
+        resetting = field(forgotForm, "email").trim();
+        void busy(forgotForm, async () => {
+            try {
+                await sendResetCode(resetting);
+                quiet();
+            } catch (error) {
+                fail(error);
+            }
+        });
+    });
+    const resetForm = $<HTMLFormElement>("#reset");
+    resetForm.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const email = resetting || ($("#reset-email").textContent ?? "");
+        void busy(resetForm, async () => {
+            try {
+                await confirmResetPassword({ username: email, confirmationCode: field(resetForm, "code").trim(), newPassword: field(resetForm, "password") });
+            } catch (error) {
+                fail(error);
+                return;
+            }
+            resetForm.reset();
+            forgotForm.reset();
+            ($<HTMLFormElement>("#sign-in").elements.namedItem("email") as HTMLInputElement).value = email;
+            say("Your password is changed. Sign in with the new one.");
+            show("#sign-in");
+        });
+    });
+
+    for (const id of ["#mfa-code", "#mfa-setup"]) {
+        const form = $<HTMLFormElement>(id);
+        form.addEventListener("submit", (event) => {
+            event.preventDefault();
+            void busy(form, async () => {
+                try {
+                    const result = await confirmSignIn({ challengeResponse: field(form, "code").trim() });
+                    form.reset();
+                    quiet();
+                    await continueSignIn(signingIn!, result);
+                } catch (error) {
+                    fail(error, { totp: true });
+                }
+            });
+        });
+    }
+
+    const account = new AccountView({
+        say,
+        fail,
+        busy,
+        mfa: () => config.mfa ?? "optional",
+        emailChanged: (email) => ($("#who").textContent = email),
+        signedOut: (text) => {
+            etags.clear();
+            say(text);
+            show("#sign-in");
+        },
+    });
+    account.wire();
+    $("#show-account").addEventListener("click", () =>
+        void (async () => {
+            quiet();
+            show("#account");
+            await account.open();
+        })().catch((error) => fail(error)),
+    );
+    $("#back-to-notes").addEventListener("click", () => void enterNotes($("#who").textContent ?? "").catch((error) => fail(error)));
 }
 
 /**
@@ -364,6 +499,7 @@ async function relayS3(config: WebClientConfig): Promise<void> {
 
 async function main(): Promise<void> {
     wireForms();
+    show("#loading");
     try {
         const response = await fetch("config.json", { cache: "no-store" });
         if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);

@@ -7,6 +7,11 @@
 export type Problem =
     | "wrong-code"
     | "expired-code"
+    | "code-used"
+    | "wrong-totp"
+    | "email-in-use"
+    | "too-many-attempts"
+    | "no-verified-email"
     | "weak-password"
     | "account-exists"
     | "wrong-password"
@@ -39,7 +44,14 @@ interface ErrorShape {
 export interface ErrorContext {
     /** The file, when the failed action was an upload. */
     file?: string;
+    /** The code was one from an authenticator app (TOTP), not one we emailed. */
+    totp?: boolean;
+    /** The password checked was the current one, typed to change it. */
+    currentPassword?: boolean;
 }
+
+const WRONG_TOTP = "That code does not match your authenticator app. Type the code it shows now (check that your device's clock is right).";
+const TOO_MANY = "Too many attempts. Wait a few minutes, then try again.";
 
 export function explain(error: unknown, context: ErrorContext = {}): Explained {
     const e = (typeof error === "object" && error !== null ? error : { message: String(error) }) as ErrorShape;
@@ -50,9 +62,28 @@ export function explain(error: unknown, context: ErrorContext = {}): Explained {
 
     switch (name) {
         case "CodeMismatchException":
+            if (context.totp) return say("wrong-totp", WRONG_TOTP);
             return say("wrong-code", "That code is not the one we emailed. Check the latest email and type the code again.");
+        case "EnableSoftwareTokenMFAException":
+            // VerifySoftwareToken's answer to a wrong code while setting up the authenticator app.
+            return say("wrong-totp", WRONG_TOTP);
         case "ExpiredCodeException":
-            return say("expired-code", "That code has expired. Ask for a new code and use the latest one.");
+            // Cognito: "Your software token has already been used once." A one-time code is refused the second time.
+            if (/already been used/i.test(message)) return say("code-used", "That code was already used. Wait for the next code in your authenticator app and type it.");
+            if (context.totp) return say("wrong-totp", WRONG_TOTP);
+            // An emailed code that was used already answers the same as an expired one ("Invalid code provided, please request a code again.").
+            return say("expired-code", "That code has expired or was already used. Ask for a new code and use the latest one.");
+        case "AliasExistsException":
+            return say("email-in-use", "Another account already uses this email. Choose a different email.");
+        case "SoftwareTokenMFANotFoundException":
+            return say("invalid", "Set up an authenticator app first.");
+        case "TooManyFailedAttemptsException":
+        case "LimitExceededException":
+        case "TooManyRequestsException":
+            return say("too-many-attempts", TOO_MANY);
+        case "InvalidParameterException":
+            if (/no registered\/verified email/i.test(message)) return say("no-verified-email", "This account has no verified email, so we cannot send it a reset code.");
+            break;
         case "InvalidPasswordException": {
             // Cognito names the rule that failed: "Password did not conform with policy: Password not long enough".
             const rule = /policy: (.+?)\.?$/.exec(message)?.[1];
@@ -65,7 +96,10 @@ export function explain(error: unknown, context: ErrorContext = {}): Explained {
         case "UserNotFoundException":
             return say("wrong-password", "Incorrect email or password.");
         case "NotAuthorizedException":
+            // "Password attempts exceeded"; "Too many invalid credentials attempts. User temporarily locked."
+            if (/attempts exceeded|too many/i.test(message)) return say("too-many-attempts", TOO_MANY);
             if (/expired|revoked/i.test(message)) return say("session-expired", "Your session has expired. Sign in again.");
+            if (context.currentPassword) return say("wrong-password", "Your current password is not correct.");
             return say("wrong-password", "Incorrect email or password.");
         case "SessionExpired":
         case "UserUnAuthenticatedException":
@@ -83,9 +117,6 @@ export function explain(error: unknown, context: ErrorContext = {}): Explained {
             return say("not-found", "That file is no longer there.");
         case "AccessDenied":
             return say("denied", "Access denied: you can only use your own files.");
-        case "LimitExceededException":
-        case "TooManyRequestsException":
-            return say("unavailable", "Too many attempts. Wait a minute and try again.");
         case "NetworkError":
             return say("offline", "Cannot reach the service. Check your connection and try again.");
     }

@@ -37,7 +37,7 @@ type Call = { response: Promise<{ statusCode: number; headers: Record<string, st
  * Runs one API call signed with the Identity Pool credentials. Amplify would send the request
  * unsigned when it has no credentials, and the API would answer 403: say "session expired" instead.
  */
-async function call<T>(send: () => Call): Promise<{ body: T; headers: Record<string, string>; status: number }> {
+export async function call<T>(send: () => Call): Promise<{ body: T; headers: Record<string, string>; status: number }> {
     const { credentials } = await fetchAuthSession();
     if (!credentials) throw new SessionExpired();
     try {

@@ -14,11 +14,23 @@ function committedResults(): BenchResults {
 }
 
 describe("benchmark results contract", function () {
-    it("keeps bench/results.json to exactly the contract's keys, for all five handlers", function () {
+    it("keeps bench/results.json to exactly the contract's keys, for all six functions, and the erasure's figures", function () {
         const results = committedResults();
-        assert.deepEqual(Object.keys(results).sort(), ["coldInit", "listScaling", "mockRun", "nodeVersion", "policyScaling", "requestPath", "webClient"]);
+        assert.deepEqual(Object.keys(results).sort(), ["coldInit", "erasure", "listScaling", "mockRun", "nodeVersion", "policyScaling", "requestPath", "webClient"]);
+        assert.deepEqual(Object.keys(results.coldInit).sort(), ["account", "create", "delete", "get", "list", "update"]);
+        assert.deepEqual(Object.keys(results.erasure).sort(), [
+            "files",
+            "maxCallMs",
+            "minimumRequestsPer1000Files",
+            "minimumRequestsPer1000Notes",
+            "notes",
+            "requestsPer1000Files",
+            "requestsPer1000Notes",
+            "timeoutMs",
+            "wallMsPer1000Files",
+            "wallMsPer1000Notes",
+        ]);
         assert.deepEqual(Object.keys(results.webClient).sort(), ["scriptBytes", "scriptGzipBytes"]);
-        assert.deepEqual(Object.keys(results.coldInit).sort(), ["create", "delete", "get", "list", "update"]);
         for (const figures of Object.values(results.coldInit)) {
             assert.deepEqual(Object.keys(figures).sort(), ["bundleBytes", "bundleGzipBytes", "bundledMs", "nodeFloorMs", "sstMs", "unbundledMs"]);
         }
@@ -83,6 +95,19 @@ describe("benchmark results contract", function () {
         assert.deepEqual(policy(100, 1100).map((c) => c.met), [true, true]);
         assert.deepEqual(policy(100, 1300).map((c) => c.met), [false, true]);
         assert.deepEqual(policy(200, 2100).map((c) => c.met), [true, false]);
+        const erasure = (requestsPer1000Notes: number, requestsPer1000Files: number, maxCallMs: number) =>
+            checkTargets({ ...results, erasure: { ...results.erasure, requestsPer1000Notes, requestsPer1000Files, minimumRequestsPer1000Notes: 40.01, minimumRequestsPer1000Files: 2, maxCallMs, timeoutMs: 29000 } })
+                .filter((c) => c.target.startsWith("erasure"))
+                .map((c) => c.met);
+        assert.deepEqual(erasure(44.01, 2.19, 28999), [true, true, true]);
+        assert.deepEqual(erasure(44.02, 2.21, 29000), [false, false, false]);
+    });
+
+    it("records an erasure of 100,000 notes and 10,000 files within 1.1x of the fewest requests, every call inside the timeout", function () {
+        const { erasure } = committedResults();
+        assert.deepEqual([erasure.notes, erasure.files], [100_000, 10_000]);
+        const met = checkTargets(committedResults()).filter((c) => c.target.startsWith("erasure"));
+        assert.deepEqual(met.map((c) => [c.target, c.met]), met.map((c) => [c.target, true]), JSON.stringify(met));
     });
 });
 

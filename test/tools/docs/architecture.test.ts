@@ -28,7 +28,7 @@ describe("the architecture picture", () => {
 
     it("groups every drawn resource under the component that registered it", () => {
         const titles = graph.groups.map((group) => group.title).sort();
-        assert.deepEqual(titles, ["NotesApi · notes-api", "NotesAuth · notes-auth", "NotesMonitoring · notes-monitoring", "NotesSite · notes-site", "NotesStorage · notes-storage"]);
+        assert.deepEqual(titles, ["NotesAccount · notes", "NotesApi · notes-api", "NotesAuth · notes-auth", "NotesMonitoring · notes-monitoring", "NotesSite · notes-site", "NotesStorage · notes-storage"]);
         for (const group of graph.groups) {
             const component = run.resources.find((r) => `${r.type.split(":").pop()} · ${r.name}` === group.title)!;
             for (const id of group.nodes) assert.equal(graph.byId.get(id)!.resource!.parent, component.urn, `${id} drawn in ${group.title}`);
@@ -43,10 +43,19 @@ describe("the architecture picture", () => {
         assert.equal(drawn.size, custom.length, "no resource drawn twice");
     });
 
-    it("lets the signed-in users' role invoke exactly the API's routes, as its policy says", () => {
+    it("lets the signed-in users' role invoke exactly the five note routes and DELETE /account, as its policy says", () => {
         const invoke = edgesFrom(graph, "notes-auth-authenticated", "grant").filter((e) => e.lines.join() === "execute-api:Invoke");
         const routeKeys = invoke.map((e) => graph.byId.get(e.to)!.resource!.inputs.routeKey).sort();
-        assert.deepEqual(routeKeys, Object.keys(EXPECTED_ROUTES).sort());
+        assert.deepEqual(routeKeys, [...Object.keys(EXPECTED_ROUTES), "DELETE /account"].sort());
+    });
+
+    it("draws the account function's erasure grants from its role policy: table, private/ versions, both pools", () => {
+        const grants = edgesFrom(graph, "notes-account", "grant");
+        const to = (name: string) => grants.filter((e) => e.to === nodeId(graph, name)).map((e) => e.lines);
+        assert.deepEqual(to("notes-storage-notes"), [["dynamodb:Query, BatchWriteItem"]]);
+        assert.equal(grants.length, 4, grants.map((e) => `${nameOf(graph, e.to)}: ${e.lines.join("; ")}`).join("\n"));
+        assert.equal(to("notes-auth-users").length, 1);
+        assert.equal(to("notes-auth-identities").length, 1);
     });
 
     it("lets the signed-in users' role reach only its own prefix of the bucket", () => {

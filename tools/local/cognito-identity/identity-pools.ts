@@ -358,9 +358,18 @@ export class LocalIdentityService extends LocalServer {
         const session = verified.session;
         if (session === adminKey) return;
         const action = `cognito-identity:${operation}`;
-        const resources = NO_RESOURCE_TYPE.has(operation) || poolIds.length === 0 ? ["*"] : [...new Set(poolIds)].map((id) => `arn:aws:cognito-identity:${this.options.region}:${this.options.accountId}:identitypool/${id}`);
-        for (const resource of resources) {
-            const decision = await decide({ policies: this.options.registry.policiesOf(session.roleArn!), action, resource, principal: session.principalArn, accountId: this.options.accountId }).catch(() => "ImplicitDeny" as const);
+        const poolArns = [...new Set(poolIds)].map((id) => `arn:aws:cognito-identity:${this.options.region}:${this.options.accountId}:identitypool/${id}`);
+        // Without a resource type, IAM names the pool in the condition key cognito-identity:IdentityPoolArn
+        // ("Actions, resources, and condition keys for Amazon Cognito Identity"). Deleting identities
+        // that no longer exist names no pool and changes nothing: there is nothing to decide.
+        if (operation === "DeleteIdentities" && poolArns.length === 0) return;
+        const checks = NO_RESOURCE_TYPE.has(operation)
+            ? poolArns.length > 0
+                ? poolArns.map((arn) => ({ resource: "*", context: { "cognito-identity:IdentityPoolArn": arn } }))
+                : [{ resource: "*", context: undefined }]
+            : (poolArns.length > 0 ? poolArns : ["*"]).map((resource) => ({ resource, context: undefined }));
+        for (const { resource, context } of checks) {
+            const decision = await decide({ policies: this.options.registry.policiesOf(session.roleArn!), action, resource, context, principal: session.principalArn, accountId: this.options.accountId }).catch(() => "ImplicitDeny" as const);
             if (decision !== "Allow") throw new CognitoIdentityError("AccessDeniedException", `User: ${session.principalArn} is not authorized to perform: ${action} on resource: ${resource}`);
         }
     }
