@@ -28,8 +28,12 @@ export const ERASURE_RESERVE_MS = 9000;
 export const BATCH_WRITE_SIZE = 25;
 /** S3's limit of keys in one DeleteObjects, and of entries in one ListObjectVersions page. */
 export const DELETE_OBJECTS_SIZE = 1000;
-/** DeleteObjects requests in flight at once. */
-export const DELETE_OBJECTS_PARALLELISM = 3;
+/**
+ * DeleteObjects requests in flight at once. One: a DeleteObjects of 1,000 keys is S3's own batch,
+ * and the local S3 measured slower per key with more in flight (tools/bench/erasure.ts), its calls
+ * then running past the client's timeout.
+ */
+export const DELETE_OBJECTS_PARALLELISM = 1;
 /** BatchWriteItem requests in flight at once. */
 export const BATCH_WRITE_PARALLELISM = 8;
 /**
@@ -221,7 +225,7 @@ type Version = { Key: string; VersionId?: string };
 /**
  * Deletes every version and delete marker under the caller's prefix (on an unversioned bucket,
  * each object's single `null` version): ListObjectVersions pages of 1,000, listed one after the
- * other, each removed by one DeleteObjects, up to 3 in flight. A page is listed only when a
+ * other, each removed by one DeleteObjects (DELETE_OBJECTS_PARALLELISM in flight). A page is listed only when a
  * delete can start at once and the budget allows, so no listing is wasted when the budget runs
  * out. True when nothing is left under the prefix.
  */

@@ -234,6 +234,28 @@ describe("account erasure (handlers/erasure.ts against dynalite)", function () {
         assert.deepEqual(again, { done: true, remaining: [], deleted: { notes: 0, files: 0 } });
     });
 
+    it("keeps one DeleteObjects in flight and lists a page only when its delete can start", async () => {
+        for (let i = 0; i < 7500; i++) s3.put(`private/${ALICE.identityId}/f${String(i).padStart(5, "0")}`);
+        let inFlight = 0;
+        let most = 0;
+        const slow: ErasureDeps["objects"] = () => ({
+            listObjectVersions: (input) => s3.listObjectVersions(input),
+            deleteObjects: async (input) => {
+                most = Math.max(most, ++inFlight);
+                await new Promise((resolve) => setTimeout(resolve, 20));
+                try {
+                    return await s3.deleteObjects(input);
+                } finally {
+                    inFlight--;
+                }
+            },
+        });
+        assert.equal((await eraseAccount(deps({ objects: slow }), ALICE)).done, true);
+        assert.equal(most, 1);
+        assert.deepEqual(s3.calls, { listObjectVersions: 8, deleteObjects: 8 });
+        assert.deepEqual(s3.keysUnder(`private/${ALICE.identityId}/`), []);
+    });
+
     it("keeps at most eight BatchWriteItem requests in flight", async () => {
         await seedNotes(ALICE.identityId, 500);
         let inFlight = 0;
