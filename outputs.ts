@@ -18,9 +18,29 @@ export interface StackOutputs {
     bucketName: string;
     /** The notes table (for operators; no client reads it). */
     tableName: string;
+    /**
+     * Sign-in through other providers: exactly Amplify's `Auth.Cognito.loginWith.oauth`, plus the
+     * providers' names for the buttons. Only when the stack configures `identityProviders`.
+     */
+    oauth?: OAuthOutput;
 }
 
-/** Every output's name, in the order `index.ts` exports them (a test keeps the two equal). */
+/** Amplify JS v6's `loginWith.oauth` (authorization code flow) and the providers to offer. */
+export interface OAuthOutput {
+    /** The managed-login host (`<prefix>.auth.<region>.amazoncognito.com` or the custom domain), no scheme. */
+    domain: string;
+    scopes: string[];
+    redirectSignIn: string[];
+    redirectSignOut: string[];
+    responseType: "code";
+    /** The providers' names in the User Pool (`Google`, `SignInWithApple`, an OIDC provider's name…). */
+    providers: string[];
+}
+
+/** Outputs a stack exports only when it configures what they describe. */
+export const OPTIONAL_STACK_OUTPUT_NAMES = ["oauth"] as const satisfies readonly (keyof StackOutputs)[];
+
+/** Every output's name always exported, in the order `index.ts` exports them (a test keeps the two equal). */
 export const STACK_OUTPUT_NAMES = [
     "region",
     "userPoolId",

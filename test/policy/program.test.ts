@@ -43,6 +43,7 @@ const BUCKET = "aws:s3/bucket:Bucket";
 const PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
 const ROUTE = "aws:apigatewayv2/route:Route";
 const API = "aws:apigatewayv2/api:Api";
+const CLIENT = "aws:cognito/userPoolClient:UserPoolClient";
 
 describe("the policy pack on the real program", function () {
     this.timeout(120_000);
@@ -64,7 +65,7 @@ describe("the policy pack on the real program", function () {
         }
     });
 
-    const mutations: { what: string; mutate: Mutation; policy: string; resource: RegExp | string }[] = [
+    const mutations: { what: string; mutate: Mutation; policy: string; resource: RegExp | string; level?: "advisory" }[] = [
         { what: "a route's authorization set to NONE", mutate: (rs) => set(the(rs, ROUTE, /list/), "authorizationType", "NONE"), policy: "apigatewayv2-route-iam-auth", resource: /list/ },
         { what: "a route's authorization removed", mutate: (rs) => delete the(rs, ROUTE, /delete/).inputs.authorizationType, policy: "apigatewayv2-route-iam-auth", resource: /delete/ },
         { what: "a catch-all $default route without auth", mutate: (rs) => added(rs, ROUTE, "catch-all", { apiId: "x", routeKey: "$default", target: "integrations/x" }), policy: "apigatewayv2-route-iam-auth", resource: "catch-all" },
@@ -132,12 +133,24 @@ describe("the policy pack on the real program", function () {
             policy: "iam-cognito-trust-conditions",
             resource: /auth/,
         })),
+        { what: "the implicit OAuth flow on the app client", mutate: (rs) => set(the(rs, CLIENT), "allowedOauthFlows", ["code", "implicit"]), policy: "cognito-client-no-implicit-flow", resource: /web-client/ },
+        { what: "a plain-http callback URL on the app client", mutate: (rs) => set(the(rs, CLIENT), "callbackUrls", ["http://notes.example.com/"]), policy: "cognito-client-https-callbacks", resource: /web-client/ },
+        {
+            what: "an OAuth scope the app does not need",
+            mutate: (rs) => {
+                set(the(rs, CLIENT), "allowedOauthFlows", ["code"]);
+                set(the(rs, CLIENT), "allowedOauthScopes", ["openid", "phone"]);
+            },
+            policy: "cognito-client-needed-scopes-only",
+            resource: /web-client/,
+            level: "advisory",
+        },
     ];
 
-    for (const { what, mutate, policy, resource } of mutations) {
+    for (const { what, mutate, policy, resource, level } of mutations) {
         it(`catches ${what} and names the resource`, async () => {
             const violations = await evaluatePolicies(await devWith(mutate));
-            const blocking = violations.filter(isBlocking);
+            const blocking = violations.filter((v) => (level === "advisory" ? v.enforcementLevel === "advisory" : isBlocking(v)));
             assert.ok(blocking.length > 0, `nothing caught ${what}`);
             const hit = blocking.filter((v) => v.policyName === policy);
             assert.equal(hit.length >= 1, true, `expected ${policy}, got:\n${violations.map(formatViolation).join("\n")}`);

@@ -30,6 +30,8 @@ export interface RunOptions {
     stackName?: string;
     /** Settings that replace the stack file's, keyed `<project>:<key>` or `aws:<key>` (JSON-encoded if not a string). */
     configOverrides?: Record<string, string>;
+    /** Keys (`<project>:<key>`) the program gets as secrets, as `pulumi config set --secret` would mark them (besides the stack file's `secure:` keys). */
+    secretKeys?: string[];
     /** Provisions each registered resource somewhere real (the local cloud). */
     materialize?: Materializer;
     /** Program directory holding Pulumi.yaml (default: this repository). */
@@ -146,12 +148,12 @@ export async function runProgram(options: RunOptions = {}): Promise<ProgramRun> 
     const configStack = options.stack ?? "dev";
     const stack = options.stackName ?? configStack;
     const programDir = options.programDir ?? REPO_ROOT;
-    const { project, config: stackConfig } = readStackConfig(configStack, programDir);
+    const { project, config: stackConfig, secretKeys } = readStackSettings(configStack, programDir);
     const config = { ...stackConfig, ...(options.configOverrides ?? {}) };
     const region = config["aws:region"] ?? "us-east-1";
     const mocks = new ProgramMocks({ region, accountId: MOCK_ACCOUNT_ID }, options.materialize);
 
-    pulumi.runtime.setAllConfig(config);
+    pulumi.runtime.setAllConfig(config, [...secretKeys, ...(options.secretKeys ?? [])]);
     await pulumi.runtime.setMocks(mocks, project, stack, false);
     recordRequests(mocks);
 
@@ -389,14 +391,14 @@ const isolatedRuns = new Map<string, Promise<ProgramRun>>();
  * test run) and returns the run as plain JSON, assets included. Results are cached per stack and
  * override set within this process.
  */
-export function runProgramIsolated(stack: string, configOverrides: Record<string, string> = {}, stackName?: string): Promise<ProgramRun> {
-    const key = JSON.stringify([stack, configOverrides, stackName]);
+export function runProgramIsolated(stack: string, configOverrides: Record<string, string> = {}, stackName?: string, secretKeys: string[] = []): Promise<ProgramRun> {
+    const key = JSON.stringify([stack, configOverrides, stackName, secretKeys]);
     let run = isolatedRuns.get(key);
     if (!run) {
         run = new Promise<ProgramRun>((resolve, reject) => {
             execFile(
                 process.execPath,
-                ["-r", "ts-node/register/transpile-only", path.join(__dirname, "run-isolated.ts"), stack, JSON.stringify(configOverrides), ...(stackName ? [stackName] : [])],
+                ["-r", "ts-node/register/transpile-only", path.join(__dirname, "run-isolated.ts"), stack, JSON.stringify(configOverrides), stackName ?? "", JSON.stringify(secretKeys)],
                 { cwd: REPO_ROOT, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, TS_NODE_PROJECT: path.join(REPO_ROOT, "tsconfig.json") } },
                 (error, stdout, stderr) => {
                     if (error) {

@@ -2,8 +2,8 @@
 import { runProgram, toPlain } from "./program";
 
 async function main(): Promise<void> {
-    const [stack, overrides, stackName] = process.argv.slice(2);
-    const run = await runProgram({ stack, configOverrides: overrides ? JSON.parse(overrides) : {}, stackName });
+    const [stack, overrides, stackName, secretKeys] = process.argv.slice(2);
+    const run = await runProgram({ stack, configOverrides: overrides ? JSON.parse(overrides) : {}, stackName: stackName || undefined, secretKeys: secretKeys ? JSON.parse(secretKeys) : [] });
     process.stdout.write(JSON.stringify(await toPlain(run)));
 }
 

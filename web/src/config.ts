@@ -24,7 +24,7 @@ export interface WebClientConfig extends ClientStackOutputs {
     s3Relay?: string;
 }
 
-const STACK_OUTPUTS = STACK_OUTPUT_NAMES.filter((name): name is keyof ClientStackOutputs => name !== "tableName");
+const STACK_OUTPUTS = STACK_OUTPUT_NAMES.filter((name): name is Exclude<(typeof STACK_OUTPUT_NAMES)[number], "tableName"> => name !== "tableName");
 
 /** The S3 host name Amplify Storage sends requests to (virtual-hosted style, as it builds it). */
 export function bucketHost(config: Pick<WebClientConfig, "bucketName" | "region">): string {
