@@ -10,7 +10,7 @@ export const S3_RELAY_PATH = "/s3-relay/";
 
 /**
  * The client configuration for the local cloud: its outputs, its Cognito endpoints, the S3 relay,
- * and USER_PASSWORD_AUTH, which the local cloud turns on because cognito-local has no SRP.
+ * and USER_SRP_AUTH, the flow the client uses on AWS (the local User Pools answer SRP as Cognito does).
  */
 export function localClientConfig(outputs: LocalOutputs): WebClientConfig {
     return {
@@ -20,7 +20,7 @@ export function localClientConfig(outputs: LocalOutputs): WebClientConfig {
         identityPoolId: outputs.identityPoolId,
         apiUrl: outputs.apiUrl,
         bucketName: outputs.bucketName,
-        authFlowType: "USER_PASSWORD_AUTH",
+        authFlowType: "USER_SRP_AUTH",
         endpoints: { cognitoIdp: outputs.endpoints.cognitoIdp, cognitoIdentity: outputs.endpoints.cognitoIdentity },
         s3Relay: S3_RELAY_PATH,
     };

@@ -1,5 +1,5 @@
 import { CognitoIdentityClient, GetIdCommand } from "@aws-sdk/client-cognito-identity";
-import { CognitoIdentityProviderClient, GetUserCommand, InitiateAuthCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { CognitoIdentityProviderClient, GetUserCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { strict as assert } from "node:assert";
 import { ChildProcess, spawn } from "node:child_process";
@@ -8,7 +8,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { importJWK, SignJWT } from "jose";
-import { FlowUser, newPassword, NotesClient } from "../../tools/client/flow";
+import { FlowUser, newPassword, NotesClient, srpSignIn } from "../../tools/client/flow";
 import { LOCK_FILE, processStartTime } from "../../tools/local/lock";
 import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/local/process";
 import { RawResponse, requestBytes, sendRaw, signedHeaders } from "../support/raw-http";
@@ -331,8 +331,8 @@ describe("attacks on the local cloud itself: no crash, no file outside the data 
             await assert.rejects(identity.send(new GetIdCommand({ IdentityPoolId: identityPoolId, Logins: { [`cognito-idp.${region}.amazonaws.com/${userPoolId}`]: token } })), (e: any) => e.name === "NotAuthorizedException");
         }
         const idp = new CognitoIdentityProviderClient({ region, endpoint: endpoints.cognitoIdp, maxAttempts: 1 });
-        const auth = await idp.send(new InitiateAuthCommand({ AuthFlow: "USER_PASSWORD_AUTH", ClientId: userPoolClientId, AuthParameters: { USERNAME: alice.email, PASSWORD: alicePassword } }));
-        const accessClaims = JSON.parse(Buffer.from(auth.AuthenticationResult!.AccessToken!.split(".")[1], "base64url").toString("utf8"));
+        const auth = await srpSignIn({ ...cloud.outputs, endpoint: endpoints.cognitoIdp }, alice.email, alicePassword);
+        const accessClaims = JSON.parse(Buffer.from(auth.accessToken.split(".")[1], "base64url").toString("utf8"));
         const forgedAccess = await new SignJWT(accessClaims).setProtectedHeader({ alg: "RS256", kid: "CognitoLocal" }).sign(published);
         attacks++;
         await assert.rejects(idp.send(new GetUserCommand({ AccessToken: forgedAccess })), (e: any) => e.name === "NotAuthorizedException");

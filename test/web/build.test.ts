@@ -79,7 +79,7 @@ describe("web client configuration and npm run web:build", function () {
         assert.ok(!existsSync(path.join(dir, "bad")), "a failed build wrote files");
     });
 
-    it("configures the client npm start serves from the local outputs: USER_PASSWORD_AUTH, local Cognito endpoints, the S3 relay", () => {
+    it("configures the client npm start serves from the local outputs: USER_SRP_AUTH as on AWS, local Cognito endpoints, the S3 relay", () => {
         const local = {
             ...STACK_OUTPUTS,
             userPoolId: "local_4sTcye24",
@@ -88,7 +88,7 @@ describe("web client configuration and npm run web:build", function () {
         };
         const config = localClientConfig(local);
         assert.deepEqual(config, parseClientConfig(JSON.parse(JSON.stringify(config))), "the local configuration does not survive config.json");
-        assert.equal(config.authFlowType, "USER_PASSWORD_AUTH");
+        assert.equal(config.authFlowType, "USER_SRP_AUTH");
         assert.deepEqual(config.endpoints, { cognitoIdp: "http://127.0.0.1:39405", cognitoIdentity: "http://127.0.0.1:35717" });
         assert.equal(config.s3Relay, S3_RELAY_PATH);
         assert.equal(bucketHost(config), "notes-storage-uploads-1a2b3c4.s3.us-east-1.amazonaws.com");

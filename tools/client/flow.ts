@@ -1,5 +1,5 @@
 import { CognitoIdentityClient, GetCredentialsForIdentityCommand, GetIdCommand } from "@aws-sdk/client-cognito-identity";
-import { AdminConfirmSignUpCommand, AdminDeleteUserCommand, CognitoIdentityProviderClient, InitiateAuthCommand, SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { AdminConfirmSignUpCommand, AdminDeleteUserCommand, CognitoIdentityProviderClient, SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { randomBytes, randomUUID } from "node:crypto";
 import { ClientCredentials, signedFetch, SimpleResponse } from "./client";
@@ -45,12 +45,40 @@ export interface NotesClientOptions {
     adminCredentials?: ClientCredentials;
 }
 
+/** The tokens of a sign-in. */
+export interface SignInTokens {
+    idToken: string;
+    accessToken: string;
+    refreshToken: string;
+}
+
+/**
+ * Signs in with USER_SRP_AUTH as a browser does, with amazon-cognito-identity-js's own SRP code;
+ * `endpoint` is the local User Pools' (omit it for AWS). Fails with Cognito's error, or with
+ * `MfaRequired` when the user has a second factor (sign in through Amplify for that).
+ */
+export function srpSignIn(pool: { userPoolId: string; userPoolClientId: string; endpoint?: string }, email: string, password: string): Promise<SignInTokens> {
+    const { AuthenticationDetails, CognitoUser, CognitoUserPool } = require("amazon-cognito-identity-js") as typeof import("amazon-cognito-identity-js");
+    const userPool = new CognitoUserPool({ UserPoolId: pool.userPoolId, ClientId: pool.userPoolClientId, ...(pool.endpoint ? { endpoint: `${pool.endpoint.replace(/\/$/, "")}/` } : {}) });
+    const user = new CognitoUser({ Username: email, Pool: userPool });
+    const second = (name: string) => () => Object.assign(new Error(`${email} has a second factor (${name}); sign in through Amplify to answer it.`), { name: "MfaRequired" });
+    return new Promise((resolve, reject) =>
+        user.authenticateUser(new AuthenticationDetails({ Username: email, Password: password }), {
+            onSuccess: (session) => resolve({ idToken: session.getIdToken().getJwtToken(), accessToken: session.getAccessToken().getJwtToken(), refreshToken: session.getRefreshToken().getToken() }),
+            onFailure: reject,
+            totpRequired: () => reject(second("SOFTWARE_TOKEN_MFA")()),
+            mfaRequired: () => reject(second("SMS_MFA")()),
+            mfaSetup: () => reject(second("MFA_SETUP")()),
+            newPasswordRequired: () => reject(Object.assign(new Error(`${email} must set a new password`), { name: "NewPasswordRequired" })),
+        }),
+    );
+}
+
 /**
  * The client side of the product, as a web app uses it: Cognito sign-up and sign-in, Identity
  * Pool credentials, SigV4-signed API calls and S3 access with the caller's own credentials.
- * Locally it signs in with USER_PASSWORD_AUTH and confirms with AdminConfirmSignUp signed with the
- * local admin key; against AWS it uses SRP (amazon-cognito-identity-js) and AdminConfirmSignUp
- * with the operator's credentials.
+ * It signs in with SRP (amazon-cognito-identity-js), locally as on AWS, and confirms with
+ * AdminConfirmSignUp signed with the local admin key, or against AWS with the operator's credentials.
  */
 export class NotesClient {
     private readonly idp: CognitoIdentityProviderClient;
@@ -91,22 +119,7 @@ export class NotesClient {
 
     /** Returns the User Pool id token. */
     async logIn(email: string, password: string): Promise<string> {
-        if (this.local) {
-            const result = await this.idp.send(
-                new InitiateAuthCommand({ AuthFlow: "USER_PASSWORD_AUTH", ClientId: this.target.userPoolClientId, AuthParameters: { USERNAME: email, PASSWORD: password } }),
-            );
-            check(result.AuthenticationResult?.IdToken, "InitiateAuth returned no id token");
-            return result.AuthenticationResult.IdToken;
-        }
-        const { AuthenticationDetails, CognitoUser, CognitoUserPool } = await import("amazon-cognito-identity-js");
-        const pool = new CognitoUserPool({ UserPoolId: this.target.userPoolId, ClientId: this.target.userPoolClientId });
-        const user = new CognitoUser({ Username: email, Pool: pool });
-        return new Promise((resolve, reject) =>
-            user.authenticateUser(new AuthenticationDetails({ Username: email, Password: password }), {
-                onSuccess: (session) => resolve(session.getIdToken().getJwtToken()),
-                onFailure: reject,
-            }),
-        );
+        return (await srpSignIn({ ...this.target, endpoint: this.target.endpoints?.cognitoIdp }, email, password)).idToken;
     }
 
     /** The standard Logins key for this User Pool. */
@@ -187,7 +200,7 @@ export async function runUserFlow(target: FlowTarget, options: NotesClientOption
     const password = newPassword();
     await step("sign up", () => client.signUp(email, password));
     await step("confirm (AdminConfirmSignUp)", () => client.confirm(email));
-    const idToken = await step(client.local ? "log in (USER_PASSWORD_AUTH)" : "log in (SRP)", () => client.logIn(email, password));
+    const idToken = await step("log in (SRP)", () => client.logIn(email, password));
     const { identityId, credentials } = await step("get identity credentials", () => client.identityCredentials(idToken));
     const user: FlowUser = { email, idToken, identityId, credentials };
     check(identityId.startsWith(`${target.region}:`), `identity id ${identityId} is not <region>:<uuid>`);

@@ -44,13 +44,11 @@ export interface NotEmulated {
     reason: string;
 }
 
-/** Settings the local cloud overrides in the stack's configuration, and why. */
-export const LOCAL_CONFIG_OVERRIDES: Record<string, { value: string; why: string }> = {
-    "notes-infra:allowUserPasswordAuth": {
-        value: "true",
-        why: "cognito-local has no SRP, so the local app client also allows USER_PASSWORD_AUTH",
-    },
-};
+/**
+ * Settings the local cloud overrides in the stack's configuration, and why. None: the local User
+ * Pools run the same sign-in as Cognito (SRP, TOTP), so the app client keeps the program's auth flows.
+ */
+export const LOCAL_CONFIG_OVERRIDES: Record<string, { value: string; why: string }> = {};
 
 /** Resource type -> the service that turns it into local state (`tools/local/<service>/provision.ts`). */
 const PROVISIONERS: Readonly<Record<string, Provisioner>> = {

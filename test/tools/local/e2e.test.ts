@@ -4,7 +4,6 @@ import {
     CognitoIdentityProviderClient,
     CreateUserPoolClientCommand,
     CreateUserPoolCommand,
-    InitiateAuthCommand,
     SignUpCommand,
     UpdateUserPoolClientCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
@@ -13,18 +12,17 @@ import { strict as assert } from "node:assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { FlowUser, NotesClient, newPassword, runUserFlow } from "../../../tools/client/flow";
+import { FlowUser, NotesClient, newPassword, runUserFlow, srpSignIn } from "../../../tools/client/flow";
 import { startLocalCloudProcess, LocalCloudProcess } from "../../../tools/local/process";
 import { sendTamperedPost } from "../../support/sigv4";
 
 /** Signs up and signs in a user in any local pool; returns the id token. */
-async function tokenFrom(idp: CognitoIdentityProviderClient, userPoolId: string, clientId: string): Promise<string> {
+async function tokenFrom(idp: CognitoIdentityProviderClient, endpoint: string, userPoolId: string, clientId: string): Promise<string> {
     const email = `other-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
     const password = newPassword();
     await idp.send(new SignUpCommand({ ClientId: clientId, Username: email, Password: password, UserAttributes: [{ Name: "email", Value: email }] }));
     await idp.send(new AdminConfirmSignUpCommand({ UserPoolId: userPoolId, Username: email }));
-    const auth = await idp.send(new InitiateAuthCommand({ AuthFlow: "USER_PASSWORD_AUTH", ClientId: clientId, AuthParameters: { USERNAME: email, PASSWORD: password } }));
-    return auth.AuthenticationResult!.IdToken!;
+    return (await srpSignIn({ userPoolId, userPoolClientId: clientId, endpoint }, email, password)).idToken;
 }
 
 describe("local cloud end to end (npm start in a child process)", function () {
@@ -55,7 +53,7 @@ describe("local cloud end to end (npm start in a child process)", function () {
         for (const value of [outputs.apiUrl, outputs.userPoolId, outputs.userPoolClientId, outputs.identityPoolId, outputs.bucketName, outputs.tableName]) {
             assert.ok(ready.includes(value), `ready line lacks ${value}`);
         }
-        assert.match(cloud.output(), /allowUserPasswordAuth=true: cognito-local has no SRP/);
+        assert.doesNotMatch(cloud.output(), /override notes-infra:allowUserPasswordAuth/, "the app client keeps the program's auth flows");
     });
 
     it("runs the whole user flow: sign-up to delete, every route signed, attachment in the caller's prefix", async () => {
@@ -141,10 +139,10 @@ describe("local cloud end to end (npm start in a child process)", function () {
 
         const otherPool = (await idp.send(new CreateUserPoolCommand({ PoolName: "intruders", UsernameAttributes: ["email"] }))).UserPool!.Id!;
         const otherPoolClient = (await idp.send(new CreateUserPoolClientCommand({ UserPoolId: otherPool, ClientName: "intruder" }))).UserPoolClient!.ClientId!;
-        const otherPoolToken = await tokenFrom(idp, otherPool, otherPoolClient);
+        const otherPoolToken = await tokenFrom(idp, endpoints.cognitoIdp, otherPool, otherPoolClient);
         const otherClient = (await idp.send(new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: "other-app" }))).UserPoolClient!.ClientId!;
-        const otherClientToken = await tokenFrom(idp, userPoolId, otherClient);
-        const goodToken = await tokenFrom(idp, userPoolId, userPoolClientId);
+        const otherClientToken = await tokenFrom(idp, endpoints.cognitoIdp, userPoolId, otherClient);
+        const goodToken = await tokenFrom(idp, endpoints.cognitoIdp, userPoolId, userPoolClientId);
 
         const getId = (Logins: Record<string, string>) => identity.send(new GetIdCommand({ IdentityPoolId: identityPoolId, Logins }));
         const refused = (error: any) => error.name === "NotAuthorizedException" && /Invalid login token|Unauthenticated access is not supported/.test(error.message);
@@ -158,11 +156,8 @@ describe("local cloud end to end (npm start in a child process)", function () {
         assert.equal((await getId({ [realKey]: goodToken })).IdentityId, IdentityId, "the identity id is stable per user");
     });
 
-    /** A sign-in for an email with no account, as the stack's app client answers it. */
-    const signInNobody = () =>
-        new CognitoIdentityProviderClient({ region: cloud.outputs.region, endpoint: cloud.outputs.endpoints.cognitoIdp }).send(
-            new InitiateAuthCommand({ AuthFlow: "USER_PASSWORD_AUTH", ClientId: cloud.outputs.userPoolClientId, AuthParameters: { USERNAME: `nobody-${Date.now()}@example.com`, PASSWORD: newPassword() } }),
-        );
+    /** An SRP sign-in for an email with no account, as the stack's app client answers it. */
+    const signInNobody = () => srpSignIn({ ...cloud.outputs, endpoint: cloud.outputs.endpoints.cognitoIdp }, `nobody-${Date.now()}@example.com`, newPassword());
     const incorrect = (error: any) => error.name === "NotAuthorizedException" && error.message === "Incorrect username or password.";
 
     it("answers a sign-in for an unknown email as the stack's app client is set (PreventUserExistenceErrors: ENABLED)", async () => {

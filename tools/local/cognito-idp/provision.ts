@@ -2,7 +2,9 @@ import type { Provisioner } from "../provisioner";
 
 /**
  * `aws:cognito/userPool:UserPool`: CreateUserPool with the declared sign-in attributes and password
- * policy, once; a restart finds the pool by its saved id. Email through SES is not sent: codes print.
+ * policy, once; a restart finds the pool by its saved id. The MFA setting (`mfaConfiguration`,
+ * `softwareTokenMfaConfiguration`) and `userAttributeUpdateSettings` are applied on every start.
+ * Email through SES is not sent: codes print.
  */
 export const userPool: Provisioner = async (resource, services) => {
     const { inputs, urn, state } = resource;
@@ -34,6 +36,16 @@ export const userPool: Provisioner = async (resource, services) => {
         id = pool.UserPool.Id as string;
         ids.set(urn, id);
     }
+    // As an update would: the declared MFA and email-change settings, on a new pool or one found again.
+    await userPools.call("SetUserPoolMfaConfig", {
+        UserPoolId: id,
+        MfaConfiguration: inputs.mfaConfiguration ?? "OFF",
+        SoftwareTokenMfaConfiguration: { Enabled: inputs.softwareTokenMfaConfiguration?.enabled === true },
+    });
+    await userPools.updatePool(id, {
+        AutoVerifiedAttributes: inputs.autoVerifiedAttributes,
+        UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: inputs.userAttributeUpdateSettings?.attributesRequireVerificationBeforeUpdates ?? [] },
+    });
     const { region, accountId } = registry;
     return { id, state: { arn: `arn:aws:cognito-idp:${region}:${accountId}:userpool/${id}`, endpoint: `cognito-idp.${region}.amazonaws.com/${id}` } };
 };

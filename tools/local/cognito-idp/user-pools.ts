@@ -9,7 +9,10 @@ import type { LocalRegistry } from "../registry";
 import { answerJsonPreflight, closeServer, isLoopbackHost, jsonServiceCors, listenOn, readRequest, ReceivedRequest, receive, safeServer, stdoutLog } from "../server";
 import type { CredentialStore, SessionCredentials } from "../sts/credentials";
 import { jsonSignatureError, SigningKey, verifySigV4 } from "../sts/sigv4";
+import { accountCodes, codeLine, PURPOSE_OF_SOURCE } from "./account-codes";
 import { CognitoIdpError, userPoolRules } from "./rules";
+import { signIn } from "./sign-in";
+import { TokenSessions } from "./token-sessions";
 
 /** cognito-local's building blocks (what its `createDefaultServer` wires), loaded on first use. */
 function cognitoLocal() {
@@ -23,7 +26,6 @@ function cognitoLocal() {
         CognitoServiceFactoryImpl: require("cognito-local/lib/services/cognitoService").CognitoServiceFactoryImpl,
         CryptoService: require("cognito-local/lib/services/crypto").CryptoService,
         StormDBDataStoreFactory: require("cognito-local/lib/services/dataStore/stormDb").StormDBDataStoreFactory,
-        MessageDeliveryService: require("cognito-local/lib/services/messageDelivery/messageDelivery").MessageDeliveryService,
         selectAppropriateDeliveryMethod: require("cognito-local/lib/services/messageDelivery/deliveryMethod").selectAppropriateDeliveryMethod,
         otp: require("cognito-local/lib/services/otp").otp,
         JwtTokenGenerator: require("cognito-local/lib/services/tokenGenerator").JwtTokenGenerator,
@@ -63,16 +65,18 @@ const REQUIRED: Record<string, string[]> = {
     VerifyUserAttribute: ["AccessToken", "AttributeName", "Code"],
     VerifySoftwareToken: ["UserCode"],
     GetUser: ["AccessToken"],
+    AssociateSoftwareToken: [],
     DeleteUser: ["AccessToken"],
     GlobalSignOut: ["AccessToken"],
     SetUserMFAPreference: ["AccessToken"],
 };
-const MEMBER_TYPES: Record<string, "string" | "stringMap" | "attributes" | "strings" | "boolean" | "number"> = {
+const MEMBER_TYPES: Record<string, "string" | "stringMap" | "attributes" | "strings" | "boolean" | "number" | "mfaSettings"> = {
     ClientId: "string", Username: "string", Password: "string", ConfirmationCode: "string", AuthFlow: "string", ChallengeName: "string",
     Session: "string", SecretHash: "string", AccessToken: "string", PreviousPassword: "string", ProposedPassword: "string", Token: "string",
     ClientSecret: "string", UserCode: "string", AttributeName: "string", Code: "string", FriendlyDeviceName: "string", UserPoolId: "string",
     AuthParameters: "stringMap", ChallengeResponses: "stringMap", ClientMetadata: "stringMap",
     UserAttributes: "attributes", ValidationData: "attributes", UserAttributeNames: "strings", ForceAliasCreation: "boolean",
+    SoftwareTokenMfaSettings: "mfaSettings", SMSMfaSettings: "mfaSettings", EmailMfaSettings: "mfaSettings",
 };
 
 function memberOk(type: (typeof MEMBER_TYPES)[string], value: unknown): boolean {
@@ -89,6 +93,8 @@ function memberOk(type: (typeof MEMBER_TYPES)[string], value: unknown): boolean 
             return value !== null && typeof value === "object" && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string");
         case "attributes":
             return Array.isArray(value) && value.every((a) => a !== null && typeof a === "object" && typeof a.Name === "string" && (a.Value === undefined || typeof a.Value === "string"));
+        case "mfaSettings":
+            return value !== null && typeof value === "object" && !Array.isArray(value) && ["Enabled", "PreferredMfa"].every((key) => (value as any)[key] === undefined || typeof (value as any)[key] === "boolean");
     }
 }
 
@@ -102,6 +108,14 @@ export interface LocalUserPools {
     call<T = any>(action: string, request: Record<string, unknown>): Promise<T>;
     /** The pool's record, or undefined when it does not exist. */
     describePool(userPoolId: string): Promise<any | undefined>;
+    /**
+     * Whether a verified token's sign-in session is still good: the user exists and is enabled, and
+     * neither a global sign-out nor a revocation ended the session (`origin_jti`). The Identity
+     * service asks this for an Identity Pool provider with `ServerSideTokenCheck`.
+     */
+    sessionActive(claims: Record<string, unknown>): Promise<boolean>;
+    /** Sets pool settings in-process that cognito-local's UpdateUserPool does not take (provisioning). */
+    updatePool(userPoolId: string, options: Record<string, unknown>): Promise<void>;
     close(): Promise<void>;
 }
 
@@ -118,7 +132,7 @@ export interface UserPoolsOptions {
     store?: CredentialStore;
     /** The stack (for CORS origins and role policies). */
     registry: LocalRegistry;
-    /** Where sign-up confirmation codes go. */
+    /** Where codes go: one line per code, `[cognito] <purpose> code for <username> (<destination>): <code>`. */
     onCode?: (line: string) => void;
     log?: (line: Record<string, unknown>) => void;
 }
@@ -148,7 +162,7 @@ function serialize(value: unknown): string {
  * - validates request members' types and answers every failure in the service's JSON error format.
  */
 export async function startUserPools(options: UserPoolsOptions): Promise<LocalUserPools> {
-    const { loadConfig, Router, services, errors, CognitoServiceFactoryImpl, CryptoService, StormDBDataStoreFactory, MessageDeliveryService, selectAppropriateDeliveryMethod, otp, JwtTokenGenerator, UserPoolServiceFactoryImpl } =
+    const { loadConfig, Router, services, errors, CognitoServiceFactoryImpl, CryptoService, StormDBDataStoreFactory, selectAppropriateDeliveryMethod, otp, JwtTokenGenerator, UserPoolServiceFactoryImpl } =
         cognitoLocal();
     const log = options.log ?? stdoutLog;
     const dir = path.join(options.dataDir, "cognito");
@@ -170,18 +184,7 @@ export async function startUserPools(options: UserPoolsOptions): Promise<LocalUs
     const dataStoreFactory = new StormDBDataStoreFactory(path.join(dir, "db"));
     const cognito = await new CognitoServiceFactoryImpl(path.join(dir, "db"), dataStoreFactory, new UserPoolServiceFactoryImpl(clock, dataStoreFactory)).create(ctx, config.UserPoolDefaults);
     const onCode = options.onCode ?? ((line: string) => process.stdout.write(`${line}\n`));
-    const sender = {
-        send(_ctx: unknown, user: any, destination: string, message: any) {
-            onCode(`[cognito] confirmation code for ${user.Username} (${destination}): ${message.__code}`);
-            return Promise.resolve();
-        },
-        sendEmail(...args: [unknown, any, string, any]) {
-            return this.send(...args);
-        },
-        sendSms(...args: [unknown, any, string, any]) {
-            return this.send(...args);
-        },
-    };
+    const sendCode = (purpose: Parameters<typeof codeLine>[0], username: string, destination: string, code: string) => onCode(codeLine(purpose, username, destination, code));
     // Lambda triggers are not configured by this program; cognito-local's Lambda client is never called.
     const triggers = new services.TriggersService(clock, cognito, new services.LambdaService({}, undefined), new CryptoService(config.KMSConfig));
 
@@ -189,17 +192,61 @@ export async function startUserPools(options: UserPoolsOptions): Promise<LocalUs
     // generator still decides the claims; every token is re-signed with this data directory's key.
     const privateKey = (await importJWK(options.signingKey.privateJwk as Parameters<typeof importJWK>[0], "RS256")) as CryptoKey;
     const publicKey = (await importJWK(options.signingKey.publicJwk as Parameters<typeof importJWK>[0], "RS256")) as CryptoKey;
-    const resign = (token: string) => new SignJWT(decodeJwt(token)).setProtectedHeader({ alg: "RS256", kid: options.signingKey.kid }).sign(privateKey);
+    const resign = (token: string, claims: Record<string, unknown>) => new SignJWT({ ...decodeJwt(token), ...claims }).setProtectedHeader({ alg: "RS256", kid: options.signingKey.kid }).sign(privateKey);
     const packaged = new JwtTokenGenerator(clock, triggers, config.TokenConfig);
+    const sessions = new TokenSessions(path.join(dir, "sessions.json"));
+    /** A session's tokens: cognito-local's claims, the session's `origin_jti`, this data directory's key. */
+    async function mint(user: any, client: any, originJti: string, source: string) {
+        const pool = await cognito.getUserPool(ctx, client.UserPoolId);
+        const tokens = await packaged.generate(ctx, user, await pool.listUserGroupMembership(ctx, user), client, undefined, source);
+        const session = { origin_jti: originJti };
+        return {
+            AccessToken: await resign(tokens.AccessToken, session),
+            IdToken: await resign(tokens.IdToken, session),
+            RefreshToken: await resign(tokens.RefreshToken, { ...session, client_id: client.ClientId }),
+        };
+    }
+    // What cognito-local's own flows mint (AdminInitiateAuth) starts a session like any sign-in.
     const tokenGenerator = {
-        async generate(...args: unknown[]) {
-            const tokens = await packaged.generate(...args);
-            return { AccessToken: await resign(tokens.AccessToken), IdToken: await resign(tokens.IdToken), RefreshToken: await resign(tokens.RefreshToken) };
+        async generate(_ctx: unknown, user: any, _groups: unknown, client: any, _metadata: unknown, source: string) {
+            const originJti = randomUUID();
+            const tokens = await mint(user, client, originJti, source);
+            sessions.add(client.UserPoolId, user.Username, originJti);
+            return tokens;
         },
     };
-    const messages = new services.MessagesService(triggers, new MessageDeliveryService(sender));
+    const messages = {
+        deliver(_ctx: unknown, source: string, _clientId: unknown, _poolId: unknown, user: any, code: string, _metadata: unknown, delivery: { Destination: string }) {
+            sendCode(PURPOSE_OF_SOURCE[source] ?? "confirmation", user.Username, delivery.Destination, code);
+            return Promise.resolve();
+        },
+    };
     const router = Router({ clock, cognito, config, messages, otp, tokenGenerator, triggers });
     const rules = userPoolRules({ cognito, messages, otp, clock, selectAppropriateDeliveryMethod }, ctx);
+    const verifyRefreshToken = async (token: string) => {
+        try {
+            const { payload } = await jwtVerify(token, publicKey, { algorithms: ["RS256"] });
+            return typeof payload.iss === "string" && payload.iss.startsWith(`${endpoint}/`) && payload.token_use === undefined && typeof payload.origin_jti === "string" ? (payload as Record<string, unknown>) : undefined;
+        } catch {
+            return undefined;
+        }
+    };
+    const flows = signIn({ cognito, clock, mint, verifyRefreshToken, sessions }, ctx);
+    const codes = accountCodes({ cognito, clock, otp, send: sendCode }, ctx);
+
+    async function sessionActive(claims: Record<string, unknown>): Promise<boolean> {
+        if (typeof claims.iss !== "string" || !claims.iss.startsWith(`${endpoint}/`)) return false;
+        const poolId = claims.iss.slice(endpoint.length + 1);
+        const username = claims.token_use === "access" ? claims.username : claims["cognito:username"];
+        if (typeof username !== "string") return false;
+        try {
+            const pool = await cognito.getUserPool(ctx, poolId);
+            const user = await pool.getUserByUsername(ctx, username);
+            return Boolean(user) && user.Enabled !== false && user.Username === username && sessions.has(poolId, username, claims.origin_jti);
+        } catch {
+            return false;
+        }
+    }
 
     const adminKey: SigningKey = { secretAccessKey: options.admin.secretAccessKey };
     const keys = {
@@ -222,13 +269,16 @@ export async function startUserPools(options: UserPoolsOptions): Promise<LocalUs
 
     /** Verifies an access token as Cognito would: this machine's key, one of its pools, not expired, `token_use: access`. */
     async function checkAccessToken(token: string): Promise<void> {
+        let revoked = false;
         try {
             const { payload } = await jwtVerify(token, publicKey, { algorithms: ["RS256"] });
             if (payload.token_use !== "access" || typeof payload.iss !== "string" || !payload.iss.startsWith(`${endpoint}/`)) throw new Error("not an access token of these pools");
+            if (!(await sessionActive(payload as Record<string, unknown>))) revoked = true;
         } catch (error) {
             const expired = (error as { code?: string }).code === "ERR_JWT_EXPIRED";
             throw new CognitoIdpError("NotAuthorizedException", expired ? "Access Token has expired" : "Invalid Access Token");
         }
+        if (revoked) throw new CognitoIdpError("NotAuthorizedException", "Access Token has been revoked");
     }
 
     /** A SigV4-signed request for an IAM-authorized action: the admin key, or a session its policies allow. */
@@ -307,8 +357,9 @@ export async function startUserPools(options: UserPoolsOptions): Promise<LocalUs
             }
             let output: unknown;
             try {
-                const answered = await rules.before(operation, members);
-                output = answered ? answered.output : await router(operation)(ctx, members);
+                const fallback = () => router(operation)(ctx, members);
+                const answered = (await rules.before(operation, members)) ?? (await flows.run(operation, members, fallback)) ?? (await codes.run(operation, members, fallback));
+                output = answered ? answered.output : await fallback();
             } catch (error) {
                 if (error instanceof CognitoIdpError) throw error;
                 if (error instanceof errors.UnsupportedError) throw new CognitoIdpError("UnsupportedOperationException", `The local User Pools (cognito-local) do not support ${operation}.`);
@@ -328,6 +379,11 @@ export async function startUserPools(options: UserPoolsOptions): Promise<LocalUs
             return router(action)(ctx, request);
         },
         describePool,
+        sessionActive,
+        async updatePool(userPoolId, settings) {
+            const pool = await cognito.getUserPool(ctx, userPoolId);
+            await pool.updateOptions(ctx, { ...pool.options, ...settings });
+        },
         close() {
             return closeServer(server);
         },

@@ -1,6 +1,7 @@
 import {
     AdminConfirmSignUpCommand,
     AdminGetUserCommand,
+    AdminUpdateUserAttributesCommand,
     ChangePasswordCommand,
     CognitoIdentityProviderClient,
     ConfirmForgotPasswordCommand,
@@ -232,6 +233,9 @@ describe("local User Pools (cognito-local behind the local front)", () => {
             const { username, accessToken } = await signedIn();
             await assert.rejects(idp().send(new ChangePasswordCommand({ AccessToken: accessToken, PreviousPassword: password, ProposedPassword: "short" })), failure("InvalidPasswordException", "Password does not conform to policy: Password not long enough"));
             await assert.rejects(idp().send(new ChangePasswordCommand({ AccessToken: accessToken, PreviousPassword: "Wr0ng!Passw0rd", ProposedPassword: "N3w!Passw0rd" })), failure("NotAuthorizedException", "Incorrect username or password."));
+            // AdminConfirmSignUp verifies no address; a reset code goes only to a verified one.
+            await assert.rejects(idp().send(new ForgotPasswordCommand({ ClientId: clientId, Username: username })), failure("InvalidParameterException", "Cannot reset password for the user as there is no registered/verified email or phone_number"));
+            await idp(admin).send(new AdminUpdateUserAttributesCommand({ UserPoolId: poolId, Username: username, UserAttributes: [{ Name: "email", Value: username }, { Name: "email_verified", Value: "true" }] }));
             await idp().send(new ForgotPasswordCommand({ ClientId: clientId, Username: username }));
             const code = codeFor(username)!;
             await assert.rejects(
