@@ -4,13 +4,15 @@
  * expects; an error (a failed Cognito call) fails the sign-in rather than create a second account.
  */
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { fromEnv } from "@aws-sdk/credential-provider-env";
 import { linkFederatedUser, type PreSignUpEvent } from "./account-linking";
 import { requireEnv } from "./env";
 import { createLogger, describeError } from "./log";
 
 /** JSON list of the provider names whose verified emails may link (set by the program). */
 const linkableProviders: string[] = JSON.parse(requireEnv("LINK_PROVIDERS"));
-const client = new CognitoIdentityProviderClient({});
+// Lambda puts the role's credentials in the environment (handlers/runtime/lambda-credentials.ts).
+const client = new CognitoIdentityProviderClient({ credentials: fromEnv() });
 
 export async function handler(event: PreSignUpEvent, context?: { awsRequestId?: string }): Promise<PreSignUpEvent> {
     const log = createLogger({ requestId: context?.awsRequestId, trigger: event.triggerSource });

@@ -1,6 +1,7 @@
 import type { Materialized } from "../engine/mocks";
 import type { LocalGateway } from "./apigateway/gateway";
 import type { LocalIdentityService } from "./cognito-identity/identity-pools";
+import type { LocalFederation } from "./cognito-idp/oauth/provision";
 import type { LocalUserPools } from "./cognito-idp/user-pools";
 import type { LocalRegistry } from "./registry";
 import type { LocalS3 } from "./s3/front";
@@ -29,6 +30,8 @@ export interface LocalServices {
     userPools: LocalUserPools;
     /** The identity service, started on the first Identity Pool. */
     identity(): Promise<LocalIdentityService>;
+    /** The managed login and the providers' stand-ins, started on the first provider or domain. */
+    federation(): Promise<LocalFederation>;
     endpoints: {
         /** dynalite for operators (tables are created through it). */
         dynamodb: string;

@@ -12,7 +12,7 @@ export interface RuntimeEnvironmentOptions {
     /** Where the deployment package is unpacked. */
     taskRoot: string;
     /** The local services the SDK's standard endpoint variables point at. */
-    endpoints: { dynamodb: string; s3: string };
+    endpoints: { dynamodb: string; s3: string; cognitoIdp?: string };
 }
 
 /**
@@ -35,6 +35,7 @@ export function runtimeEnvironment(options: RuntimeEnvironmentOptions): Record<s
         TZ: ":UTC",
         AWS_ENDPOINT_URL_DYNAMODB: options.endpoints.dynamodb,
         AWS_ENDPOINT_URL_S3: options.endpoints.s3,
+        ...(options.endpoints.cognitoIdp && { AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: options.endpoints.cognitoIdp }),
         // Lambda runs nodejs22.x; the SDK's "Node 20 support ends" notice is about this machine.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     };

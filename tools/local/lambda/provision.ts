@@ -12,7 +12,7 @@ const SESSION_SECONDS = 12 * 3600;
  * program builds it) written under `<data-dir>/functions/<name>` and run in a worker thread, with
  * its own environment and a session of its execution role.
  */
-export const fn: Provisioner = async ({ name, inputs, state }, { registry, store, dataDir, endpoints }) => {
+export const fn: Provisioner = async ({ name, inputs, state }, { registry, store, dataDir, endpoints, userPools }) => {
     const code = await toPlain(inputs.code);
     if (code?.$archive !== "assets") throw new Error(`Function ${name}: the local runtime runs AssetArchive code of StringAssets, got ${JSON.stringify(code).slice(0, 80)}.`);
     const files: Record<string, string> = {};
@@ -40,7 +40,7 @@ export const fn: Provisioner = async ({ name, inputs, state }, { registry, store
             memorySize: inputs.memorySize ?? 128,
             runtime: inputs.runtime ?? "nodejs22.x",
             taskRoot,
-            endpoints: { dynamodb: endpoints.dynamodbFront, s3: endpoints.s3 },
+            endpoints: { dynamodb: endpoints.dynamodbFront, s3: endpoints.s3, cognitoIdp: userPools.endpoint },
         });
     registry.functions.set(functionName, new LocalFunction(definition, taskRoot, runtimeEnv));
     return undefined;
