@@ -159,7 +159,13 @@ export class ManagedLogin {
                 return;
             case "OPTIONS /oauth2/token":
             case "OPTIONS /oauth2/userInfo":
-                res.writeHead(204, cors["access-control-allow-origin"] ? { ...cors, "access-control-allow-methods": "GET,POST", "access-control-allow-headers": "authorization,content-type", "access-control-max-age": "600" } : {});
+                // Amplify adds x-amz-user-agent to its token request; the stack's origins may send what they ask for.
+                res.writeHead(
+                    204,
+                    cors["access-control-allow-origin"]
+                        ? { ...cors, "access-control-allow-methods": "GET,POST", "access-control-allow-headers": String(req.headers["access-control-request-headers"] ?? "authorization,content-type"), "access-control-max-age": "600" }
+                        : {},
+                );
                 res.end();
                 return;
             default:
