@@ -5,6 +5,7 @@ import * as path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { newPassword } from "../../tools/client/flow";
 import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/local/process";
+import { LOCAL_OAUTH_PASSPHRASE } from "../support/oauth";
 import { confirmationCode, failStepsOnCorsFailures, freePort, launchChromium, PreflightRecorder } from "./support";
 
 /** The reference client's origin: one of the local-oauth stack's callback URLs. */
@@ -21,7 +22,7 @@ describe("browser: sign-in providers through managed login, Amplify JS v6 in Chr
         dataDir = mkdtempSync(path.join(tmpdir(), "notes-browser-oauth-"));
         const webPort = await freePort();
         const starting = [
-            startLocalCloudProcess(dataDir, ["--stack", "local-oauth", "--web-port", String(webPort)], 60_000).then((local) => (cloud = local)),
+            startLocalCloudProcess(dataDir, ["--stack", "local-oauth", "--web-port", String(webPort)], 60_000, true, LOCAL_OAUTH_PASSPHRASE).then((local) => (cloud = local)),
             launchChromium({ "localhost:5173": `127.0.0.1:${webPort}` }).then((launched) => (browser = launched)),
         ];
         settled = Promise.allSettled(starting);

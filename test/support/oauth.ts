@@ -54,3 +54,6 @@ export const location = (answer: RawAnswer): string => {
     if (typeof value !== "string") throw new Error(`expected a redirect, got ${answer.status}: ${answer.body.slice(0, 300)}`);
     return value;
 };
+
+/** The local-oauth stack's passphrase, published in Pulumi.local-oauth.yaml on purpose. */
+export const LOCAL_OAUTH_PASSPHRASE = { PULUMI_CONFIG_PASSPHRASE: "local-oauth-not-a-secret" };

@@ -194,7 +194,7 @@ export class LocalCloud {
             this.dynamoFrontEndpoint = `http://127.0.0.1:${await this.dynamoFront.listen(this.port(PORTS.dynamodbFront))}`;
         });
         const configOverrides = Object.fromEntries(Object.entries(LOCAL_CONFIG_OVERRIDES).map(([key, { value }]) => [key, value]));
-        const [run] = await Promise.all([runProgram({ stack: this.options.stack ?? "dev", configOverrides, materialize: this.materialize }), this.emulators]);
+        const [run] = await Promise.all([runProgram({ stack: this.options.stack ?? "dev", configOverrides, materialize: this.materialize, secrets: "decrypt" }), this.emulators]);
         this.run = run;
         if (run.region !== this.registry.region || run.accountId !== this.registry.accountId) {
             throw new Error(`The program ran for ${run.region}/${run.accountId}, the local cloud was set up for ${this.registry.region}/${this.registry.accountId}.`);

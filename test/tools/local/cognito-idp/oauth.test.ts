@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { decodeJwt } from "jose";
 import { newPassword, NotesClient } from "../../../../tools/client/flow";
+import { LOCAL_OAUTH_PASSPHRASE } from "../../../support/oauth";
 import { startLocalCloudProcess, type LocalCloudProcess } from "../../../../tools/local/process";
 import { confirmationCode } from "../../../browser/support";
 import { formFields, location, oauthHttp, pkce } from "../../../support/oauth";
@@ -22,7 +23,7 @@ describe("local managed login and sign-in providers (npm start --stack local-oau
 
     before(async () => {
         dataDir = mkdtempSync(path.join(tmpdir(), "notes-oauth-"));
-        cloud = await startLocalCloudProcess(dataDir, ["--stack", "local-oauth", "--web-port", "5291"], 60_000);
+        cloud = await startLocalCloudProcess(dataDir, ["--stack", "local-oauth", "--web-port", "5291"], 60_000, true, LOCAL_OAUTH_PASSPHRASE);
         send = oauthHttp(dataDir);
         client = new NotesClient(cloud.outputs, { adminCredentials: cloud.adminCredentials });
         idp = new CognitoIdentityProviderClient({ region: cloud.outputs.region, endpoint: cloud.outputs.endpoints.cognitoIdp, credentials: cloud.adminCredentials });
