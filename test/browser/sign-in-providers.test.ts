@@ -68,7 +68,9 @@ describe("browser: sign-in providers through managed login, Amplify JS v6 in Chr
             await page.getByRole("heading", { name: "Sign in" }).waitFor({ timeout: 15_000 });
         }
 
-        before(async () => {
+        /** A new browser profile at the app (an abandoned redirect leaves Amplify waiting for it in the old one). */
+        async function freshPage(): Promise<void> {
+            await context?.close();
             context = await browser.newContext({ viewport: { width: 860, height: 720 }, ignoreHTTPSErrors: true });
             context.setDefaultTimeout(8_000);
             page = await context.newPage();
@@ -79,7 +81,9 @@ describe("browser: sign-in providers through managed login, Amplify JS v6 in Chr
             });
             await page.goto(`${CLIENT_ORIGIN}/`);
             await page.getByRole("heading", { name: "Sign in" }).waitFor();
-        });
+        }
+
+        before(freshPage);
 
         after(() => context?.close());
 
@@ -168,6 +172,47 @@ describe("browser: sign-in providers through managed login, Amplify JS v6 in Chr
             } finally {
                 await page.unroute(signInForm);
             }
+        });
+
+        it("refuses a PKCE verifier that is not the one the sign-in started with: the app stays signed out", async () => {
+            await freshPage();
+            const refused: number[] = [];
+            await page.route("**/oauth2/token", async (route) => {
+                const form = new URLSearchParams(route.request().postData() ?? "");
+                form.set("code_verifier", "x".repeat(64));
+                const answer = await route.fetch({ postData: form.toString() });
+                refused.push(answer.status());
+                return route.fulfill({ response: answer });
+            });
+            try {
+                await page.getByRole("button", { name: "Continue with Google" }).click();
+                await page.locator("input[name=email]").fill("gina@example.com");
+                await page.getByRole("button", { name: "Sign in" }).click();
+                await page.locator("#message", { hasText: /Sign-in with the provider failed/ }).waitFor({ timeout: 15_000 });
+                assert.deepEqual(refused, [400]);
+                assert.equal(await page.locator("#notes").isVisible(), false);
+            } finally {
+                await page.unroute("**/oauth2/token");
+            }
+        });
+
+        it("refuses a code presented a second time, after the app's own exchange succeeded", async () => {
+            await freshPage();
+            let exchange: { body: string } | undefined;
+            page.on("request", (request) => {
+                if (request.url().endsWith("/oauth2/token") && request.method() === "POST") exchange = { body: request.postData() ?? "" };
+            });
+            await continueWith("Google", "gina@example.com");
+            assert.ok(exchange, "the app made no token request");
+            const replay = await page.evaluate(
+                async ({ url, body }) => {
+                    const answer = await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+                    return { status: answer.status, body: await answer.json() };
+                },
+                { url: `https://${cloud.outputs.oauth!.domain}/oauth2/token`, body: exchange!.body },
+            );
+            assert.deepEqual(replay, { status: 400, body: { error: "invalid_grant" } });
+            await signOut();
         });
 
         it("refuses a redirect_uri that is not one of the client's callback URLs", async () => {
