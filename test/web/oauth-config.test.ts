@@ -17,7 +17,7 @@ const OAUTH = {
     scopes: ["openid", "email", "profile", "aws.cognito.signin.user.admin"],
     redirectSignIn: ["https://notes.example.com/"],
     redirectSignOut: ["https://notes.example.com/"],
-    responseType: "code",
+    responseType: "code" as const,
     providers: ["Google", "Corp"],
 };
 
