@@ -5,9 +5,11 @@ import { NotesApi } from "./components/api";
 import { NotesAuth } from "./components/auth";
 import { NotesSite } from "./components/site";
 import { NotesMonitoring } from "./components/monitoring";
+import { oauthRedirectUrls } from "./components/federation";
 import { NotesStorage } from "./components/storage";
 import { loadConfig } from "./lib/config";
-import type { StackOutputs } from "./outputs";
+import { configuredProviders } from "./lib/identity-providers";
+import type { OPTIONAL_STACK_OUTPUT_NAMES, StackOutputs } from "./outputs";
 
 // Stack settings (defaults in Pulumi.yaml); invalid ones stop the program here, naming the key.
 const config = loadConfig();
@@ -52,6 +54,7 @@ const auth = new NotesAuth("notes-auth", {
     emailSourceArn: config.emailSourceArn,
     emailFrom: config.emailFrom,
     mfa: config.mfa,
+    federation: signInProviders(),
 });
 
 // DELETE /account on the same API: it needs the pools, so it comes after them.
@@ -82,6 +85,7 @@ const site = config.site
               bucketName: storage.bucketName,
               authFlowType: "USER_SRP_AUTH" as const,
               mfa: config.mfa,
+              oauth: auth.oauth,
           }),
           priceClass: config.sitePriceClass,
           domain: config.siteDomain,
@@ -103,8 +107,26 @@ new NotesMonitoring("notes-monitoring", {
     apiLatencyP99Ms: config.alarmApiLatencyP99Ms,
 });
 
+/** Sign-in through other providers, when the stack configures any (`identityProviders`). */
+function signInProviders() {
+    const providers = configuredProviders(config.identityProviders);
+    if (providers.length === 0) return undefined;
+    return {
+        providers,
+        secrets: config.identityProviderSecrets,
+        domainPrefix: config.authDomainPrefix,
+        customDomain: config.authCustomDomain ? { domain: config.authCustomDomain, certificateArn: config.authCustomDomainCertificateArn! } : undefined,
+        // Every origin the app is served from (the hosted site's too): the callback and sign-out URLs.
+        redirectUrls: oauthRedirectUrls(corsAllowedOrigins),
+        logRetentionDays: config.logRetentionDays,
+    };
+}
+
 // What a web client needs (Amplify Auth, Storage and a SigV4-signing API client): `StackOutputs`.
-const outputs: { [K in keyof StackOutputs]: pulumi.Output<StackOutputs[K]> } = {
+// An optional output (`siteUrl`, `oauth`) is undefined, and so absent, when the stack has nothing to put in it.
+type Exported = { [K in keyof StackOutputs]-?: pulumi.Output<NonNullable<StackOutputs[K]>> };
+type Optional = (typeof OPTIONAL_STACK_OUTPUT_NAMES)[number];
+const outputs: Omit<Exported, Optional> & { [K in Optional]: Exported[K] | undefined } = {
     region: aws.getRegionOutput().region,
     userPoolId: auth.userPoolId,
     userPoolClientId: auth.userPoolClientId,
@@ -113,5 +135,6 @@ const outputs: { [K in keyof StackOutputs]: pulumi.Output<StackOutputs[K]> } = {
     bucketName: storage.bucketName,
     tableName: storage.tableName,
     siteUrl: site?.url,
+    oauth: auth.oauth,
 };
-export const { region, userPoolId, userPoolClientId, identityPoolId, apiUrl, bucketName, tableName, siteUrl } = outputs;
+export const { region, userPoolId, userPoolClientId, identityPoolId, apiUrl, bucketName, tableName, siteUrl, oauth } = outputs;

@@ -20,6 +20,23 @@ export interface StackOutputs {
     tableName: string;
     /** The hosted web client (`https://<distribution>.cloudfront.net/` or the custom domain); absent when `site` is false. */
     siteUrl?: string;
+    /**
+     * Sign-in through other providers: exactly Amplify's `Auth.Cognito.loginWith.oauth`, plus the
+     * providers' names for the buttons. Only when the stack configures `identityProviders`.
+     */
+    oauth?: OAuthOutput;
+}
+
+/** Amplify JS v6's `loginWith.oauth` (authorization code flow) and the providers to offer. */
+export interface OAuthOutput {
+    /** The managed-login host (`<prefix>.auth.<region>.amazoncognito.com` or the custom domain), no scheme. */
+    domain: string;
+    scopes: string[];
+    redirectSignIn: string[];
+    redirectSignOut: string[];
+    responseType: "code";
+    /** The providers' names in the User Pool (`Google`, `SignInWithApple`, an OIDC provider's name…). */
+    providers: string[];
 }
 
 /** Every output's name, in the order `index.ts` exports them (a test keeps the two equal). */
@@ -32,7 +49,11 @@ export const STACK_OUTPUT_NAMES = [
     "bucketName",
     "tableName",
     "siteUrl",
+    "oauth",
 ] as const satisfies readonly (keyof StackOutputs)[];
 
-/** The outputs a stack may leave out (`siteUrl` with `site: false`, as the local cloud runs it). */
-export const OPTIONAL_STACK_OUTPUT_NAMES = ["siteUrl"] as const satisfies readonly (keyof StackOutputs)[];
+/**
+ * The outputs a stack may leave out: `siteUrl` with `site: false` (as the local cloud runs it),
+ * `oauth` without `identityProviders`.
+ */
+export const OPTIONAL_STACK_OUTPUT_NAMES = ["siteUrl", "oauth"] as const satisfies readonly (keyof StackOutputs)[];

@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { COGNITO_IDENTITY_SUB, policyJson } from "../lib/iam";
+import type { OAuthOutput } from "../outputs";
+import * as federation from "./federation";
 
 export interface NotesAuthArgs {
     /** execute-api ARNs of the API's routes: the only API calls signed-in users may make. */
@@ -42,6 +44,13 @@ export interface NotesAuthArgs {
      * `required` (every user sets it up at first sign-in). Fed by `mfa`.
      */
     mfa: "off" | "optional" | "required";
+    /**
+     * Sign-in through Google, Apple, Facebook, Amazon or OIDC providers (managed login, OAuth 2.0
+     * code flow, account linking on verified email). Fed by `identityProviders`,
+     * `identityProviderSecrets`, `authDomainPrefix` and `authCustomDomain`; absent: email and
+     * password only, no domain, no OAuth on the client.
+     */
+    federation?: federation.FederationArgs;
 }
 
 /** The User Pool's `MfaConfiguration` for each `mfa` setting. */
@@ -84,6 +93,8 @@ export class NotesAuth extends pulumi.ComponentResource {
     readonly userPoolId: pulumi.Output<string>;
     readonly userPoolClientId: pulumi.Output<string>;
     readonly identityPoolId: pulumi.Output<string>;
+    /** Amplify's `loginWith.oauth` and the providers, when `federation` is set. */
+    readonly oauth?: pulumi.Output<OAuthOutput>;
 
     constructor(name: string, args: NotesAuthArgs, opts?: pulumi.ComponentResourceOptions) {
         super("notes:auth:NotesAuth", name, {}, opts);
@@ -91,8 +102,17 @@ export class NotesAuth extends pulumi.ComponentResource {
             throw new Error(`NotesAuth ${name}: emailFrom needs emailSourceArn (Cognito's default sender has a fixed address).`);
         }
 
-        this.userPool = this.createUserPool(name, args);
-        this.client = this.createClient(name, args.allowUserPasswordAuth);
+        const linking = args.federation && federation.createLinkingFunction(this, name, args.federation);
+        this.userPool = this.createUserPool(name, args, linking?.function);
+        let oauthSettings: Partial<aws.cognito.UserPoolClientArgs> = {};
+        if (args.federation && linking) {
+            federation.grantLinking(this, name, this.userPool, linking);
+            const providers = federation.createIdentityProviders(this, name, this.userPool, args.federation);
+            const domains = federation.createDomains(this, name, this.userPool, args.federation);
+            oauthSettings = federation.oauthClientSettings(args.federation, providers);
+            this.oauth = federation.oauthOutput(args.federation, domains);
+        }
+        this.client = this.createClient(name, args.allowUserPasswordAuth, oauthSettings);
         this.identityPool = this.createIdentityPool(name, args.retainOnDelete);
         this.authenticatedRole = this.createAuthenticatedRole(name, args);
         new aws.cognito.IdentityPoolRoleAttachment(
@@ -109,10 +129,11 @@ export class NotesAuth extends pulumi.ComponentResource {
             userPoolClientId: this.userPoolClientId,
             identityPoolId: this.identityPoolId,
             authenticatedRoleArn: this.authenticatedRole.arn,
+            oauth: this.oauth,
         });
     }
 
-    private createUserPool(name: string, args: NotesAuthArgs): aws.cognito.UserPool {
+    private createUserPool(name: string, args: NotesAuthArgs, preSignUp?: aws.lambda.Function): aws.cognito.UserPool {
         return new aws.cognito.UserPool(
             `${name}-users`,
             {
@@ -149,12 +170,13 @@ export class NotesAuth extends pulumi.ComponentResource {
                 emailConfiguration: args.emailSourceArn
                     ? { emailSendingAccount: "DEVELOPER", sourceArn: args.emailSourceArn, fromEmailAddress: args.emailFrom }
                     : { emailSendingAccount: "COGNITO_DEFAULT" },
+                ...(preSignUp && { lambdaConfig: { preSignUp: preSignUp.arn } }),
             },
             { parent: this, retainOnDelete: args.retainOnDelete },
         );
     }
 
-    private createClient(name: string, allowUserPasswordAuth: boolean): aws.cognito.UserPoolClient {
+    private createClient(name: string, allowUserPasswordAuth: boolean, oauthSettings: Partial<aws.cognito.UserPoolClientArgs>): aws.cognito.UserPoolClient {
         return new aws.cognito.UserPoolClient(
             `${name}-web-client`,
             {
@@ -171,6 +193,7 @@ export class NotesAuth extends pulumi.ComponentResource {
                 readAttributes: CLIENT_READ_ATTRIBUTES,
                 writeAttributes: CLIENT_WRITE_ATTRIBUTES,
                 supportedIdentityProviders: ["COGNITO"],
+                ...oauthSettings,
             },
             { parent: this },
         );

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { configuredProviders, RESERVED_PROVIDER_NAMES } from "./identity-providers";
 
 /** Retention values CloudWatch Logs accepts (days). */
 const LOG_RETENTION_DAYS = [
@@ -88,6 +89,65 @@ const optional = (check: (value: string) => boolean, message: string) =>
         .transform((value) => (value === "" ? undefined : value));
 
 /**
+ * A managed-login domain prefix as Cognito takes it ("Domain prefixes can contain only lowercase
+ * letters, numbers, and hyphens. Don't use a hyphen for the first or last character.") without
+ * the reserved words Cognito refuses in it.
+ */
+const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+export const RESERVED_DOMAIN_WORDS = ["aws", "amazon", "cognito"];
+
+const clientId = z
+    .string(expected("a string"))
+    .regex(/^[\x21-\x7e]{1,256}$/, "must be the provider's client id (1 to 256 printable characters, no spaces)");
+const appleId = z.string(expected("a string")).regex(/^[A-Z0-9]{10}$/, "must be a 10-character Apple id (letters and digits)");
+const httpsUrl = z.string(expected("a string")).refine(
+    (value) => {
+        try {
+            const url = new URL(value);
+            return url.protocol === "https:" && !url.search && !url.hash && !url.username && !url.password;
+        } catch {
+            return false;
+        }
+    },
+    { message: 'must be the provider\'s https issuer URL, e.g. "https://login.example.com"' },
+);
+
+/**
+ * `identityProviders`: the providers' public ids (plain config). Their secrets live in
+ * `identityProviderSecrets`, a key of their own, because Pulumi marks a whole key secret.
+ */
+const identityProvidersSchema = z.strictObject({
+    google: z.strictObject({ clientId }).optional(),
+    facebook: z.strictObject({ clientId }).optional(),
+    apple: z.strictObject({ clientId, teamId: appleId, keyId: appleId }).optional(),
+    amazon: z.strictObject({ clientId }).optional(),
+    oidc: z
+        .array(
+            z.strictObject({
+                name: z
+                    .string(expected("a string"))
+                    .regex(/^[A-Za-z0-9][A-Za-z0-9.-]{1,30}[A-Za-z0-9]$/, "must be 3 to 32 letters, digits, '.' or '-' (it becomes the button's name and the `<name>_<id>` usernames)")
+                    .refine((name) => !RESERVED_PROVIDER_NAMES.some((reserved) => reserved.toLowerCase() === name.toLowerCase()), {
+                        message: `must not be one of Cognito's own provider names (${RESERVED_PROVIDER_NAMES.join(", ")})`,
+                    }),
+                issuer: httpsUrl,
+                clientId,
+            }),
+        )
+        .refine((list) => new Set(list.map((entry) => entry.name.toLowerCase())).size === list.length, { message: "must not name a provider twice" })
+        .optional(),
+});
+
+/** `identityProviderSecrets`: client secrets (Apple's private key) keyed like the providers. */
+const identityProviderSecretsSchema = z.record(z.string(), z.string(expected("a string")).min(1, "must not be empty"), expected("an object keyed by provider"));
+
+/**
+ * Settings Pulumi.yaml cannot declare (project config has no object type); absent means none.
+ * `identityProviderSecrets` must reach the program as a Pulumi secret.
+ */
+export const OBJECT_CONFIG_KEYS = ["identityProviders", "identityProviderSecrets"] as const;
+
+/**
  * The stack settings of notes-infra. Defaults live in Pulumi.yaml (one place); every key is
  * required here so that a missing default fails loudly instead of silently meaning "off".
  * Each rule refuses a value AWS would accept but that would break the stack or contradict another
@@ -149,12 +209,25 @@ export const notesConfigSchema = z.strictObject({
     // HTTP APIs give up on an integration after 30 s, so a p99 above that cannot be measured.
     alarmApiLatencyP99Ms: int(100, 30000),
     tracing: z.boolean(expected("true or false")),
+    authDomainPrefix: optional(
+        (value) => DOMAIN_PREFIX.test(value) && !RESERVED_DOMAIN_WORDS.some((word) => value.includes(word)),
+        `must be 1 to 63 lowercase letters, digits or hyphens (not first or last), without ${RESERVED_DOMAIN_WORDS.join(", ")} (Cognito reserves them), e.g. "notes-login"; or "" for none`,
+    ),
+    authCustomDomain: optional((value) => DOMAIN.test(value) && value === value.toLowerCase(), 'must be a lowercase domain name such as "login.notes.example.com", or "" for none'),
+    authCustomDomainCertificateArn: optional(
+        (value) => ACM_CERTIFICATE_ARN.exec(value)?.[1] === "us-east-1",
+        'must be the ARN of an ACM certificate in us-east-1 (Cognito\'s custom domains use CloudFront), or "" for none',
+    ),
+    identityProviders: identityProvidersSchema.optional(),
+    identityProviderSecrets: identityProviderSecretsSchema.optional(),
 });
 
 /** Where the stack runs, for the rules that depend on it (the SES identity's Region). */
 export interface ConfigContext {
     /** The stack's AWS Region (`aws:region`); rules that need it are skipped when unknown. */
     region?: string;
+    /** Whether Pulumi passed this key (`<key>`, without the project) as a secret; unknown means plain. */
+    isSecret?: (key: string) => boolean;
 }
 
 type Issue = { key: string; message: string };
@@ -191,6 +264,7 @@ function crossChecks(config: z.infer<typeof notesConfigSchema>, context: ConfigC
         issues.push({ key: "emailFrom", message: `is required when emailSourceArn names a domain (${identity.identity}): Cognito needs an address to send from` });
     }
     issues.push(...siteChecks(config));
+    issues.push(...federationChecks(config, context));
     return issues;
 }
 
@@ -217,9 +291,56 @@ function siteChecks(config: z.infer<typeof notesConfigSchema>): Issue[] {
     return issues;
 }
 
+/** Rules of the sign-in providers: a domain for managed login, one secret per provider, secrets kept secret. */
+function federationChecks(config: z.infer<typeof notesConfigSchema>, context: ConfigContext): Issue[] {
+    const issues: Issue[] = [];
+    const providers = configuredProviders(config.identityProviders);
+    const secrets = config.identityProviderSecrets ?? {};
+    if (config.identityProviderSecrets !== undefined && !context.isSecret?.("identityProviderSecrets")) {
+        issues.push({
+            key: "identityProviderSecrets",
+            message: "must be a Pulumi secret, never plain text: set each with `pulumi config set --secret --path identityProviderSecrets.<provider> <value>`",
+        });
+    }
+    if ((config.authCustomDomain === undefined) !== (config.authCustomDomainCertificateArn === undefined)) {
+        issues.push({
+            key: config.authCustomDomain === undefined ? "authCustomDomain" : "authCustomDomainCertificateArn",
+            message: "and authCustomDomain/authCustomDomainCertificateArn go together: a custom managed-login domain needs its ACM certificate",
+        });
+    }
+    if (providers.length === 0) {
+        for (const key of Object.keys(secrets)) issues.push({ key: "identityProviderSecrets", message: `has ${key}, but identityProviders configures no such provider` });
+        return issues;
+    }
+    if (config.authDomainPrefix === undefined && config.authCustomDomain === undefined) {
+        issues.push({ key: "authDomainPrefix", message: "is required when identityProviders is set: the providers redirect to the User Pool's managed-login domain" });
+    }
+    const known = new Set(providers.map((provider) => provider.secretKey));
+    for (const key of Object.keys(secrets)) {
+        if (!known.has(key)) issues.push({ key: "identityProviderSecrets", message: `has ${key}, but identityProviders configures no such provider (known: ${[...known].join(", ")})` });
+    }
+    for (const provider of providers) {
+        if (!(provider.secretKey in secrets)) {
+            const what = provider.kind.type === "SignInWithApple" ? "Apple's private key (.p8)" : "its client secret";
+            issues.push({
+                key: "identityProviderSecrets",
+                message: `needs ${provider.secretKey}: ${what}, set with \`pulumi config set --secret --path identityProviderSecrets.${provider.secretKey} <value>\``,
+            });
+        }
+    }
+    return issues;
+}
+
 export type NotesConfig = z.infer<typeof notesConfigSchema>;
 
-export const CONFIG_KEYS = Object.keys(notesConfigSchema.shape) as (keyof NotesConfig)[];
+/** The settings Pulumi.yaml declares with a default (all but `OBJECT_CONFIG_KEYS`). */
+export const CONFIG_KEYS = (Object.keys(notesConfigSchema.shape) as (keyof NotesConfig)[]).filter(
+    (key) => !(OBJECT_CONFIG_KEYS as readonly string[]).includes(key),
+) as Exclude<keyof NotesConfig, (typeof OBJECT_CONFIG_KEYS)[number]>[];
+
+/** Settings whose values never appear in an error message. */
+const SECRET_CONFIG_KEYS = ["identityProviderSecrets"];
+
 
 /** Thrown for stack settings that are missing or invalid; the message names the key. */
 export class ConfigError extends Error {
@@ -234,7 +355,7 @@ export class ConfigError extends Error {
  * `<project>:<key>`, so `pulumi up` stops before anything is created.
  */
 export function parseConfig(raw: Record<string, unknown>, project = "notes-infra", context: ConfigContext = {}): NotesConfig {
-    const got = (key: string) => (key in raw ? `; got ${JSON.stringify(raw[key])}` : "");
+    const got = (key: string) => (key in raw && !SECRET_CONFIG_KEYS.includes(key) ? `; got ${JSON.stringify(raw[key])}` : "");
     const result = notesConfigSchema.safeParse(raw);
     if (result.success) {
         const issues = crossChecks(result.data, context);
@@ -242,9 +363,12 @@ export function parseConfig(raw: Record<string, unknown>, project = "notes-infra
         throw new ConfigError(`Invalid stack configuration:\n  ${issues.map(({ key, message }) => `${project}:${key} ${message}${got(key)}`).join("\n  ")}`);
     }
     const problems = result.error.issues.map((issue) => {
+        if (issue.code === "unrecognized_keys" && issue.path.length > 0) {
+            return issue.keys.map((key) => `${project}:${issue.path.map(String).join(".")} has no setting ${key} (typo?)`).join("\n  ");
+        }
         if (issue.code === "unrecognized_keys") {
             return issue.keys
-                .map((key) => `${project}:${key} is not a setting of this program (typo?); known settings: ${CONFIG_KEYS.join(", ")}`)
+                .map((key) => `${project}:${key} is not a setting of this program (typo?); known settings: ${[...CONFIG_KEYS, ...OBJECT_CONFIG_KEYS].join(", ")}`)
                 .join("\n  ");
         }
         const [key, ...rest] = issue.path.map(String);
@@ -255,8 +379,22 @@ export function parseConfig(raw: Record<string, unknown>, project = "notes-infra
     throw new ConfigError(`Invalid stack configuration:\n  ${problems.join("\n  ")}`);
 }
 
+/** The settings as the program uses them: the providers' secrets stay Pulumi secrets. */
+export type ProgramConfig = Omit<NotesConfig, "identityProviderSecrets"> & {
+    /** Provider key -> its client secret (Apple: private key), each a secret Output. */
+    identityProviderSecrets: Record<string, pulumi.Output<string>>;
+};
+
+/** Whether Pulumi handed this config key to the program as a secret (`PULUMI_CONFIG_SECRET_KEYS`). */
+function isConfigSecret(fullKey: string): boolean {
+    // Internal to @pulumi/pulumi's runtime (not in its .d.ts); it is what `Config` consults too.
+    const runtimeConfig: { isConfigSecret?: (key: string) => boolean } = require("@pulumi/pulumi/runtime/config");
+    if (typeof runtimeConfig.isConfigSecret !== "function") throw new Error("@pulumi/pulumi no longer exposes runtime.isConfigSecret: check how it marks secret config.");
+    return runtimeConfig.isConfigSecret(fullKey);
+}
+
 /** Reads this project's settings from the running stack and validates them. */
-export function loadConfig(): NotesConfig {
+export function loadConfig(): ProgramConfig {
     const project = pulumi.getProject();
     const prefix = `${project}:`;
     const all = pulumi.runtime.allConfig();
@@ -268,7 +406,9 @@ export function loadConfig(): NotesConfig {
     }
     // The AWS provider takes its Region from aws:region, else from the environment.
     const region = all["aws:region"] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    return parseConfig(raw, project, { region });
+    const config = parseConfig(raw, project, { region, isSecret: (key) => isConfigSecret(`${prefix}${key}`) });
+    const secrets = Object.entries(config.identityProviderSecrets ?? {}).map(([key, value]) => [key, pulumi.secret(value)] as const);
+    return { ...config, identityProviderSecrets: Object.fromEntries(secrets) };
 }
 
 /** Stack settings arrive as strings; structured values and numbers arrive JSON-encoded. */

@@ -30,6 +30,8 @@ export function localClientConfig(outputs: LocalOutputs, settings: LocalClientSe
         authFlowType: "USER_SRP_AUTH",
         endpoints: { cognitoIdp: outputs.endpoints.cognitoIdp, cognitoIdentity: outputs.endpoints.cognitoIdentity },
         s3Relay: S3_RELAY_PATH,
+        // The managed login on its loopback TLS port (tools/local/README.md).
+        ...(outputs.oauth && { oauth: outputs.oauth }),
     };
 }
 

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { OPTIONAL_STACK_OUTPUT_NAMES } from "../../outputs";
 import { REPO_ROOT } from "../../tools/engine/program";
 import { stackRun, STACKS } from "../support/program";
 
@@ -52,10 +53,10 @@ describe("README.md", () => {
         }
     });
 
-    it("lists exactly the stack outputs the program exports", async () => {
+    it("lists exactly the stack outputs the program exports, and those it exports only when configured", async () => {
         const run = await stackRun("dev");
         const listed = table("Output").map(([name]) => name.replace(/`/g, ""));
-        assert.deepEqual([...listed].sort(), Object.keys(run.outputs).sort());
+        assert.deepEqual([...listed].sort(), [...Object.keys(run.outputs), ...OPTIONAL_STACK_OUTPUT_NAMES].sort());
     });
 
     it("shows how to start and test, and the layout before the picture", () => {

@@ -70,7 +70,7 @@ describe("the policy pack served to the Pulumi engine", function () {
         assert.equal(info.getName(), "notes-guardrails");
         assert.deepEqual(
             info.getPoliciesList().map((p: any) => [p.getName(), LEVEL_NAMES[p.getEnforcementlevel()]]),
-            policies.map((p: any) => [p.name, ["cloudfront-response-headers-policy", "s3-bucket-policy-service-source"].includes(p.name) ? "advisory" : "mandatory"]),
+            policies.map((p: any) => [p.name, ["cloudfront-response-headers-policy", "s3-bucket-policy-service-source", "cognito-client-needed-scopes-only"].includes(p.name) ? "advisory" : "mandatory"]),
         );
     });
 

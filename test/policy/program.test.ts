@@ -44,6 +44,7 @@ const PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
 const ROUTE = "aws:apigatewayv2/route:Route";
 const API = "aws:apigatewayv2/api:Api";
 const DISTRIBUTION = "aws:cloudfront/distribution:Distribution";
+const CLIENT = "aws:cognito/userPoolClient:UserPoolClient";
 
 describe("the policy pack on the real program", function () {
     this.timeout(120_000);
@@ -166,6 +167,8 @@ describe("the policy pack on the real program", function () {
             resource: /list-errors/,
         },
         { what: "the alarm topic encrypted with aws/sns", mutate: (rs) => set(the(rs, "aws:sns/topic:Topic"), "kmsMasterKeyId", "alias/aws/sns"), policy: "cloudwatch-alarm-topic-customer-key", resource: /alarms$/ },
+        { what: "the implicit OAuth flow on the app client", mutate: (rs) => set(the(rs, CLIENT), "allowedOauthFlows", ["code", "implicit"]), policy: "cognito-client-no-implicit-flow", resource: /web-client/ },
+        { what: "a plain-http callback URL on the app client", mutate: (rs) => set(the(rs, CLIENT), "callbackUrls", ["http://notes.example.com/"]), policy: "cognito-client-https-callbacks", resource: /web-client/ },
     ];
 
     /** Advisory policies: what they must report, as advisory, and never block. */
@@ -186,6 +189,15 @@ describe("the policy pack on the real program", function () {
             },
             policy: "s3-bucket-policy-service-source",
             resource: /site-content-policy$/,
+        },
+        {
+            what: "an OAuth scope the app does not need",
+            mutate: (rs) => {
+                set(the(rs, CLIENT), "allowedOauthFlows", ["code"]);
+                set(the(rs, CLIENT), "allowedOauthScopes", ["openid", "phone"]);
+            },
+            policy: "cognito-client-needed-scopes-only",
+            resource: /web-client/,
         },
     ];
 

@@ -21,6 +21,8 @@ export interface RecordedResource {
     options: { protect: boolean; retainOnDelete: boolean; ignoreChanges: string[] };
     /** A multi-language component (its provider plugin builds the children): offline, its children and outputs are unknown. */
     remote?: boolean;
+    /** Inputs the program passed as Pulumi secrets (`providerDetails`, `a.b`), when any: what the state keeps encrypted. */
+    secretInputs?: string[];
 }
 
 /** What a materializer (the local cloud) may change of the synthesized answer. */
@@ -75,6 +77,15 @@ export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const SPECIAL_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
+/** The paths of the values a request marked secret. */
+export function secretPaths(raw: any, at = ""): string[] {
+    if (raw === null || typeof raw !== "object") return [];
+    if (raw[SPECIAL_SIG] === SECRET_SIG) return [at];
+    const join = (key: string | number) => (at === "" ? String(key) : `${at}.${key}`);
+    if (Array.isArray(raw)) return raw.flatMap((item, index) => secretPaths(item, join(index)));
+    return Object.entries(raw).flatMap(([key, item]) => secretPaths(item, join(key)));
+}
+
 /**
  * Mocks deserialize an unknown input as `undefined` outside preview, so a policy would read it as
  * absent. Put the sentinel back where the request had one, so policies report it as unknown.
@@ -114,6 +125,7 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
         this.requireRegion(args.type, args.provider, args.custom ?? true);
         const rawInputs = meta?.rawInputs;
         const inputs = rawInputs !== undefined && JSON.stringify(rawInputs).includes(UNKNOWN_VALUE) ? restoreUnknowns(args.inputs ?? {}, rawInputs) : (args.inputs ?? {});
+        const secretInputs = secretPaths(rawInputs);
         const base = {
             type: args.type,
             name: args.name,
@@ -126,6 +138,7 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
             propertyDependencies: meta?.propertyDependencies ?? {},
             options: meta?.options ?? { protect: false, retainOnDelete: false, ignoreChanges: [] },
             ...(meta?.remote ? { remote: true } : {}),
+            ...(secretInputs.length > 0 ? { secretInputs } : {}),
         };
         const synthesized = base.custom ? synthesize(args.type, args.name, base.inputs, urn, this.env) : { id: "", state: {} };
         const extra = this.materialize ? await this.materialize(base, synthesized) : undefined;

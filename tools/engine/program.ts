@@ -8,6 +8,7 @@ import { InvokeAnswers } from "./invokes";
 import { ConfigError, Materializer, ProgramMocks, RecordedResource } from "./mocks";
 import { packageTypeOf, ProgramTypeScript, registerProgramTypeScript } from "./typescript";
 import { IncompleteRunError, RunWatch } from "./watch";
+import { decryptStackSecrets } from "./stack-secrets";
 
 export { ConfigError } from "./mocks";
 export { IncompleteRunError } from "./watch";
@@ -34,6 +35,13 @@ export interface RunOptions {
     stackName?: string;
     /** Settings that replace the stack file's, keyed `<project>:<key>` or `aws:<key>` (JSON-encoded if not a string). */
     configOverrides?: Record<string, string>;
+    /** Keys (`<project>:<key>`) the program gets as secrets, as `pulumi config set --secret` would mark them (besides the stack file's `secure:` keys). */
+    secretKeys?: string[];
+    /**
+     * The stack file's `secure:` values: marked placeholders (default; offline checks need no
+     * passphrase), or decrypted with `PULUMI_CONFIG_PASSPHRASE` as the CLI does (the local cloud).
+     */
+    secrets?: "placeholder" | "decrypt";
     /** Provisions each registered resource somewhere real (the local cloud). */
     materialize?: Materializer;
     /** Program directory holding Pulumi.yaml (default: this repository). */
@@ -58,11 +66,11 @@ export function secretPlaceholder(key: string): string {
 
 /**
  * The settings `pulumi up` would pass for a stack: Pulumi.yaml's project defaults, then
- * Pulumi.<stack>.yaml, with `secure:` values replaced by a marked placeholder (no key to decrypt
- * them offline). A project key declared without a default that the stack does not set is an
+ * Pulumi.<stack>.yaml, with `secure:` values replaced by a marked placeholder (offline checks need no
+ * passphrase) or, with `secrets: "decrypt"`, decrypted as the CLI does (tools/engine/stack-secrets.ts). A project key declared without a default that the stack does not set is an
  * error naming the key, as under the CLI. Mocks apply none of this, so this does what the CLI does.
  */
-export function readStackSettings(stack: string, programDir = REPO_ROOT): StackSettings {
+export function readStackSettings(stack: string, programDir = REPO_ROOT, secrets: "placeholder" | "decrypt" = "placeholder"): StackSettings {
     const projectFile = path.join(programDir, "Pulumi.yaml");
     if (!existsSync(projectFile)) throw new ConfigError("Pulumi.yaml", `No Pulumi.yaml in ${programDir}: --program must name a Pulumi project directory.`);
     const project = parseYaml(readFileSync(projectFile, "utf8")) ?? {};
@@ -84,6 +92,13 @@ export function readStackSettings(stack: string, programDir = REPO_ROOT): StackS
         throw new ConfigError("stack", `No stack file ${path.relative(process.cwd(), stackFile) || stackFile}: stacks are ${listStacks(programDir).join(", ") || "(none)"}.`);
     }
     const stackYaml = parseYaml(readFileSync(stackFile, "utf8")) ?? {};
+    if (secrets === "decrypt") {
+        // As the CLI: every secure value decrypted, its key marked secret; or a stop naming the keys.
+        const decrypted = decryptStackSecrets(stack, stackYaml.config ?? {}, stackYaml.encryptionsalt);
+        for (const [key, value] of Object.entries(decrypted.values)) config[key] = encode(value);
+        for (const key of decrypted.secretKeys) secretKeys.add(key);
+        return finish();
+    }
     for (const [key, value] of Object.entries<any>(stackYaml.config ?? {})) {
         const { plain, secret } = withoutSecrets(key, value);
         if (secret) {
@@ -92,14 +107,18 @@ export function readStackSettings(stack: string, programDir = REPO_ROOT): StackS
         }
         config[key] = encode(plain);
     }
-    const missing = required.filter((key) => !(key in config));
-    if (missing.length > 0) {
-        throw new ConfigError(
-            missing[0],
-            `Stack ${stack} is missing required configuration ${missing.length === 1 ? "key" : "keys"} ${missing.join(", ")} (declared in Pulumi.yaml without a default): set ${missing.length === 1 ? "it" : "them"} with \`pulumi config set <key> <value> --stack ${stack}\`.`,
-        );
+    return finish();
+
+    function finish(): StackSettings {
+        const missing = required.filter((key) => !(key in config));
+        if (missing.length > 0) {
+            throw new ConfigError(
+                missing[0],
+                `Stack ${stack} is missing required configuration ${missing.length === 1 ? "key" : "keys"} ${missing.join(", ")} (declared in Pulumi.yaml without a default): set ${missing.length === 1 ? "it" : "them"} with \`pulumi config set <key> <value> --stack ${stack}\`.`,
+            );
+        }
+        return { project: name, config, secretKeys: [...secretKeys], undecryptable };
     }
-    return { project: name, config, secretKeys: [...secretKeys], undecryptable };
 }
 
 /** Replaces each `{secure: "…"}` leaf (top-level or inside structured config) with the placeholder. */
@@ -150,12 +169,12 @@ export async function runProgram(options: RunOptions = {}): Promise<ProgramRun> 
     const configStack = options.stack ?? "dev";
     const stack = options.stackName ?? configStack;
     const programDir = options.programDir ?? REPO_ROOT;
-    const { project, config: stackConfig } = readStackConfig(configStack, programDir);
+    const { project, config: stackConfig, secretKeys } = readStackSettings(configStack, programDir, options.secrets);
     const config = { ...stackConfig, ...(options.configOverrides ?? {}) };
     const region = config["aws:region"] ?? "us-east-1";
     const mocks = new ProgramMocks({ region, accountId: MOCK_ACCOUNT_ID }, options.materialize);
 
-    pulumi.runtime.setAllConfig(config);
+    pulumi.runtime.setAllConfig(config, [...secretKeys, ...(options.secretKeys ?? [])]);
     await pulumi.runtime.setMocks(mocks, project, stack, false);
     recordRequests(mocks);
 
@@ -451,14 +470,14 @@ function registeredBeforeFailure(stdout: string): string[] | undefined {
  * test run) and returns the run as plain JSON, assets included. Results are cached per stack and
  * override set within this process.
  */
-export function runProgramIsolated(stack: string, configOverrides: Record<string, string> = {}, stackName?: string): Promise<ProgramRun> {
-    const key = JSON.stringify([stack, configOverrides, stackName]);
+export function runProgramIsolated(stack: string, configOverrides: Record<string, string> = {}, stackName?: string, secretKeys: string[] = []): Promise<ProgramRun> {
+    const key = JSON.stringify([stack, configOverrides, stackName, secretKeys]);
     let run = isolatedRuns.get(key);
     if (!run) {
         run = new Promise<ProgramRun>((resolve, reject) => {
             execFile(
                 process.execPath,
-                ["-r", "ts-node/register/transpile-only", path.join(__dirname, "run-isolated.ts"), stack, JSON.stringify(configOverrides), ...(stackName ? [stackName] : [])],
+                ["-r", "ts-node/register/transpile-only", path.join(__dirname, "run-isolated.ts"), stack, JSON.stringify(configOverrides), stackName ?? "", JSON.stringify(secretKeys)],
                 { cwd: REPO_ROOT, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, TS_NODE_PROJECT: path.join(REPO_ROOT, "tsconfig.json") } },
                 (error, stdout, stderr) => {
                     if (error) {

@@ -7,11 +7,12 @@ import { runProgram, toPlain } from "./program";
 const registered: string[] = [];
 
 async function main(): Promise<void> {
-    const [stack, overrides, stackName] = process.argv.slice(2);
+    const [stack, overrides, stackName, secretKeys] = process.argv.slice(2);
     const run = await runProgram({
         stack,
         configOverrides: overrides ? JSON.parse(overrides) : {},
-        stackName,
+        stackName: stackName || undefined,
+        secretKeys: secretKeys ? JSON.parse(secretKeys) : [],
         materialize: (resource) => void registered.push(`${resource.type}::${resource.name}`),
     });
     process.stdout.write(JSON.stringify(await toPlain(run)));

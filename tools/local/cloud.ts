@@ -11,6 +11,7 @@ import * as cloudwatch from "./cloudwatch/provision";
 import * as cognitoIdentity from "./cognito-identity/provision";
 import { LocalIdentityService } from "./cognito-identity/identity-pools";
 import * as cognitoIdp from "./cognito-idp/provision";
+import * as oauth from "./cognito-idp/oauth/provision";
 import { LocalUserPools, startUserPools } from "./cognito-idp/user-pools";
 import * as dynamodb from "./dynamodb/provision";
 import { LocalDynalite, LocalDynamoFront } from "./dynamodb/front";
@@ -76,6 +77,8 @@ const PROVISIONERS: Readonly<Record<string, Provisioner>> = {
     "aws:dynamodb/table:Table": dynamodb.table,
     "aws:cognito/userPool:UserPool": cognitoIdp.userPool,
     "aws:cognito/userPoolClient:UserPoolClient": cognitoIdp.userPoolClient,
+    "aws:cognito/identityProvider:IdentityProvider": oauth.identityProvider,
+    "aws:cognito/userPoolDomain:UserPoolDomain": oauth.userPoolDomain,
     "aws:cognito/identityPool:IdentityPool": cognitoIdentity.identityPool,
     "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment": cognitoIdentity.roleAttachment,
     "aws:iam/role:Role": iam.role,
@@ -109,7 +112,7 @@ const SECURITY_RELEVANT = /^aws:(iam|cognito|kms|sts|secretsmanager|wafv2|apigat
  * Port offsets from the base port (`--port <n>`), in the order `npm start` documents. A second
  * HTTP API gets the gateway's port plus GATEWAY_PORT_STEP, and so on.
  */
-const PORTS = { apigateway: 0, s3: 1, cognitoIdentity: 2, cognitoIdp: 3, dynamodb: 4, dynamodbFront: 5 } as const;
+const PORTS = { apigateway: 0, s3: 1, cognitoIdentity: 2, cognitoIdp: 3, dynamodb: 4, dynamodbFront: 5, managedLogin: 6, identityProviders: 7 } as const;
 const GATEWAY_PORT_STEP = 5;
 
 interface ResourceState {
@@ -134,6 +137,7 @@ export class LocalCloud {
     faults?: LocalFaults;
     private userPools?: LocalUserPools;
     private identity?: LocalIdentityService;
+    private federation?: Promise<oauth.LocalFederation>;
     private s3?: LocalS3;
     private dynamo?: LocalDynalite;
     private dynamoFront?: LocalDynamoFront;
@@ -182,6 +186,7 @@ export class LocalCloud {
         rmSync(path.join(dataDir, OUTPUTS_FILE), { force: true });
         if (existsSync(this.stateFile)) Object.assign(this.state, JSON.parse(readFileSync(this.stateFile, "utf8")));
         this.store = new CredentialStore(path.join(dataDir, "credentials.json"));
+        this.registry.federation.load(path.join(dataDir, "provider-links.json"));
         this.gatewayPort = this.options.basePort === undefined ? undefined : this.port(PORTS.apigateway);
         const cloudwatch = (this.cloudwatch = new LocalCloudWatch({ dataDir, timeScale: this.options.alarmTimeScale, print: this.print }));
         const faults = (this.faults = new LocalFaults(dataDir, this.print));
@@ -217,7 +222,7 @@ export class LocalCloud {
             await this.identityService();
         });
         const configOverrides = Object.fromEntries(Object.entries(LOCAL_CONFIG_OVERRIDES).map(([key, { value }]) => [key, value]));
-        const [run] = await Promise.all([runProgram({ stack: this.options.stack ?? "dev", configOverrides, materialize: this.materialize }), this.emulators]);
+        const [run] = await Promise.all([runProgram({ stack: this.options.stack ?? "dev", configOverrides, materialize: this.materialize, secrets: "decrypt" }), this.emulators]);
         this.run = run;
         if (run.region !== this.registry.region || run.accountId !== this.registry.accountId) {
             throw new Error(`The program ran for ${run.region}/${run.accountId}, the local cloud was set up for ${this.registry.region}/${this.registry.accountId}.`);
@@ -229,12 +234,16 @@ export class LocalCloud {
         const optional: readonly string[] = OPTIONAL_STACK_OUTPUT_NAMES;
         const missing = STACK_OUTPUT_NAMES.filter((key) => typeof out[key] !== "string" && !optional.includes(key));
         if (missing.length > 0) throw new Error(`The program does not export ${missing.join(", ")}; the local cloud needs every stack output.`);
-        this.outputs = {
+        // Amplify's oauth.domain locally: the managed login's TLS port on loopback.
+        const federation = this.federation && (await this.federation);
+        const outputs: LocalOutputs = {
             ...(Object.fromEntries(STACK_OUTPUT_NAMES.filter((key) => typeof out[key] === "string").map((key) => [key, out[key]])) as StackOutputs),
+            ...(out.oauth && federation ? { oauth: { ...out.oauth, domain: federation.managedLogin.domain } } : {}),
             endpoints: { cognitoIdp: this.userPools!.endpoint, cognitoIdentity: this.identityEndpoint, s3: this.s3Endpoint, dynamodb: this.dynamoEndpoint },
         };
+        this.outputs = outputs;
         this.saveState();
-        return this.outputs;
+        return outputs;
     }
 
     /** Writes `<data-dir>/outputs.json` (after the ready line: readers may act on it at once). */
@@ -286,6 +295,15 @@ export class LocalCloud {
             s3: this.s3!,
             userPools: this.userPools!,
             identity: () => this.identityService(),
+            federation: () =>
+                (this.federation ??= oauth.startFederation({
+                    dataDir: this.options.dataDir,
+                    state: this.registry.federation,
+                    users: this.userPools!.users,
+                    registry: this.registry,
+                    ports: { managedLogin: this.port(PORTS.managedLogin), identityProviders: this.port(PORTS.identityProviders) },
+                    log: this.options.log,
+                })),
             endpoints: { dynamodb: this.dynamoEndpoint, dynamodbFront: this.dynamoFrontEndpoint, s3: this.s3Endpoint, cognitoIdp: this.userPools?.endpoint ?? "", cognitoIdentity: this.identityEndpoint },
             gateways: this.gateways,
             nextGatewayPort: () => {
@@ -336,7 +354,7 @@ export class LocalCloud {
         this.cloudwatch?.stop();
         await Promise.all([...this.registry.functions.values()].map((fn) => fn.stop()));
         await Promise.all([...this.gateways.values()].map(({ gateway }) => gateway.close()));
-        await Promise.all([this.identity?.close(), this.s3?.close(), this.userPools?.close(), this.dynamoFront?.close()]);
+        await Promise.all([this.identity?.close(), this.s3?.close(), this.userPools?.close(), this.dynamoFront?.close(), this.federation?.then((federation) => federation.close())]);
         await this.dynamo?.close();
         this.dynamo = undefined;
         this.store?.save();

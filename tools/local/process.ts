@@ -23,7 +23,7 @@ export interface LocalCloudProcess {
  * Spawns `tools/scripts/start.ts` (the mocha process cannot run the program in-process: Pulumi's runtime
  * is global and other suites use it) with a data dir, on free ports, and waits for outputs.json.
  */
-export async function startLocalCloudProcess(dataDir: string, extraArgs: string[] = [], timeoutMs = 40_000, fresh = true): Promise<LocalCloudProcess> {
+export async function startLocalCloudProcess(dataDir: string, extraArgs: string[] = [], timeoutMs = 40_000, fresh = true, env: Record<string, string> = {}): Promise<LocalCloudProcess> {
     // The local cloud removes a previous outputs.json itself; remove it here too so the wait
     // below cannot see it before the child process gets that far. (`fresh: false` keeps it, for
     // a start that is expected to fail while another local cloud owns the directory.)
@@ -34,7 +34,7 @@ export async function startLocalCloudProcess(dataDir: string, extraArgs: string[
     const child: ChildProcess = spawn(
         process.execPath,
         ["-r", "ts-node/register/transpile-only", path.join(REPO_ROOT, "tools", "scripts", "start.ts"), "--data-dir", dataDir, ...extraArgs],
-        { cwd: REPO_ROOT, env: { ...process.env, TS_NODE_PROJECT: path.join(REPO_ROOT, "tsconfig.json") }, stdio: ["ignore", "pipe", "pipe"] },
+        { cwd: REPO_ROOT, env: { ...process.env, TS_NODE_PROJECT: path.join(REPO_ROOT, "tsconfig.json"), ...env }, stdio: ["ignore", "pipe", "pipe"] },
     );
     let text = "";
     child.stdout!.on("data", (chunk) => (text += chunk));

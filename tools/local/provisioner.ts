@@ -3,6 +3,7 @@ import type { LocalGateway } from "./apigateway/gateway";
 import type { LocalCloudWatch } from "./cloudwatch/alarms";
 import type { LocalFaults } from "./faults/faults";
 import type { LocalIdentityService } from "./cognito-identity/identity-pools";
+import type { LocalFederation } from "./cognito-idp/oauth/provision";
 import type { LocalUserPools } from "./cognito-idp/user-pools";
 import type { LocalRegistry } from "./registry";
 import type { LocalS3 } from "./s3/front";
@@ -31,6 +32,8 @@ export interface LocalServices {
     userPools: LocalUserPools;
     /** The identity service (started with the emulators). */
     identity(): Promise<LocalIdentityService>;
+    /** The managed login and the providers' stand-ins, started on the first provider or domain. */
+    federation(): Promise<LocalFederation>;
     endpoints: {
         /** dynalite for operators (tables are created through it). */
         dynamodb: string;

@@ -1,3 +1,4 @@
+import { FederationState } from "./cognito-idp/oauth/state";
 import type { LocalFunction } from "./lambda/functions";
 
 /** HTTP API CORS settings (`aws:apigatewayv2/api:Api` `corsConfiguration`). */
@@ -72,6 +73,8 @@ export class LocalRegistry {
     readonly buckets = new Set<string>();
     /** Bucket name -> CORS rules. */
     readonly bucketCors = new Map<string, S3CorsRule[]>();
+    /** App clients' OAuth settings, identity providers, pre sign-up triggers and provider links. */
+    readonly federation = new FederationState();
 
     constructor(
         readonly region: string,

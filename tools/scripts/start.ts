@@ -98,10 +98,11 @@ async function main(): Promise<void> {
     }
     // From process start (module loading included), i.e. what a user waits for after `npm start`.
     const seconds = process.uptime();
-    const { endpoints, ...stackOutputs } = outputs;
+    const { endpoints, oauth, ...stackOutputs } = outputs;
     print(
         `READY in ${seconds.toFixed(2)} s: ${Object.entries(stackOutputs)
             .map(([key, value]) => `${key}=${value}`)
+            .concat(oauth ? [`managedLogin=https://${oauth.domain}`] : [])
             .join(" ")} cognitoIdp=${endpoints.cognitoIdp} cognitoIdentity=${endpoints.cognitoIdentity} s3=${endpoints.s3} dynamodb=${endpoints.dynamodb}${web ? ` web=${web.url}` : ""}`,
     );
     const file = cloud.writeOutputs();

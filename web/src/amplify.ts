@@ -13,7 +13,8 @@ export function amplifyConfig(config: WebClientConfig): ResourcesConfig {
                 userPoolId: config.userPoolId,
                 userPoolClientId: config.userPoolClientId,
                 identityPoolId: config.identityPoolId,
-                loginWith: { email: true },
+                // With sign-in providers: the stack's `oauth` output, minus the buttons' provider list.
+                loginWith: { email: true, ...(config.oauth && { oauth: { ...config.oauth, providers: undefined } }) },
                 signUpVerificationMethod: "code",
                 // Local cloud only (aws-amplify >= 6.15 for identityPoolEndpoint); AWS needs neither.
                 ...(config.endpoints && { userPoolEndpoint: config.endpoints.cognitoIdp, identityPoolEndpoint: config.endpoints.cognitoIdentity }),

@@ -3,7 +3,7 @@
  * `npm run web:build` from `pulumi stack output --json`, or by `npm start` from the local outputs.
  * No Amplify import here: the Node build reads this module too.
  */
-import { STACK_OUTPUT_NAMES, type StackOutputs } from "../../outputs";
+import { type OAuthOutput, STACK_OUTPUT_NAMES, type StackOutputs } from "../../outputs";
 
 /** How `signIn` proves the password: SRP on AWS; USER_PASSWORD_AUTH on the local cloud (cognito-local has no SRP). */
 export type AuthFlowType = "USER_SRP_AUTH" | "USER_PASSWORD_AUTH";
@@ -33,7 +33,7 @@ export interface WebClientConfig extends ClientStackOutputs {
     s3Relay?: string;
 }
 
-const STACK_OUTPUTS = STACK_OUTPUT_NAMES.filter((name): name is keyof ClientStackOutputs => name !== "tableName" && name !== "siteUrl");
+const STACK_OUTPUTS = STACK_OUTPUT_NAMES.filter((name): name is Exclude<(typeof STACK_OUTPUT_NAMES)[number], "tableName" | "siteUrl"> => name !== "tableName" && name !== "siteUrl");
 
 /** The S3 host name Amplify Storage sends requests to (virtual-hosted style, as it builds it). */
 export function bucketHost(config: Pick<WebClientConfig, "bucketName" | "region">): string {
@@ -61,6 +61,15 @@ export function parseClientConfig(value: unknown): WebClientConfig {
     if (endpoints !== undefined && (typeof endpoints !== "object" || endpoints === null || typeof endpoints.cognitoIdp !== "string" || typeof endpoints.cognitoIdentity !== "string")) {
         problems.push("endpoints must have cognitoIdp and cognitoIdentity URLs");
     }
+    const oauth = input.oauth as Record<string, unknown> | undefined;
+    const strings = (value: unknown) => Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === "string" && item !== "");
+    if (
+        oauth !== undefined &&
+        (typeof oauth !== "object" || oauth === null || typeof oauth.domain !== "string" || !/^[a-z0-9.-]+(:\d+)?$/i.test(oauth.domain) || oauth.responseType !== "code" ||
+            !strings(oauth.scopes) || !strings(oauth.redirectSignIn) || !strings(oauth.redirectSignOut) || !strings(oauth.providers))
+    ) {
+        problems.push("oauth must have a domain (host[:port]), scopes, redirectSignIn, redirectSignOut, providers and responseType code");
+    }
     if (input.s3Relay !== undefined && (typeof input.s3Relay !== "string" || !/^\/[\w-]+\/$/.test(input.s3Relay))) {
         problems.push(`s3Relay must be a path like /s3-relay/, got ${JSON.stringify(input.s3Relay)}`);
     }
@@ -75,6 +84,7 @@ export function parseClientConfig(value: unknown): WebClientConfig {
         authFlowType: input.authFlowType as AuthFlowType,
     };
     if (input.mfa !== undefined) config.mfa = input.mfa as MfaSetting;
+    if (oauth) config.oauth = oauth as unknown as OAuthOutput;
     if (endpoints) config.endpoints = { cognitoIdp: endpoints.cognitoIdp as string, cognitoIdentity: endpoints.cognitoIdentity as string };
     if (input.s3Relay !== undefined) config.s3Relay = input.s3Relay as string;
     return config;

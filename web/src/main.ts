@@ -8,15 +8,20 @@ import {
     confirmResetPassword,
     confirmSignIn,
     confirmSignUp,
+    fetchUserAttributes,
     getCurrentUser,
     resendSignUpCode,
     resetPassword,
     signIn,
+    signInWithRedirect,
     type SignInOutput,
     signOut,
     signUp,
 } from "aws-amplify/auth";
 import { AccountView, renderTotpSetup } from "./account-view";
+// Completes a sign-in when the managed login redirects back here with a code.
+import "aws-amplify/auth/enable-oauth-listener";
+import { Hub } from "aws-amplify/utils";
 import { amplifyConfig } from "./amplify";
 import { bucketHost, parseClientConfig, WebClientConfig } from "./config";
 import { downloadAttachment, fileNameOf, removeAttachment, uploadAttachment } from "./files";
@@ -497,6 +502,38 @@ async function relayS3(config: WebClientConfig): Promise<void> {
     }
 }
 
+/** "Continue with <provider>" for each provider the stack configures (`oauth.providers`). */
+function providerButtons(): void {
+    const buttons = (config.oauth?.providers ?? []).map((provider) =>
+        button(`Continue with ${provider}`, () => signInWithRedirect({ provider: { custom: provider } }).catch((error) => fail(error)), "provider"),
+    );
+    $("#providers").replaceChildren(...buttons);
+    $("#providers").hidden = buttons.length === 0;
+}
+
+/** Back from the managed login (`?code=…`): Amplify exchanges the code; wait for its verdict. */
+function redirectResult(): Promise<void> {
+    if (!config.oauth || !new URLSearchParams(location.search).has("code") && !new URLSearchParams(location.search).has("error")) return Promise.resolve();
+    return new Promise((resolve) => {
+        // Never hang on "Loading": without a verdict in 15 s, carry on as signed out.
+        const timer = setTimeout(() => {
+            stop();
+            resolve();
+        }, 15_000);
+        const stop = Hub.listen("auth", ({ payload }) => {
+            if (payload.event === "signInWithRedirect" || payload.event === "signInWithRedirect_failure") clearTimeout(timer);
+            if (payload.event === "signInWithRedirect") {
+                stop();
+                resolve();
+            } else if (payload.event === "signInWithRedirect_failure") {
+                stop();
+                say(`Sign-in with the provider failed: ${(payload.data as { error?: Error })?.error?.message ?? "unknown error"}`, "error");
+                resolve();
+            }
+        });
+    });
+}
+
 async function main(): Promise<void> {
     wireForms();
     show("#loading");
@@ -505,7 +542,10 @@ async function main(): Promise<void> {
         if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
         config = parseClientConfig(await response.json());
         await relayS3(config);
+        const redirected = redirectResult();
         Amplify.configure(amplifyConfig(config));
+        providerButtons();
+        await redirected;
     } catch (error) {
         show("#loading");
         say(`This client is not configured: ${(error as Error).message}`, "error");
@@ -518,7 +558,9 @@ async function main(): Promise<void> {
         show("#sign-in");
         return;
     }
-    await enterNotes(user.signInDetails?.loginId ?? user.username).catch((error) => fail(error));
+    // A provider's user has no sign-in id of their own: show their email.
+    const label = user.signInDetails?.loginId ?? (await fetchUserAttributes().catch(() => undefined))?.email ?? user.username;
+    await enterNotes(label).catch((error) => fail(error));
 }
 
 void main();

@@ -5,6 +5,8 @@
 import { Amplify } from "aws-amplify";
 import * as api from "aws-amplify/api";
 import * as auth from "aws-amplify/auth";
+// Completes signInWithRedirect when the managed login sends the browser back with a code.
+import "aws-amplify/auth/enable-oauth-listener";
 import * as storage from "aws-amplify/storage";
 import { amplifyConfig, NOTES_API } from "../../../web/src/amplify";
 import { parseClientConfig } from "../../../web/src/config";

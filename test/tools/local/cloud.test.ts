@@ -30,7 +30,7 @@ describe("local cloud materializer", () => {
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
     it("refuses to start when the program registers a security-relevant type it cannot materialize", async () => {
-        for (const type of ["aws:iam/userPolicy:UserPolicy", "aws:apigatewayv2/authorizer:Authorizer", "aws:cognito/userPoolDomain:UserPoolDomain", "aws:s3/bucketAclV2:BucketAclV2", "aws:lambda/functionUrl:FunctionUrl"]) {
+        for (const type of ["aws:iam/userPolicy:UserPolicy", "aws:apigatewayv2/authorizer:Authorizer", "aws:cognito/resourceServer:ResourceServer", "aws:s3/bucketAclV2:BucketAclV2", "aws:lambda/functionUrl:FunctionUrl"]) {
             await assert.rejects(Promise.resolve(cloud.materialize(registration(type), { id: "x", state: {} })), new RegExp(`cannot materialize ${type.replace(/[/$]/g, "\\$&")}.*refusing to start`));
         }
     });

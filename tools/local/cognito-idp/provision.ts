@@ -46,6 +46,8 @@ export const userPool: Provisioner = async (resource, services) => {
         AutoVerifiedAttributes: inputs.autoVerifiedAttributes,
         UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: inputs.userAttributeUpdateSettings?.attributesRequireVerificationBeforeUpdates ?? [] },
     });
+    // The pre sign-up trigger runs on a first federated sign-in (tools/local/cognito-idp/oauth).
+    if (inputs.lambdaConfig?.preSignUp) registry.federation.preSignUp.set(id, String(inputs.lambdaConfig.preSignUp));
     const { region, accountId } = registry;
     return { id, state: { arn: `arn:aws:cognito-idp:${region}:${accountId}:userpool/${id}`, endpoint: `cognito-idp.${region}.amazonaws.com/${id}` } };
 };
@@ -54,7 +56,7 @@ export const userPool: Provisioner = async (resource, services) => {
  * `aws:cognito/userPoolClient:UserPoolClient`: CreateUserPoolClient once, then, as an update would,
  * the same client id with the program's auth flows and existence-error setting.
  */
-export const userPoolClient: Provisioner = async ({ name, inputs, urn }, { userPools, ids }) => {
+export const userPoolClient: Provisioner = async ({ name, inputs, urn }, { userPools, ids, registry }) => {
     let id = ids.get(urn);
     const existing = id ? await userPools.call("DescribeUserPoolClient", { UserPoolId: inputs.userPoolId, ClientId: id }).catch(() => undefined) : undefined;
     const settings = { ExplicitAuthFlows: inputs.explicitAuthFlows, PreventUserExistenceErrors: inputs.preventUserExistenceErrors ?? "LEGACY" };
@@ -65,6 +67,18 @@ export const userPoolClient: Provisioner = async ({ name, inputs, urn }, { userP
         const client = await userPools.call("CreateUserPoolClient", { UserPoolId: inputs.userPoolId, ClientName: inputs.name ?? name, ...settings });
         id = client.UserPoolClient.ClientId as string;
         ids.set(urn, id);
+    }
+    // The managed login's view of the client: flows, scopes, exact callback and sign-out URLs, providers.
+    if (inputs.allowedOauthFlowsUserPoolClient && (inputs.allowedOauthFlows ?? []).length > 0) {
+        registry.federation.clients.set(id!, {
+            clientId: id!,
+            userPoolId: inputs.userPoolId,
+            flows: inputs.allowedOauthFlows,
+            scopes: inputs.allowedOauthScopes ?? [],
+            callbackUrls: inputs.callbackUrls ?? [],
+            logoutUrls: inputs.logoutUrls ?? [],
+            providers: inputs.supportedIdentityProviders ?? ["COGNITO"],
+        });
     }
     return { id };
 };

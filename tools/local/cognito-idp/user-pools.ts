@@ -12,6 +12,7 @@ import { answerJsonPreflight, closeServer, isLoopbackHost, jsonServiceCors, list
 import type { CredentialStore, SessionCredentials } from "../sts/credentials";
 import { jsonSignatureError, SigningKey, verifySigV4 } from "../sts/sigv4";
 import { accountCodes, codeLine, PURPOSE_OF_SOURCE } from "./account-codes";
+import type { PoolUsers } from "./oauth/managed-login";
 import { CognitoIdpError, userPoolRules } from "./rules";
 import { signIn } from "./sign-in";
 import { TokenSessions } from "./token-sessions";
@@ -117,6 +118,8 @@ export interface LocalUserPools {
     sessionActive(claims: Record<string, unknown>): Promise<boolean>;
     /** Sets pool settings in-process that cognito-local's UpdateUserPool does not take (provisioning). */
     updatePool(userPoolId: string, options: Record<string, unknown>): Promise<void>;
+    /** User records and sign-in tokens for the managed login (tools/local/cognito-idp/oauth). */
+    users: PoolUsers;
     close(): Promise<void>;
 }
 
@@ -392,7 +395,11 @@ export async function startUserPools(options: UserPoolsOptions): Promise<LocalUs
             let output: unknown;
             try {
                 const fallback = () => router(operation)(ctx, members);
-                const answered = (await rules.before(operation, members)) ?? (await flows.run(operation, members, fallback)) ?? (await codes.run(operation, members, fallback));
+                const answered =
+                    (await options.registry.federation.run(operation, members, async (poolId, username) => Boolean(await (await cognito.getUserPool(ctx, poolId)).getUserByUsername(ctx, username)))) ??
+                    (await rules.before(operation, members)) ??
+                    (await flows.run(operation, members, fallback)) ??
+                    (await codes.run(operation, members, fallback));
                 output = answered ? answered.output : await fallback();
             } catch (error) {
                 if (error instanceof CognitoIdpError) throw error;
@@ -414,6 +421,22 @@ export async function startUserPools(options: UserPoolsOptions): Promise<LocalUs
         },
         describePool,
         sessionActive,
+        users: {
+            endpoint,
+            async get(userPoolId, username) {
+                return (await cognito.getUserPool(ctx, userPoolId)).getUserByUsername(ctx, username);
+            },
+            async save(userPoolId, user) {
+                await (await cognito.getUserPool(ctx, userPoolId)).saveUser(ctx, user);
+            },
+            async issue(userPoolId, clientId, username, nonce) {
+                const user = await (await cognito.getUserPool(ctx, userPoolId)).getUserByUsername(ctx, username);
+                const client = await cognito.getAppClient(ctx, clientId);
+                if (!user || !client || client.UserPoolId !== userPoolId) throw new Error(`no user ${username} or client ${clientId} in ${userPoolId}`);
+                const tokens = await tokenGenerator.generate(ctx, user, undefined, client, undefined, "Authentication");
+                return nonce === undefined ? tokens : { ...tokens, IdToken: await resign(tokens.IdToken, { nonce }) };
+            },
+        },
         async updatePool(userPoolId, settings) {
             const pool = await cognito.getUserPool(ctx, userPoolId);
             await pool.updateOptions(ctx, { ...pool.options, ...settings });
