@@ -261,7 +261,7 @@ export class LocalCloud {
                 dynamodb: this.dynamoEndpoint,
                 dynamodbFront: this.dynamoFrontEndpoint,
                 s3: this.s3Endpoint,
-                cognitoIdp: this.userPools!.endpoint,
+                cognitoIdp: () => this.userPools?.endpoint,
                 cognitoIdentity: () => this.identityEndpoint,
             },
             gateways: this.gateways,

@@ -36,7 +36,7 @@ export interface LocalServices {
         dynamodbFront: string;
         s3: string;
         /** The User Pools and, once an Identity Pool started it, the identity service (the account function calls both). */
-        cognitoIdp: string;
+        cognitoIdp(): string | undefined;
         cognitoIdentity(): string | undefined;
     };
     /** The gateway of each HTTP API, by API id, with its port. */
