@@ -163,7 +163,9 @@ describe("attacks on the local cloud itself: no crash, no file outside the data 
             [`${bucket}/private/${B()}/../${A()}/contract.pdf`, 400],
             [`${bucket}/private/${B()}/%2e%2e/${A()}/contract.pdf`, 400],
             [`${bucket}/private/${B()}/mine.txt?x-id=../../${A()}/contract.pdf`, 400],
-            [`${bucket}/private/${A()}/contract.pdf?versionId=null`, 501],
+            // A version of another user's file is theirs too: s3:GetObjectVersion on their key is denied.
+            [`${bucket}/private/${A()}/contract.pdf?versionId=null`, 403],
+            [`${bucket}/private/${A()}/contract.pdf?versionId=x`, 400],
             [`${bucket}/private/${A()}/contract.pdf`, 403],
             [`${bucket}/private/${A()}/contract.pdf%3FversionId%3Dx`, 403],
             [`arn:aws:s3:${cloud.outputs.region}:${"0".repeat(12)}:accesspoint/x/object/private/${A()}/contract.pdf`, 501],

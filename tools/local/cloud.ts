@@ -189,6 +189,8 @@ export class LocalCloud {
             this.s3Endpoint = `http://127.0.0.1:${s3Port}`;
             this.dynamoFront = new LocalDynamoFront({ backend: this.dynamo!.backend, registry: this.registry, store: this.store, admin, log: this.options.log });
             this.dynamoFrontEndpoint = `http://127.0.0.1:${await this.dynamoFront.listen(this.port(PORTS.dynamodbFront))}`;
+            // Before any function is provisioned: a function's environment points its SDK at it.
+            await this.identityService();
         });
         const configOverrides = Object.fromEntries(Object.entries(LOCAL_CONFIG_OVERRIDES).map(([key, { value }]) => [key, value]));
         const [run] = await Promise.all([runProgram({ stack: this.options.stack ?? "dev", configOverrides, materialize: this.materialize }), this.emulators]);
@@ -224,7 +226,7 @@ export class LocalCloud {
         return this.dynamo.listen(this.port(PORTS.dynamodb));
     }
 
-    /** Started with the first Identity Pool: it verifies the User Pools' tokens with the data directory's key. */
+    /** Started with the emulators: it verifies the User Pools' tokens with the data directory's key. */
     private async identityService(): Promise<LocalIdentityService> {
         if (!this.identity) {
             this.identity = new LocalIdentityService({
@@ -257,13 +259,7 @@ export class LocalCloud {
             s3: this.s3!,
             userPools: this.userPools!,
             identity: () => this.identityService(),
-            endpoints: {
-                dynamodb: this.dynamoEndpoint,
-                dynamodbFront: this.dynamoFrontEndpoint,
-                s3: this.s3Endpoint,
-                cognitoIdp: () => this.userPools?.endpoint,
-                cognitoIdentity: () => this.identityEndpoint,
-            },
+            endpoints: { dynamodb: this.dynamoEndpoint, dynamodbFront: this.dynamoFrontEndpoint, s3: this.s3Endpoint, cognitoIdp: this.userPools?.endpoint ?? "", cognitoIdentity: this.identityEndpoint },
             gateways: this.gateways,
             nextGatewayPort: () => {
                 const port = this.gatewayPort ?? 0;

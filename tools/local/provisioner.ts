@@ -27,7 +27,7 @@ export interface LocalServices {
     dataDir: string;
     s3: LocalS3;
     userPools: LocalUserPools;
-    /** The identity service, started on the first Identity Pool. */
+    /** The identity service (started with the emulators). */
     identity(): Promise<LocalIdentityService>;
     endpoints: {
         /** dynalite for operators (tables are created through it). */
@@ -35,9 +35,9 @@ export interface LocalServices {
         /** What the functions call: signature and IAM check, then dynalite. */
         dynamodbFront: string;
         s3: string;
-        /** The User Pools and, once an Identity Pool started it, the identity service (the account function calls both). */
-        cognitoIdp(): string | undefined;
-        cognitoIdentity(): string | undefined;
+        /** The User Pools and the Identity service (functions that administer accounts call them). */
+        cognitoIdp: string;
+        cognitoIdentity: string;
     };
     /** The gateway of each HTTP API, by API id, with its port. */
     gateways: Map<string, { gateway: LocalGateway; port: number }>;

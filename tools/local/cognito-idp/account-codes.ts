@@ -9,6 +9,14 @@ export function codeLine(purpose: CodePurpose, username: string, destination: st
     return `[cognito] ${purpose} code for ${username} (${destination}): ${code}`;
 }
 
+const CODE_LINE = /^\[cognito\] (confirmation|password reset|email verification) code for (\S+) \((.*)\): (\d{6})$/;
+
+/** A console line's parts, or undefined when the line is not a code line (for tests and tools that read the console). */
+export function parseCodeLine(line: string): { purpose: CodePurpose; username: string; destination: string; code: string } | undefined {
+    const match = CODE_LINE.exec(line.trim());
+    return match ? { purpose: match[1] as CodePurpose, username: match[2], destination: match[3], code: match[4] } : undefined;
+}
+
 /** cognito-local's message sources, by the purpose Cognito sends them for. */
 export const PURPOSE_OF_SOURCE: Record<string, CodePurpose> = {
     SignUp: "confirmation",

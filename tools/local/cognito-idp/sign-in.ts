@@ -147,6 +147,12 @@ export function signIn(services: SignInServices, ctx: unknown) {
 
     /** After the password: the MFA the pool and the user call for, or the tokens. */
     async function afterPassword(user: any, pool: any, client: any, previous?: string): Promise<Record<string, unknown>> {
+        if (user.UserStatus === "FORCE_CHANGE_PASSWORD") {
+            // An admin-created user sets a password first; cognito-local answers NEW_PASSWORD_REQUIRED.
+            if (previous) challenges.delete(previous);
+            const attributes = Object.fromEntries((user.Attributes ?? []).filter((a: { Name: string }) => a.Name !== "sub").map((a: { Name: string; Value: string }) => [a.Name, a.Value]));
+            return { ChallengeName: "NEW_PASSWORD_REQUIRED", ChallengeParameters: { USER_ID_FOR_SRP: user.Username, requiredAttributes: "[]", userAttributes: JSON.stringify(attributes) }, Session: randomUUID() };
+        }
         const mfa = pool.options.MfaConfiguration ?? "OFF";
         const base = { userPoolId: pool.options.Id, clientId: client.ClientId, username: user.Username };
         if (mfa !== "OFF" && hasTotp(user)) {

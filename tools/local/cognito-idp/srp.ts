@@ -115,15 +115,3 @@ export function verifyPasswordClaim(userPoolId: string, state: SrpState, respons
     const given = Buffer.from(signature, "base64");
     return given.length === expected.length && timingSafeEqual(given, expected);
 }
-
-/**
- * Cognito's TIMESTAMP format, `ddd MMM D HH:mm:ss UTC YYYY` (the day not zero-padded), as the
- * clients' `getNowString` writes it. Cognito refuses a timestamp far from its clock.
- */
-export function parseSrpTimestamp(timestamp: string): Date | undefined {
-    const match = /^(Sun|Mon|Tue|Wed|Thu|Fri|Sat) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{1,2}) (\d{2}):(\d{2}):(\d{2}) UTC (\d{4})$/.exec(timestamp);
-    if (!match) return undefined;
-    const month = "JanFebMarAprMayJunJulAugSepOctNovDec".indexOf(match[2]) / 3;
-    const date = new Date(Date.UTC(Number(match[7]), month, Number(match[3]), Number(match[4]), Number(match[5]), Number(match[6])));
-    return Number.isNaN(date.getTime()) ? undefined : date;
-}

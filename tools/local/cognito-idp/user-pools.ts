@@ -65,7 +65,6 @@ const REQUIRED: Record<string, string[]> = {
     VerifyUserAttribute: ["AccessToken", "AttributeName", "Code"],
     VerifySoftwareToken: ["UserCode"],
     GetUser: ["AccessToken"],
-    AssociateSoftwareToken: [],
     DeleteUser: ["AccessToken"],
     GlobalSignOut: ["AccessToken"],
     SetUserMFAPreference: ["AccessToken"],
@@ -106,7 +105,7 @@ export interface LocalUserPools {
     endpoint: string;
     /** Calls one Cognito Identity Provider action in-process (provisioning; no HTTP, no authorization). */
     call<T = any>(action: string, request: Record<string, unknown>): Promise<T>;
-    /** The pool's record, or undefined when it does not exist. */
+    /** The pool's record (with `UserAttributeUpdateSettings` and `SoftwareTokenMfaConfiguration`), or undefined when it does not exist. */
     describePool(userPoolId: string): Promise<any | undefined>;
     /**
      * Whether a verified token's sign-in session is still good: the user exists and is enabled, and
@@ -261,7 +260,10 @@ export async function startUserPools(options: UserPoolsOptions): Promise<LocalUs
 
     async function describePool(userPoolId: string): Promise<any | undefined> {
         try {
-            return (await router("DescribeUserPool")(ctx, { UserPoolId: userPoolId })).UserPool;
+            const described = (await router("DescribeUserPool")(ctx, { UserPoolId: userPoolId })).UserPool;
+            // What cognito-local's answer leaves out and the local User Pools act on.
+            const { UserAttributeUpdateSettings, SoftwareTokenMfaConfiguration } = (await cognito.getUserPool(ctx, userPoolId)).options;
+            return { ...described, UserAttributeUpdateSettings, SoftwareTokenMfaConfiguration };
         } catch {
             return undefined;
         }

@@ -40,7 +40,7 @@ export const fn: Provisioner = async ({ name, inputs, state }, { registry, store
             memorySize: inputs.memorySize ?? 128,
             runtime: inputs.runtime ?? "nodejs22.x",
             taskRoot,
-            endpoints: { dynamodb: endpoints.dynamodbFront, s3: endpoints.s3, cognitoIdp: endpoints.cognitoIdp(), cognitoIdentity: endpoints.cognitoIdentity() },
+            endpoints: { dynamodb: endpoints.dynamodbFront, s3: endpoints.s3, cognitoIdp: endpoints.cognitoIdp, cognitoIdentity: endpoints.cognitoIdentity },
         });
     registry.functions.set(functionName, new LocalFunction(definition, taskRoot, runtimeEnv));
     return undefined;

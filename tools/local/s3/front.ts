@@ -11,7 +11,7 @@ import { CredentialStore } from "../sts/credentials";
 import { verifySigV4, VerifyFailure } from "../sts/sigv4";
 import { AdminCredentials, ADMINISTRATOR_ACCESS, withAdminKey } from "../keys";
 import { BodyDigests, checkKey, parseS3Request, ReadConditions, S3Error, s3Address, s3Authorizations, s3HostAccepted, S3Operation, withBody } from "./request";
-import { DeleteOutcome, MIN_PART_SIZE, ObjectStore, StoredChecksum, StoredObject, VersioningStatus } from "./store";
+import { DeleteOutcome, MIN_PART_SIZE, ObjectStore, StoredChecksum, StoredObject, versionBefore, VersioningStatus } from "./store";
 
 export type { S3CorsRule } from "../registry";
 export { s3Authorizations } from "./request";
@@ -561,7 +561,8 @@ export class LocalS3 extends LocalServer {
             let list = store.versionsOf(operation.bucket, key);
             if (keyMarker !== undefined && versionIdMarker !== undefined && key === keyMarker) {
                 const at = list.findIndex((v) => (v.versionId ?? "null") === versionIdMarker);
-                list = at >= 0 ? list.slice(at + 1) : [];
+                // A marker deleted since the last page (an erasure deletes as it lists): resume at the versions older than it.
+                list = at >= 0 ? list.slice(at + 1) : list.filter((v) => versionBefore(v.versionId ?? "null", versionIdMarker));
             }
             for (const version of list) {
                 if (versions.length + prefixes.length >= maxKeys) {

@@ -77,9 +77,21 @@ function sha256(text: string): string {
     return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
-/** A version id as S3 makes them: 32 URL-safe characters. */
+let versionCounter = 0;
+
+/**
+ * A version id of 32 URL-safe characters, as S3's are. Like S3's, later versions sort after earlier
+ * ones (milliseconds, a counter, then random bits, in hex), so a listing resumes after a version-id
+ * marker even when that version has been deleted meanwhile.
+ */
 function newVersionId(): string {
-    return randomBytes(24).toString("base64url");
+    versionCounter = (versionCounter + 1) % 0x10000;
+    return `${Date.now().toString(16).padStart(12, "0")}${versionCounter.toString(16).padStart(4, "0")}${randomBytes(8).toString("hex")}`;
+}
+
+/** Whether version `a` was made before version `b` (ids this store made; `null` versions have no order). */
+export function versionBefore(a: string, b: string): boolean {
+    return a !== "null" && b !== "null" && a < b;
 }
 
 /** The shape of a version id this store could have made (or `null`). */

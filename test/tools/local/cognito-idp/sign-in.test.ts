@@ -1,4 +1,5 @@
 import {
+    AdminCreateUserCommand,
     AdminSetUserMFAPreferenceCommand,
     AdminUserGlobalSignOutCommand,
     AssociateSoftwareTokenCommand,
@@ -26,6 +27,9 @@ import * as path from "node:path";
 import { decodeJwt } from "jose";
 import { LocalUserPools, startUserPools } from "../../../../tools/local/cognito-idp/user-pools";
 import { totpCode } from "../../../../tools/local/cognito-idp/totp";
+import { parseCodeLine } from "../../../../tools/local/cognito-idp/account-codes";
+import { userPool as provisionUserPool } from "../../../../tools/local/cognito-idp/provision";
+import type { LocalServices } from "../../../../tools/local/provisioner";
 import { adminCredentials, AdminCredentials, signingKey } from "../../../../tools/local/keys";
 import { LocalRegistry } from "../../../../tools/local/registry";
 
@@ -63,6 +67,8 @@ describe("local User Pools: sign-in (SRP, TOTP), sign-out and account codes, as 
     }
 
     before(async () => {
+        // Amplify warns on every configure that the User Pool endpoint is a custom one: it is, on purpose.
+        (await import("aws-amplify/utils")).ConsoleLogger.LOG_LEVEL = "ERROR";
         dir = mkdtempSync(path.join(tmpdir(), "sign-in-"));
         admin = adminCredentials(dir);
         pools = await startUserPools({
@@ -122,6 +128,19 @@ describe("local User Pools: sign-in (SRP, TOTP), sign-out and account codes, as 
         return { username, secret: SecretCode!, accessToken };
     }
 
+    it("provisions the declared pool's MFA setting and email-change setting, on a new pool and again on a restart", async () => {
+        const ids = new Map<string, string>();
+        const services = { userPools: pools, registry: new LocalRegistry(REGION, ACCOUNT), ids: { get: (urn: string) => ids.get(urn), set: (urn: string, id: string) => ids.set(urn, id) }, notEmulated: () => undefined } as unknown as LocalServices;
+        const declared = (inputs: Record<string, unknown>) => ({ type: "aws:cognito/userPool:UserPool", name: "users", urn: "urn:users", id: "", state: { name: "users" }, inputs: { usernameAttributes: ["email"], autoVerifiedAttributes: ["email"], ...inputs } });
+        const created = await provisionUserPool(declared({ mfaConfiguration: "ON", softwareTokenMfaConfiguration: { enabled: true }, userAttributeUpdateSettings: { attributesRequireVerificationBeforeUpdates: ["email"] } }), services);
+        const poolId = created!.id!;
+        const options = async () => (await pools.describePool(poolId)) as { MfaConfiguration?: string; SoftwareTokenMfaConfiguration?: { Enabled: boolean }; UserAttributeUpdateSettings?: { AttributesRequireVerificationBeforeUpdate: string[] } };
+        assert.deepEqual([(await options()).MfaConfiguration, (await options()).SoftwareTokenMfaConfiguration?.Enabled, (await options()).UserAttributeUpdateSettings?.AttributesRequireVerificationBeforeUpdate], ["ON", true, ["email"]]);
+        const again = await provisionUserPool(declared({ mfaConfiguration: "OFF" }), services);
+        assert.equal(again!.id, poolId, "the same pool, found again");
+        assert.deepEqual([(await options()).MfaConfiguration, (await options()).SoftwareTokenMfaConfiguration?.Enabled, (await options()).UserAttributeUpdateSettings?.AttributesRequireVerificationBeforeUpdate], ["OFF", false, []]);
+    });
+
     describe("USER_SRP_AUTH", () => {
         it("signs in with amazon-cognito-identity-js's SRP: PASSWORD_VERIFIER, then tokens of the user", async () => {
             const username = await confirmedUser();
@@ -159,6 +178,21 @@ describe("local User Pools: sign-in (SRP, TOTP), sign-out and account codes, as 
         it("gives an unknown user a challenge like any other and the same refusal, with existence errors prevented", async () => {
             const nobody = email();
             await assert.rejects(srpSignIn(nobody, PASSWORD), failure("NotAuthorizedException", "Incorrect username or password."));
+        });
+
+        it("asks an admin-created user for a new password (NEW_PASSWORD_REQUIRED) after the SRP verifier", async () => {
+            const username = email();
+            await idp(admin).send(new AdminCreateUserCommand({ UserPoolId: app.poolId, Username: username, TemporaryPassword: "Temp0rary!Passw0rd", MessageAction: "SUPPRESS", UserAttributes: [{ Name: "email", Value: username }] }));
+            const challenge = await new Promise<string>((resolve, reject) => {
+                const userPool = new CognitoUserPool({ UserPoolId: app.poolId, ClientId: app.clientId, endpoint: `${pools.endpoint}/` });
+                new CognitoUser({ Username: username, Pool: userPool }).authenticateUser(new AuthenticationDetails({ Username: username, Password: "Temp0rary!Passw0rd" }), {
+                    onSuccess: () => reject(new Error("signed in with a temporary password")),
+                    onFailure: reject,
+                    newPasswordRequired: () => resolve("NEW_PASSWORD_REQUIRED"),
+                } as any);
+            });
+            assert.equal(challenge, "NEW_PASSWORD_REQUIRED");
+            await assert.rejects(srpSignIn(username, "Wr0ng!Passw0rd"), failure("NotAuthorizedException", "Incorrect username or password."));
         });
 
         it("honours the client's ExplicitAuthFlows: USER_PASSWORD_AUTH is refused where only SRP and refresh are allowed", async () => {
@@ -274,6 +308,17 @@ describe("local User Pools: sign-in (SRP, TOTP), sign-out and account codes, as 
     });
 
     describe("codes: password reset and email change", () => {
+        it("reads a code line back into its parts (parseCodeLine), and nothing else", () => {
+            assert.deepEqual(parseCodeLine("[cognito] password reset code for 3556793f-3623-459d-8996-88c416c0fe1d (a@example.com): 012345"), {
+                purpose: "password reset",
+                username: "3556793f-3623-459d-8996-88c416c0fe1d",
+                destination: "a@example.com",
+                code: "012345",
+            });
+            assert.equal(parseCodeLine("[cognito] login code for x (a@example.com): 012345"), undefined);
+            assert.equal(parseCodeLine("READY in 3 s"), undefined);
+        });
+
         it("prints every code in one line shape: [cognito] <purpose> code for <username> (<destination>): <code>", async () => {
             const { username, accessToken } = await signedIn();
             await idp().send(new ForgotPasswordCommand({ ClientId: app.clientId, Username: username }));

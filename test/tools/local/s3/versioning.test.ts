@@ -158,6 +158,26 @@ describe("local S3: versioning as the stack declares it, and the admin key as an
         assert.deepEqual(seen, ["a:true", "a:false", "a:false", "b:true", "b:false", "b:false"]);
     });
 
+    it("lists every version while deleting page by page, as an erasure does", async () => {
+        const prefix = `private/${ALICE}/erase-pages/`;
+        for (const name of ["a", "b", "c"]) for (const body of ["1", "2", "3", "4"]) await asAlice().send(new PutObjectCommand({ Bucket: VERSIONED, Key: `${prefix}${name}`, Body: body }));
+        let erased = 0;
+        let KeyMarker: string | undefined;
+        let VersionIdMarker: string | undefined;
+        for (;;) {
+            const page = await asAdmin().send(new ListObjectVersionsCommand({ Bucket: VERSIONED, Prefix: prefix, MaxKeys: 5, KeyMarker, VersionIdMarker }));
+            const objects = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key!, VersionId: v.VersionId! }));
+            if (objects.length) await asAdmin().send(new DeleteObjectsCommand({ Bucket: VERSIONED, Delete: { Objects: objects, Quiet: true } }));
+            erased += objects.length;
+            if (!page.IsTruncated) break;
+            KeyMarker = page.NextKeyMarker;
+            VersionIdMarker = page.NextVersionIdMarker;
+        }
+        assert.equal(erased, 12);
+        const left = await asAdmin().send(new ListObjectVersionsCommand({ Bucket: VERSIONED, Prefix: prefix }));
+        assert.deepEqual([left.Versions ?? [], left.DeleteMarkers ?? []], [[], []]);
+    });
+
     it("keeps versions and delete markers across a restart", async () => {
         const key = `private/${ALICE}/kept.txt`;
         const v1 = (await asAlice().send(new PutObjectCommand({ Bucket: VERSIONED, Key: key, Body: "kept" }))).VersionId!;
