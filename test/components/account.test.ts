@@ -51,7 +51,7 @@ for (const stack of STACKS) {
             const pool = single(run, "aws:cognito/userPool:UserPool");
             assert.deepEqual(fn.inputs.environment.variables, {
                 TABLE_NAME: single(run, "aws:dynamodb/table:Table").state.name,
-                BUCKET_NAME: single(run, "aws:s3/bucket:Bucket").state.bucket,
+                BUCKET_NAME: named(run, "notes-storage-uploads").state.bucket,
                 USER_POOL_ID: pool.id,
                 USER_POOL_PROVIDER_NAME: `cognito-idp.us-east-1.amazonaws.com/${pool.id}`,
                 IDENTITY_POOL_ID: single(run, "aws:cognito/identityPool:IdentityPool").id,
@@ -71,7 +71,7 @@ for (const stack of STACKS) {
             const policies = ofType(run, "aws:iam/rolePolicy:RolePolicy").filter((policy) => policy.inputs.role === role.id);
             assert.equal(policies.length, 1);
             const table = single(run, "aws:dynamodb/table:Table").state.arn;
-            const bucket = single(run, "aws:s3/bucket:Bucket").state.arn;
+            const bucket = named(run, "notes-storage-uploads").state.arn;
             const userPool = single(run, "aws:cognito/userPool:UserPool");
             const identityPool = single(run, "aws:cognito/identityPool:IdentityPool");
             assert.match(userPool.state.arn, /^arn:aws:cognito-idp:us-east-1:123456789012:userpool\//);

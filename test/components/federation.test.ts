@@ -95,8 +95,11 @@ describe("NotesAuth with sign-in providers", () => {
         assert.equal(client.inputs.allowedOauthFlowsUserPoolClient, true);
         assert.deepEqual(client.inputs.allowedOauthFlows, ["code"]);
         assert.deepEqual(client.inputs.allowedOauthScopes, ["openid", "email", "profile", "aws.cognito.signin.user.admin"]);
-        assert.deepEqual(client.inputs.callbackUrls, ["http://localhost:3000/", "http://localhost:5173/"]);
-        assert.deepEqual(client.inputs.logoutUrls, ["http://localhost:3000/", "http://localhost:5173/"]);
+        // The corsAllowedOrigins, then the hosted site's own URL.
+        const site = run.outputs.siteUrl as string;
+        assert.match(site, /^https:\/\/d[a-z0-9]+\.cloudfront\.net\/$/);
+        assert.deepEqual(client.inputs.callbackUrls, ["http://localhost:3000/", "http://localhost:5173/", site]);
+        assert.deepEqual(client.inputs.logoutUrls, ["http://localhost:3000/", "http://localhost:5173/", site]);
         assert.deepEqual(client.inputs.supportedIdentityProviders, ["COGNITO", "Google", "Facebook", "SignInWithApple", "LoginWithAmazon", "Corp"]);
         assert.equal(client.inputs.generateSecret, false);
         assert.deepEqual(client.inputs.explicitAuthFlows, ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]);
@@ -138,8 +141,8 @@ describe("NotesAuth with sign-in providers", () => {
         assert.deepEqual(run.outputs.oauth, {
             domain: "notes-login-test.auth.us-east-1.amazoncognito.com",
             scopes: ["openid", "email", "profile", "aws.cognito.signin.user.admin"],
-            redirectSignIn: ["http://localhost:3000/", "http://localhost:5173/"],
-            redirectSignOut: ["http://localhost:3000/", "http://localhost:5173/"],
+            redirectSignIn: ["http://localhost:3000/", "http://localhost:5173/", run.outputs.siteUrl],
+            redirectSignOut: ["http://localhost:3000/", "http://localhost:5173/", run.outputs.siteUrl],
             responseType: "code",
             providers: ["Google", "Facebook", "SignInWithApple", "LoginWithAmazon", "Corp"],
         });
@@ -159,8 +162,8 @@ describe("NotesAuth sign-in providers, other settings", () => {
         assert.deepEqual({ domain: domain.inputs.domain, certificateArn: domain.inputs.certificateArn }, { domain: "login.notes.example.com", certificateArn: certificate });
         const oauth = run.outputs.oauth as { domain: string; redirectSignIn: string[] };
         assert.equal(oauth.domain, "login.notes.example.com");
-        assert.deepEqual(oauth.redirectSignIn, ["https://notes.example.com/"]);
-        assert.deepEqual(single(run, "aws:cognito/userPoolClient:UserPoolClient").inputs.callbackUrls, ["https://notes.example.com/"]);
+        assert.deepEqual(oauth.redirectSignIn, ["https://notes.example.com/", run.outputs.siteUrl]);
+        assert.deepEqual(single(run, "aws:cognito/userPoolClient:UserPoolClient").inputs.callbackUrls, ["https://notes.example.com/", run.outputs.siteUrl]);
     });
 
     it("refuses provider secrets set in plain text, naming the key and never printing the value", async () => {

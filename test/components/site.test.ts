@@ -180,10 +180,11 @@ for (const { label, stack, overrides, domain } of SITE_STACKS) {
             assert.equal(meta.get("frame-ancestors"), undefined);
         });
 
-        it("writes config.json from the stack outputs, signing in with SRP", () => {
+        it("writes config.json from the stack outputs, signing in with SRP, with the stack's mfa setting", () => {
             const config = JSON.parse(object(run, "config.json").inputs.content);
             const { tableName: _table, siteUrl: _site, ...client } = run.outputs;
-            assert.deepEqual(config, { ...client, authFlowType: "USER_SRP_AUTH" });
+            // dev and prod leave mfa at its default, optional.
+            assert.deepEqual(config, { ...client, authFlowType: "USER_SRP_AUTH", mfa: "optional" });
             assert.deepEqual(Object.keys(client).sort(), ["apiUrl", "bucketName", "identityPoolId", "region", "userPoolClientId", "userPoolId"]);
         });
 

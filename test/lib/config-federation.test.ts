@@ -94,11 +94,11 @@ describe("sign-in provider settings", () => {
     it("takes a custom domain only with its us-east-1 certificate", () => {
         rejects(federated({ authCustomDomain: "login.notes.example.com" }), /authCustomDomainCertificateArn and authCustomDomain\/authCustomDomainCertificateArn go together/);
         rejects(
-            federated({ authCustomDomain: "login.notes.example.com", authCustomDomainCertificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123" }),
+            federated({ authCustomDomain: "login.notes.example.com", authCustomDomainCertificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789" }),
             /notes-infra:authCustomDomainCertificateArn must be the ARN of an ACM certificate in us-east-1/,
         );
         const config = parseConfig(
-            federated({ authDomainPrefix: "", authCustomDomain: "login.notes.example.com", authCustomDomainCertificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc-123" }),
+            federated({ authDomainPrefix: "", authCustomDomain: "login.notes.example.com", authCustomDomainCertificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789" }),
             "notes-infra",
             secret,
         );

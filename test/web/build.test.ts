@@ -78,7 +78,7 @@ describe("web client configuration and npm run web:build", function () {
         assert.equal(JSON.parse(readFileSync(path.join(out, "config.json"), "utf8")).mfa, "optional");
         await assert.rejects(
             runWebBuild(["--outputs", "-", "--out", path.join(dir, "no-stack"), "--stack", "nope"], () => JSON.stringify(STACK_OUTPUTS)),
-            (error: unknown) => error instanceof UsageError && /^--stack nope: No stack file Pulumi\.nope\.yaml: stacks are dev, prod/.test(error.message),
+            (error: unknown) => error instanceof UsageError && /^--stack nope: No stack file Pulumi\.nope\.yaml: stacks are dev, local-oauth, prod/.test(error.message),
         );
     });
 

@@ -3,7 +3,7 @@
  * `npm run web:build` from `pulumi stack output --json`, or by `npm start` from the local outputs.
  * No Amplify import here: the Node build reads this module too.
  */
-import { type OAuthOutput, STACK_OUTPUT_NAMES, type StackOutputs } from "../../outputs";
+import { type OAuthOutput, OPTIONAL_STACK_OUTPUT_NAMES, STACK_OUTPUT_NAMES, type StackOutputs } from "../../outputs";
 
 /** How `signIn` proves the password: SRP on AWS; USER_PASSWORD_AUTH on the local cloud (cognito-local has no SRP). */
 export type AuthFlowType = "USER_SRP_AUTH" | "USER_PASSWORD_AUTH";
@@ -33,7 +33,11 @@ export interface WebClientConfig extends ClientStackOutputs {
     s3Relay?: string;
 }
 
-const STACK_OUTPUTS = STACK_OUTPUT_NAMES.filter((name): name is Exclude<(typeof STACK_OUTPUT_NAMES)[number], "tableName" | "siteUrl"> => name !== "tableName" && name !== "siteUrl");
+/** The outputs every client configuration has: all but the table and the optional ones (`oauth` is read on its own). */
+const STACK_OUTPUTS = STACK_OUTPUT_NAMES.filter(
+    (name): name is Exclude<(typeof STACK_OUTPUT_NAMES)[number], "tableName" | (typeof OPTIONAL_STACK_OUTPUT_NAMES)[number]> =>
+        name !== "tableName" && !(OPTIONAL_STACK_OUTPUT_NAMES as readonly string[]).includes(name),
+);
 
 /** The S3 host name Amplify Storage sends requests to (virtual-hosted style, as it builds it). */
 export function bucketHost(config: Pick<WebClientConfig, "bucketName" | "region">): string {
