@@ -10,7 +10,7 @@
  * `npm run bench -- --only <part>[,<part>…]` measures only the parts named and writes them into
  * the existing `bench/results.json`, every other figure kept: `coldInit:<handler>` (its bundled,
  * unbundled and SST cold starts beside the Node floor) and `erasure` (`--erasure-notes <n>` and
- * `--erasure-files <n>`, default 100,000 and 10,000).
+ * `--erasure-files <n>`, default 100,000 and 10,000) and `webClient` (the hosted client's script size).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -84,8 +84,13 @@ async function partial(parts: string[], quick: boolean): Promise<void> {
             results.erasure = figures;
             continue;
         }
+        if (part === "webClient") {
+            results.webClient = webClientFigures((await measureMockRun({ runs: 1 })).run);
+            log(`webClient: ${results.webClient.scriptBytes} bytes, ${results.webClient.scriptGzipBytes} gzip`);
+            continue;
+        }
         const handler = /^coldInit:(\w+)$/.exec(part)?.[1] as HandlerName | undefined;
-        if (!handler || !(HANDLER_NAMES as readonly string[]).includes(handler)) throw new Error(`--only takes erasure or coldInit:<${HANDLER_NAMES.join("|")}>, got ${part}`);
+        if (!handler || !(HANDLER_NAMES as readonly string[]).includes(handler)) throw new Error(`--only takes erasure, webClient or coldInit:<${HANDLER_NAMES.join("|")}>, got ${part}`);
         const mock = await measureMockRun({ runs: 1 });
         const functions = deployedFunctions(mock.run);
         const { nodes } = coldNodes(functions[handler].runtime);
