@@ -58,7 +58,7 @@ const auth = new NotesAuth("notes-auth", {
 });
 
 // DELETE /account on the same API: it needs the pools, so it comes after them.
-new NotesAccount("notes", {
+const account = new NotesAccount("notes", {
     apiId: api.apiId,
     apiExecutionArn: api.executionArn,
     tableName: storage.tableName,
@@ -72,6 +72,7 @@ new NotesAccount("notes", {
     identityPoolArn: auth.identityPool.arn,
     logRetentionDays: config.logRetentionDays,
     memorySize: config.lambdaMemorySize,
+    tracing: config.tracing,
 });
 
 const site = config.site
@@ -98,7 +99,8 @@ setSiteOrigins(site ? site.origin.apply((origin) => [origin]) : pulumi.output([]
 new NotesMonitoring("notes-monitoring", {
     apiId: api.apiId,
     stageName: api.stage.name,
-    functions: api.functions,
+    // Every function the stack deploys: the routes', the account's, the sign-up trigger's.
+    functions: [...api.functions, account, ...auth.functions],
     tableName: storage.tableName,
     userPoolId: auth.userPoolId,
     userPoolClientId: auth.userPoolClientId,

@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Bundle, bundleHandler, LAMBDA_HANDLER } from "../lib/bundle";
 import { policyJson, serviceTrustPolicy } from "../lib/iam";
-import { HANDLER_NAMES, routeArnPattern } from "./api";
+import { HANDLER_NAMES, routeArnPattern, XRAY_TRACING_ACTIONS } from "./api";
+import type { MonitoredFunction } from "./monitoring";
 
 /** The account route: it erases the caller's account and all its data. */
 export const ACCOUNT_ROUTE = { handler: "account", method: "DELETE", path: "/account" } as const;
@@ -17,6 +18,9 @@ export const ACCOUNT_ROUTE = { handler: "account", method: "DELETE", path: "/acc
  * call; an erasure that needs less ends sooner.
  */
 export const ACCOUNT_TIMEOUT_SECONDS = 29;
+
+/** The only DynamoDB actions the account function may perform, on the notes table only: Query the caller's partition, delete its items 25 at a time. */
+export const ACCOUNT_TABLE_ACTIONS = ["dynamodb:Query", "dynamodb:BatchWriteItem"] as const;
 
 export const FUNCTION_NAMES = [...HANDLER_NAMES, ACCOUNT_ROUTE.handler] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
@@ -55,6 +59,8 @@ export interface NotesAccountArgs {
     logRetentionDays: number;
     /** Memory of the function in MB. Fed by `lambdaMemorySize`. */
     memorySize: number;
+    /** Lambda active tracing (X-Ray), with the two X-Ray actions it needs, as NotesApi's functions. Fed by `tracing`. */
+    tracing: boolean;
 }
 
 /**
@@ -62,11 +68,16 @@ export interface NotesAccountArgs {
  * may delete the caller's notes (this table), every version of its files (`private/` of this
  * bucket), its identity (this Identity Pool) and its user (this User Pool), and nothing else.
  */
-export class NotesAccount extends pulumi.ComponentResource {
+export class NotesAccount extends pulumi.ComponentResource implements MonitoredFunction {
     readonly function: aws.lambda.Function;
     readonly role: aws.iam.Role;
     readonly logGroup: aws.cloudwatch.LogGroup;
     readonly route: aws.apigatewayv2.Route;
+    /** What NotesMonitoring watches: the handler naming its alarms, its route, its table actions. */
+    readonly handler = ACCOUNT_ROUTE.handler;
+    readonly invokedBy = `${ACCOUNT_ROUTE.method} ${ACCOUNT_ROUTE.path}`;
+    readonly answersHttp = true;
+    readonly tableActions: readonly string[] = ACCOUNT_TABLE_ACTIONS;
 
     constructor(name: string, args: NotesAccountArgs, opts?: pulumi.ComponentResourceOptions) {
         super("notes:account:NotesAccount", name, {}, opts);
@@ -95,8 +106,7 @@ export class NotesAccount extends pulumi.ComponentResource {
             {
                 role: role.id,
                 policy: policyJson([
-                    // Query the caller's partition, delete its items 25 at a time.
-                    { Sid: "EraseNotes", Effect: "Allow", Action: ["dynamodb:Query", "dynamodb:BatchWriteItem"], Resource: args.tableArn },
+                    { Sid: "EraseNotes", Effect: "Allow", Action: [...ACCOUNT_TABLE_ACTIONS], Resource: args.tableArn },
                     {
                         Sid: "ListFileVersions",
                         Effect: "Allow",
@@ -118,6 +128,8 @@ export class NotesAccount extends pulumi.ComponentResource {
                         Condition: { StringEquals: { "cognito-identity:IdentityPoolArn": args.identityPoolArn } },
                     },
                     { Sid: "EraseUser", Effect: "Allow", Action: "cognito-idp:AdminDeleteUser", Resource: args.userPoolArn },
+                    // X-Ray defines no resource types: these two actions take "*" only.
+                    ...(args.tracing ? [{ Sid: "XRayTracing", Effect: "Allow" as const, Action: XRAY_TRACING_ACTIONS, Resource: "*" }] : []),
                     {
                         Sid: "OwnLogGroup",
                         Effect: "Allow",
@@ -153,6 +165,7 @@ export class NotesAccount extends pulumi.ComponentResource {
                     },
                 },
                 loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "INFO" },
+                tracingConfig: { mode: args.tracing ? "Active" : "PassThrough" },
             },
             { parent: this, dependsOn: [rolePolicy] },
         );

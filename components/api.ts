@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { Bundle, bundleHandlers, LAMBDA_HANDLER } from "../lib/bundle";
 import { policyJson, serviceTrustPolicy } from "../lib/iam";
+import type { MonitoredFunction } from "./monitoring";
 
 /**
  * The five functions, one per route, in the order of `NOTES_ROUTES`. Tooling (bench, security
@@ -111,8 +112,8 @@ export interface NotesApiArgs {
  */
 export const XRAY_TRACING_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
 
-/** One handler's deployed pieces. */
-export interface NotesFunction {
+/** One handler's deployed pieces; what NotesMonitoring watches of it. */
+export interface NotesFunction extends MonitoredFunction {
     route: NotesRoute;
     function: aws.lambda.Function;
     role: aws.iam.Role;
@@ -273,7 +274,7 @@ export class NotesApi extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        return { route, function: fn, role, logGroup };
+        return { route, function: fn, role, logGroup, handler: route.handler, invokedBy: `${route.method} ${route.path}`, answersHttp: true, tableActions: route.tableActions };
     }
 
     private functionPolicy(route: NotesRoute, args: NotesApiArgs, logGroup: aws.cloudwatch.LogGroup): pulumi.Output<string> {

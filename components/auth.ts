@@ -95,6 +95,8 @@ export class NotesAuth extends pulumi.ComponentResource {
     readonly identityPoolId: pulumi.Output<string>;
     /** Amplify's `loginWith.oauth` and the providers, when `federation` is set. */
     readonly oauth?: pulumi.Output<OAuthOutput>;
+    /** The functions this component deploys (the pre sign-up trigger when `federation` is set), for NotesMonitoring. */
+    readonly functions: federation.LinkingFunction[];
 
     constructor(name: string, args: NotesAuthArgs, opts?: pulumi.ComponentResourceOptions) {
         super("notes:auth:NotesAuth", name, {}, opts);
@@ -103,6 +105,7 @@ export class NotesAuth extends pulumi.ComponentResource {
         }
 
         const linking = args.federation && federation.createLinkingFunction(this, name, args.federation);
+        this.functions = linking ? [linking] : [];
         this.userPool = this.createUserPool(name, args, linking?.function);
         let oauthSettings: Partial<aws.cognito.UserPoolClientArgs> = {};
         if (args.federation && linking) {

@@ -4,6 +4,7 @@ import { bundleHandlers, LAMBDA_HANDLER } from "../lib/bundle";
 import { policyJson, serviceTrustPolicy } from "../lib/iam";
 import { appRedirectUrls, type ConfiguredProvider, OAUTH_SCOPES, prefixDomainHost, secretDetailKey } from "../lib/identity-providers";
 import type { OAuthOutput } from "../outputs";
+import type { MonitoredFunction } from "./monitoring";
 
 /**
  * Sign-in through Google, Apple, Facebook, Login with Amazon or OIDC providers, through the User
@@ -36,8 +37,12 @@ export function oauthRedirectUrls(origins: pulumi.Input<pulumi.Input<string>[]>)
     return pulumi.output(origins).apply((list) => appRedirectUrls(list));
 }
 
-/** The pre sign-up trigger's function and its own role (its permissions come with `grantLinking`, once the pool exists). */
-export interface LinkingFunction {
+/**
+ * The pre sign-up trigger's function and its own role (its permissions come with `grantLinking`,
+ * once the pool exists), and what NotesMonitoring watches of it: it answers Cognito, not HTTP, and
+ * touches no table.
+ */
+export interface LinkingFunction extends MonitoredFunction {
     function: aws.lambda.Function;
     role: aws.iam.Role;
     logGroup: aws.cloudwatch.LogGroup;
@@ -73,7 +78,7 @@ export function createLinkingFunction(parent: pulumi.Resource, name: string, arg
         },
         { parent },
     );
-    return { function: fn, role, logGroup };
+    return { function: fn, role, logGroup, handler: LINKING_HANDLER, invokedBy: "Cognito pre sign-up trigger", answersHttp: false, tableActions: [] };
 }
 
 /** The trigger's permissions on this pool only, and Cognito's permission to invoke it for this pool only. */

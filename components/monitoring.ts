@@ -1,7 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { policyJson } from "../lib/iam";
-import type { NotesFunction } from "./api";
 
 /**
  * How every alarm reads its metric: one-minute datapoints, raised when 3 of the last 5 breach.
@@ -34,13 +33,33 @@ const COGNITO_THROTTLES = [
     { metric: "TokenRefreshThrottles", role: "token-refresh-throttles", what: "token refreshes (InitiateAuth REFRESH_TOKEN_AUTH)" },
 ] as const;
 
+/**
+ * What NotesMonitoring needs to watch one function. Every function the program deploys provides
+ * it: NotesApi's (`NotesFunction`), NotesAccount, and NotesAuth's pre sign-up trigger. Its name and
+ * timeout are read from the function resource itself, never retyped.
+ */
+export interface MonitoredFunction {
+    /** Its handler (`handlers/<handler>.ts`): names its alarms (`<handler>-errors`, …) and metric filter. Unique per stack. */
+    readonly handler: string;
+    /** What invokes it, for the alarms' descriptions (`GET /notes`, `Cognito pre sign-up trigger`). */
+    readonly invokedBy: string;
+    /** The function: its `name` is the alarms' `FunctionName`, its `timeout` sets the duration alarm's threshold. */
+    readonly function: aws.lambda.Function;
+    /** Its log group: the saved queries read it, and the handler-5xx filter when it answers HTTP. */
+    readonly logGroup: aws.cloudwatch.LogGroup;
+    /** It answers HTTP through `handlers/http.ts`, which logs each 5xx it answers: the handler-errors filter applies. */
+    readonly answersHttp: boolean;
+    /** The DynamoDB actions its role allows on the table (`dynamodb:<Operation>`); the table alarms sum their operations. */
+    readonly tableActions: readonly string[];
+}
+
 export interface NotesMonitoringArgs {
     /** The HTTP API's id (`ApiId` dimension of `AWS/ApiGateway`). */
     apiId: pulumi.Input<string>;
     /** The stage's name (`Stage` dimension), `$default` for this API. */
     stageName: pulumi.Input<string>;
-    /** The functions behind the routes: names, timeouts, log groups and table operations come from them. */
-    functions: NotesFunction[];
+    /** Every function the stack deploys: names, timeouts, log groups and table operations come from them. */
+    functions: MonitoredFunction[];
     /** The notes table's name (`TableName` dimension of `AWS/DynamoDB`). */
     tableName: pulumi.Input<string>;
     /** The User Pool's id (`UserPool` dimension of `AWS/Cognito`). */
@@ -92,6 +111,9 @@ export class NotesMonitoring extends pulumi.ComponentResource {
     ) {
         super("notes:monitoring:NotesMonitoring", name, {}, opts);
         if (args.functions.length === 0) throw new Error(`NotesMonitoring ${name}: functions must list at least one function to watch.`);
+        const handlers = args.functions.map((fn) => fn.handler);
+        const repeated = handlers.filter((handler, i) => handlers.indexOf(handler) !== i);
+        if (repeated.length > 0) throw new Error(`NotesMonitoring ${name}: functions must have distinct handlers (they name the alarms), found ${[...new Set(repeated)].join(", ")} twice.`);
 
         this.key = new aws.kms.Key(
             `${name}-alarms-key`,
@@ -169,11 +191,10 @@ export class NotesMonitoring extends pulumi.ComponentResource {
     }
 
     private createFunctionAlarms(): void {
-        for (const { route, function: fn } of this.args.functions) {
+        for (const { handler, invokedBy: what, function: fn } of this.args.functions) {
             const dimensions = { FunctionName: fn.name };
-            const what = `${route.method} ${route.path}`;
             this.alarm({
-                role: `${route.handler}-errors`,
+                role: `${handler}-errors`,
                 runbook: "function-errors",
                 description: pulumi.interpolate`Function ${fn.name} (${what}) failed invocations (uncaught errors, timeouts, crashes). Check its log group for the errorType.`,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
@@ -181,7 +202,7 @@ export class NotesMonitoring extends pulumi.ComponentResource {
                 metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions, statistic: "Sum" },
             });
             this.alarm({
-                role: `${route.handler}-throttles`,
+                role: `${handler}-throttles`,
                 runbook: "function-throttles",
                 description: pulumi.interpolate`Function ${fn.name} (${what}) was throttled. Check the account's concurrency (ConcurrentExecutions) and reserved concurrency.`,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
@@ -190,7 +211,7 @@ export class NotesMonitoring extends pulumi.ComponentResource {
             });
             const timeoutMs = fn.timeout.apply((seconds) => (seconds ?? 3) * 1000);
             this.alarm({
-                role: `${route.handler}-duration`,
+                role: `${handler}-duration`,
                 runbook: "function-duration",
                 description: pulumi.interpolate`Function ${fn.name} (${what}) p99 duration is above ${DURATION_ALARM_SHARE_OF_TIMEOUT * 100}% of its ${timeoutMs} ms timeout. Check the table's latency and the slowest-requests query.`,
                 comparisonOperator: "GreaterThanThreshold",
@@ -213,11 +234,12 @@ export class NotesMonitoring extends pulumi.ComponentResource {
         return pulumi.interpolate`${pulumi.getProject()}/${this.scope()}`;
     }
 
+    /** One filter per function that answers HTTP (a trigger answers Cognito, not users: its failures are `Errors`). */
     private createHandlerErrorFilters(): aws.cloudwatch.LogMetricFilter[] {
-        return this.args.functions.map(
-            ({ route, logGroup }) =>
+        return this.args.functions.filter((fn) => fn.answersHttp).map(
+            ({ handler, logGroup }) =>
                 new aws.cloudwatch.LogMetricFilter(
-                    `${this.name}-${route.handler}-handler-errors`,
+                    `${this.name}-${handler}-handler-errors`,
                     {
                         logGroupName: logGroup.name,
                         pattern: HANDLER_ERROR_FILTER,
@@ -245,11 +267,11 @@ export class NotesMonitoring extends pulumi.ComponentResource {
     /**
      * DynamoDB publishes ThrottledRequests and SystemErrors per `TableName` and `Operation`, never
      * per table alone: the alarm sums the operations the functions perform (metric math), so a new
-     * route's operation joins the sum without a new alarm.
+     * function's operation joins the sum without a new alarm.
      */
     private tableOperations(): string[] {
         const operations = new Set<string>();
-        for (const { route } of this.args.functions) for (const action of route.tableActions) operations.add(action.replace(/^dynamodb:/, ""));
+        for (const { tableActions } of this.args.functions) for (const action of tableActions) operations.add(action.replace(/^dynamodb:/, ""));
         return [...operations].sort();
     }
 

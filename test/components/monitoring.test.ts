@@ -2,13 +2,18 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { REPO_ROOT } from "../../tools/engine/program";
+import { runProgramIsolated } from "../../tools/engine/program";
+import { federationOverrides, SECRET_KEYS } from "../support/federation";
 import { runFixtureProgram } from "../support/fixture-program";
 import { asList, named, ofType, policyStatements, ProgramRun, single, STACKS, stackRun } from "../support/program";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const FUNCTION = "aws:lambda/function:Function";
 const HANDLERS = ["create", "list", "get", "update", "delete"];
-const TABLE_OPERATIONS = ["DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"];
+/** Every function the default stacks deploy: the five routes' and `DELETE /account`'s. */
+const FUNCTIONS = [...HANDLERS, "account"];
+/** The routes' table operations and the account function's (Query, BatchWriteItem). */
+const TABLE_OPERATIONS = ["BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"];
 const OVERRIDES = {
     "notes-infra:tracing": "true",
     "notes-infra:alarmEmail": JSON.stringify(["ops@example.com", "Oncall@example.org"]),
@@ -27,7 +32,9 @@ function runbookAnchors(): Set<string> {
 }
 
 const alarm = (run: ProgramRun, role: string) => named(run, `notes-monitoring-${role}`);
-const fnOf = (run: ProgramRun, handler: string) => named(run, `notes-api-${handler}`);
+/** A function by its handler: `notes-api-<handler>`, the account's `notes-account`, the trigger's `notes-auth-link-accounts`. */
+const fnOf = (run: ProgramRun, handler: string) =>
+    named(run, handler === "account" ? "notes-account" : handler === "link-accounts" ? "notes-auth-link-accounts" : `notes-api-${handler}`);
 
 for (const stack of STACKS) {
     describe(`NotesMonitoring (${stack} stack)`, () => {
@@ -43,8 +50,10 @@ for (const stack of STACKS) {
                 "api-5xx", "api-latency", "handler-errors", "table-throttles", "table-system-errors",
                 "sign-in-throttles", "sign-up-throttles", "token-refresh-throttles",
                 ...HANDLERS.flatMap((h) => [`${h}-errors`, `${h}-throttles`, `${h}-duration`]),
+                "account-errors", "account-throttles", "account-duration",
             ].sort();
             assert.deepEqual(roles, expected);
+            assert.equal(roles.length, 26);
             for (const a of ofType(run, ALARM)) assert.match(a.urn, /notes:monitoring:NotesMonitoring\$aws:cloudwatch\/metricAlarm:MetricAlarm::/);
         });
 
@@ -89,10 +98,10 @@ for (const stack of STACKS) {
         });
 
         it("watches each function by its own name: Errors, Throttles, and p99 Duration above 80% of its timeout", () => {
-            for (const handler of HANDLERS) {
+            for (const handler of FUNCTIONS) {
                 const fn = fnOf(run, handler);
                 const name = fn.state.name;
-                assert.match(name, new RegExp(`^notes-api-${handler}-`));
+                assert.match(name, handler === "account" ? /^notes-account-/ : new RegExp(`^notes-api-${handler}-`));
                 for (const [role, metric] of [["errors", "Errors"], ["throttles", "Throttles"], ["duration", "Duration"]]) {
                     const a = alarm(run, `${handler}-${role}`);
                     assert.equal(a.inputs.namespace, "AWS/Lambda");
@@ -102,15 +111,31 @@ for (const stack of STACKS) {
                 assert.deepEqual([alarm(run, `${handler}-errors`).inputs.statistic, alarm(run, `${handler}-errors`).inputs.threshold], ["Sum", 1]);
                 const duration = alarm(run, `${handler}-duration`);
                 assert.equal(duration.inputs.extendedStatistic, "p99");
-                assert.equal(fn.inputs.timeout, 10);
-                assert.equal(duration.inputs.threshold, 8000);
+                // The routes' functions time out at lambdaTimeoutSeconds (10), the account's at 29 s.
+                assert.equal(fn.inputs.timeout, handler === "account" ? 29 : 10);
+                assert.equal(duration.inputs.threshold, handler === "account" ? 23200 : 8000);
             }
+        });
+
+        it("watches the DELETE /account function: its three alarms and its handler-5xx filter name its own resources", () => {
+            const fn = fnOf(run, "account");
+            assert.equal(fn.urn.includes("notes:account:NotesAccount$aws:lambda/function:Function::notes-account"), true, fn.urn);
+            for (const [role, metric] of [["account-errors", "Errors"], ["account-throttles", "Throttles"], ["account-duration", "Duration"]]) {
+                const a = alarm(run, role);
+                assert.deepEqual([a.inputs.namespace, a.inputs.metricName, a.inputs.dimensions], ["AWS/Lambda", metric, { FunctionName: fn.state.name }]);
+                assert.match(a.inputs.alarmDescription, /\(DELETE \/account\)/);
+            }
+            const filter = named(run, "notes-monitoring-account-handler-errors");
+            assert.equal(filter.inputs.logGroupName, named(run, "notes-account-logs").state.name);
+            assert.equal(filter.inputs.logGroupName, fn.inputs.loggingConfig.logGroup);
+            assert.equal(filter.inputs.pattern, '{ $.level = "ERROR" && $.statusCode >= 500 }');
         });
 
         it("counts handler 5xx answers with a metric filter on every function's log group, and alarms on it", () => {
             const filters = ofType(run, "aws:cloudwatch/logMetricFilter:LogMetricFilter");
             const apiId = single(run, "aws:apigatewayv2/api:Api").id;
-            const groups = HANDLERS.map((h) => fnOf(run, h).inputs.loggingConfig.logGroup).sort();
+            const groups = FUNCTIONS.map((h) => fnOf(run, h).inputs.loggingConfig.logGroup).sort();
+            assert.equal(filters.length, 6);
             assert.deepEqual(filters.map((f) => f.inputs.logGroupName).sort(), groups);
             const a = alarm(run, "handler-errors");
             for (const f of filters) {
@@ -159,7 +184,7 @@ for (const stack of STACKS) {
             assert.equal(keyPolicy.inputs.keyId, key.id);
             const statements = policyStatements(keyPolicy.inputs.policy);
             const alarmArns = ofType(run, ALARM).map((a) => a.state.arn).sort();
-            assert.equal(alarmArns.length, 23);
+            assert.equal(alarmArns.length, 26);
             const cloudwatch = statements.filter((s) => JSON.stringify(s.Principal).includes("cloudwatch.amazonaws.com"));
             assert.equal(cloudwatch.length, 1);
             assert.deepEqual(asList(cloudwatch[0].Action).sort(), ["kms:Decrypt", "kms:GenerateDataKey*"]);
@@ -207,7 +232,7 @@ for (const stack of STACKS) {
             for (const metric of ["Count", "4xx", "5xx", "Latency"]) assert.ok(has("AWS/ApiGateway", metric, "ApiId", api, "Stage", "$default"), metric);
             const latencyStats = metrics.filter((m) => m[1] === "Latency").map((m) => (m[m.length - 1] as any).stat).sort();
             assert.deepEqual(latencyStats, ["p50", "p99"]);
-            for (const handler of HANDLERS) {
+            for (const handler of FUNCTIONS) {
                 for (const metric of ["Errors", "Duration", "Throttles"]) assert.ok(has("AWS/Lambda", metric, "FunctionName", fnOf(run, handler).state.name), `${handler} ${metric}`);
             }
             const table = single(run, "aws:dynamodb/table:Table").state.name;
@@ -225,7 +250,7 @@ for (const stack of STACKS) {
             const queries = ofType(run, "aws:cloudwatch/queryDefinition:QueryDefinition");
             const folder = `notes-monitoring-${single(run, "aws:apigatewayv2/api:Api").id}`;
             assert.deepEqual(queries.map((q) => q.inputs.name).sort(), [`${folder}/cold starts`, `${folder}/errors by route`, `${folder}/slowest requests`]);
-            const groups = HANDLERS.map((h) => fnOf(run, h).inputs.loggingConfig.logGroup).sort();
+            const groups = FUNCTIONS.map((h) => fnOf(run, h).inputs.loggingConfig.logGroup).sort();
             for (const q of queries) assert.deepEqual([...q.inputs.logGroupNames].sort(), groups);
             const byName = (suffix: string) => queries.find((q) => q.inputs.name.endsWith(suffix))!.inputs.queryString;
             assert.match(byName("errors by route"), /by route/);
@@ -235,27 +260,62 @@ for (const stack of STACKS) {
         });
 
         it("leaves tracing off by default: no active tracing, no X-Ray permission", () => {
-            for (const handler of HANDLERS) {
+            for (const handler of FUNCTIONS) {
                 assert.deepEqual(fnOf(run, handler).inputs.tracingConfig, { mode: "PassThrough" });
-                const policy = named(run, `notes-api-${handler}-policy`).inputs.policy as string;
+                const policy = named(run, `${fnOf(run, handler).name}-policy`).inputs.policy as string;
                 assert.ok(!policy.includes("xray:"), handler);
             }
         });
 
         it("with tracing on, traces every function and grants exactly PutTraceSegments and PutTelemetryRecords", () => {
-            for (const handler of HANDLERS) {
+            for (const handler of FUNCTIONS) {
                 assert.deepEqual(fnOf(tuned, handler).inputs.tracingConfig, { mode: "Active" });
-                const statements = policyStatements(named(tuned, `notes-api-${handler}-policy`).inputs.policy);
+                const statements = policyStatements(named(tuned, `${fnOf(tuned, handler).name}-policy`).inputs.policy);
                 const xray = statements.filter((s) => asList(s.Action).some((a) => a.startsWith("xray:")));
                 assert.equal(xray.length, 1);
                 assert.deepEqual(asList(xray[0].Action).sort(), ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
                 // X-Ray has no resource types: these two actions take "*" only.
                 assert.equal(xray[0].Resource, "*");
             }
-            assert.equal(ofType(tuned, FUNCTION).length, 5);
+            assert.equal(ofType(tuned, FUNCTION).length, 6);
         });
     });
 }
+
+describe("NotesMonitoring with sign-in providers (the pre sign-up trigger deployed)", () => {
+    let run: ProgramRun;
+    before(async () => {
+        run = await runProgramIsolated("dev", federationOverrides(), undefined, SECRET_KEYS);
+    });
+
+    it("watches the trigger by its own name: Errors, Throttles, and p99 Duration above 80% of its 5 s timeout", () => {
+        const fn = fnOf(run, "link-accounts");
+        assert.match(fn.state.name, /^notes-auth-link-accounts-/);
+        for (const [role, metric] of [["link-accounts-errors", "Errors"], ["link-accounts-throttles", "Throttles"], ["link-accounts-duration", "Duration"]]) {
+            const a = alarm(run, role);
+            assert.deepEqual([a.inputs.namespace, a.inputs.metricName, a.inputs.dimensions], ["AWS/Lambda", metric, { FunctionName: fn.state.name }]);
+        }
+        assert.equal(fn.inputs.timeout, 5);
+        assert.equal(alarm(run, "link-accounts-duration").inputs.threshold, 4000);
+        assert.equal(ofType(run, ALARM).length, 29);
+    });
+
+    it("puts no handler-5xx filter on the trigger's log group (it answers Cognito, not HTTP), but queries it", () => {
+        const group = fnOf(run, "link-accounts").inputs.loggingConfig.logGroup;
+        const filters = ofType(run, "aws:cloudwatch/logMetricFilter:LogMetricFilter");
+        assert.equal(filters.length, 6);
+        assert.ok(!filters.some((f) => f.inputs.logGroupName === group));
+        for (const q of ofType(run, "aws:cloudwatch/queryDefinition:QueryDefinition")) assert.ok(q.inputs.logGroupNames.includes(group), q.inputs.name);
+        const dashboard = JSON.parse(single(run, "aws:cloudwatch/dashboard:Dashboard").inputs.dashboardBody);
+        const metrics: unknown[][] = dashboard.widgets.flatMap((w: any) => w.properties.metrics ?? []);
+        assert.ok(metrics.some((m) => m[1] === "Errors" && m[3] === fnOf(run, "link-accounts").state.name));
+    });
+
+    it("sums the same table operations: the trigger touches no table", () => {
+        const metrics = (alarm(run, "table-throttles").inputs.metricQueries as any[]).filter((q) => q.metric);
+        assert.deepEqual(metrics.map((q) => q.metric.dimensions.Operation).sort(), TABLE_OPERATIONS);
+    });
+});
 
 describe("NotesMonitoring across stacks and instances", () => {
     it("never gives two instances the same dashboard, query folder or metric namespace, and each watches its own API", async () => {

@@ -9,7 +9,7 @@ import { LocalCloudProcess, startLocalCloudProcess } from "../../../tools/local/
 const ROLES = [
     "api-5xx", "api-latency", "handler-errors", "table-throttles", "table-system-errors",
     "sign-in-throttles", "sign-up-throttles", "token-refresh-throttles",
-    ...["create", "list", "get", "update", "delete"].flatMap((h) => [`${h}-errors`, `${h}-throttles`, `${h}-duration`]),
+    ...["create", "list", "get", "update", "delete", "account"].flatMap((h) => [`${h}-errors`, `${h}-throttles`, `${h}-duration`]),
 ].sort();
 
 /** `[alarm] <name>: <from> -> <to> (<reason>)` */
@@ -88,8 +88,8 @@ describe("alarms under injected faults (npm start --alarm-time-scale 60)", funct
         if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
-    it("evaluates the stack's own 23 alarms and keeps their states in alarms.json", async () => {
-        await waitFor(() => Object.keys(states()).length === 23, 10_000, "alarms.json written");
+    it("evaluates the stack's own 26 alarms and keeps their states in alarms.json", async () => {
+        await waitFor(() => Object.keys(states()).length === 26, 10_000, "alarms.json written");
         assert.deepEqual(Object.keys(states()).sort(), ROLES);
         assert.deepEqual(firing(), []);
         assert.equal(JSON.parse(readFileSync(path.join(dataDir, "alarms.json"), "utf8")).timeScale, 60);

@@ -169,7 +169,7 @@ describe("local CloudWatch", () => {
         it("reads every alarm the program declares (dev stack) without a part it cannot evaluate", async () => {
             const run = await stackRun("dev");
             const alarms = ofType(run, "aws:cloudwatch/metricAlarm:MetricAlarm");
-            assert.equal(alarms.length, 23);
+            assert.equal(alarms.length, 26);
             for (const alarm of alarms) {
                 const definition = alarmDefinition(alarm.state.name, alarm.inputs);
                 assert.equal(definition.periodSeconds, 60, alarm.name);
