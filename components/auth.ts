@@ -64,6 +64,23 @@ const CLIENT_READ_ATTRIBUTES = ["email", "email_verified"];
 const CLIENT_WRITE_ATTRIBUTES = ["email"];
 
 /**
+ * With sign-in providers, Cognito writes each provider's mapped attributes at every federated
+ * sign-in through the app client, so the client must be allowed to read and write them ("If your
+ * app client does not have write access to a mapped attribute, Amazon Cognito throws an error",
+ * `WriteAttributes` in the User Pools API). `email_verified` then becomes writable too; a changed
+ * email still waits for its code (`attributesRequireVerificationBeforeUpdate`), and an unconfirmed
+ * user has no token to write with.
+ */
+function clientAttributes(args: federation.FederationArgs | undefined): Pick<aws.cognito.UserPoolClientArgs, "readAttributes" | "writeAttributes"> {
+    if (!args) return {};
+    const mapped = args.providers.flatMap((provider) => Object.keys(provider.kind.attributeMapping)).filter((attribute) => attribute !== "username");
+    return {
+        readAttributes: [...new Set([...CLIENT_READ_ATTRIBUTES, ...mapped])].sort(),
+        writeAttributes: [...new Set([...CLIENT_WRITE_ATTRIBUTES, ...mapped])].sort(),
+    };
+}
+
+/**
  * The Identity Pool's name. Every note and file is keyed by an identity id of this pool, and the
  * name cannot change without replacing the pool (`identity_pool_name` is ForceNew in the AWS
  * provider), so it depends on nothing a rename could change: not the project, the stack or the
@@ -115,7 +132,7 @@ export class NotesAuth extends pulumi.ComponentResource {
             oauthSettings = federation.oauthClientSettings(args.federation, providers);
             this.oauth = federation.oauthOutput(args.federation, domains);
         }
-        this.client = this.createClient(name, args.allowUserPasswordAuth, oauthSettings);
+        this.client = this.createClient(name, args.allowUserPasswordAuth, { ...clientAttributes(args.federation), ...oauthSettings });
         this.identityPool = this.createIdentityPool(name, args.retainOnDelete);
         this.authenticatedRole = this.createAuthenticatedRole(name, args);
         new aws.cognito.IdentityPoolRoleAttachment(

@@ -100,6 +100,9 @@ describe("NotesAuth with sign-in providers", () => {
         assert.match(site, /^https:\/\/d[a-z0-9]+\.cloudfront\.net\/$/);
         assert.deepEqual(client.inputs.callbackUrls, ["http://localhost:3000/", "http://localhost:5173/", site]);
         assert.deepEqual(client.inputs.logoutUrls, ["http://localhost:3000/", "http://localhost:5173/", site]);
+        // Cognito writes the mapped attributes through the client at each federated sign-in.
+        assert.deepEqual(client.inputs.readAttributes, ["email", "email_verified", "name"]);
+        assert.deepEqual(client.inputs.writeAttributes, ["email", "email_verified", "name"]);
         assert.deepEqual(client.inputs.supportedIdentityProviders, ["COGNITO", "Google", "Facebook", "SignInWithApple", "LoginWithAmazon", "Corp"]);
         assert.equal(client.inputs.generateSecret, false);
         assert.deepEqual(client.inputs.explicitAuthFlows, ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]);
