@@ -9,7 +9,7 @@
  *   `frame-ancestors 'none'`, which works only in a header;
  * - a **`<meta>` in index.html** (`documentPolicy(connectSources(config))`), written per stack with
  *   the content: the same directives plus `default-src 'none'` and the stack's exact `connect-src`
- *   (no `'self'`: the page's configuration is in index.html, not fetched).
+ *   (no `'self'` where deployed: the page's configuration is in index.html, not fetched).
  * The header cannot name the API: the API's CORS names the site's origin, so a header naming the
  * API would make the distribution wait for the API and the API for the distribution. index.html is
  * an object in the bucket, created after both, so it can name anything.
@@ -67,13 +67,17 @@ function dnsSuffix(region: string): string {
 /**
  * Everything the page may fetch: exactly the origins of the stack a browser calls, the API, the
  * regional Cognito User Pool and Identity endpoints (the local ones when the config names them),
- * the uploads bucket's host, which Amplify Storage always calls (locally too: the service worker
- * relays it), and, when the stack has sign-in providers (`oauth`), the managed login, whose
- * `/oauth2/token` Amplify calls to finish a redirect sign-in. No `'self'`: the page reads its
- * configuration from index.html itself (`withConfig`, web/build.ts), so it fetches nothing from
- * its own origin.
+ * the uploads bucket's host, which Amplify Storage always calls, and, when the stack has sign-in
+ * providers (`oauth`), the managed login, whose `/oauth2/token` Amplify calls to finish a redirect
+ * sign-in. No `'self'` for the deployed client: the page reads its configuration from index.html
+ * itself (`withConfig`, web/build.ts), so it fetches nothing from its own origin.
+ *
+ * Locally (`s3Relay`, only ever set by `npm start`) the list ends with `'self'`: the service worker
+ * answers the page's requests for the bucket's host with the web server's responses from
+ * `<page origin>/s3-relay/…`, and browsers check a response's final URL against `connect-src`
+ * too (Chromium refuses the relayed PutObject without it).
  */
-export function connectSources(config: Pick<WebClientConfig, "region" | "apiUrl" | "bucketName" | "endpoints" | "oauth">): string[] {
+export function connectSources(config: Pick<WebClientConfig, "region" | "apiUrl" | "bucketName" | "endpoints" | "oauth" | "s3Relay">): string[] {
     const suffix = dnsSuffix(config.region);
     return [
         new URL(config.apiUrl).origin,
@@ -81,6 +85,7 @@ export function connectSources(config: Pick<WebClientConfig, "region" | "apiUrl"
         new URL(config.endpoints?.cognitoIdentity ?? `https://cognito-identity.${config.region}.${suffix}`).origin,
         `https://${bucketHost(config)}`,
         ...(config.oauth ? [new URL(`https://${config.oauth.domain}`).origin] : []),
+        ...(config.s3Relay ? ["'self'"] : []),
     ];
 }
 

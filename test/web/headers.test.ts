@@ -17,7 +17,7 @@ describe("the client's headers and Content-Security-Policy (web/headers.ts)", ()
         ]);
     });
 
-    it("uses the China partition's DNS suffix there, and the local endpoints' origins when the config names them", () => {
+    it("uses the China partition's DNS suffix there, the local endpoints' origins when the config names them, and 'self' only for the local S3 relay", () => {
         assert.deepEqual(connectSources({ ...STACK, region: "cn-north-1", apiUrl: "https://abc.execute-api.cn-north-1.amazonaws.com.cn/" }).slice(1), [
             "https://cognito-idp.cn-north-1.amazonaws.com.cn",
             "https://cognito-identity.cn-north-1.amazonaws.com.cn",
@@ -25,6 +25,8 @@ describe("the client's headers and Content-Security-Policy (web/headers.ts)", ()
         ]);
         const local = connectSources({ ...STACK, apiUrl: "http://127.0.0.1:40100/", endpoints: { cognitoIdp: "http://127.0.0.1:40103", cognitoIdentity: "http://127.0.0.1:40102/" } });
         assert.deepEqual(local.slice(0, 3), ["http://127.0.0.1:40100", "http://127.0.0.1:40103", "http://127.0.0.1:40102"]);
+        // npm start's S3 relay answers from the page's own origin: 'self' there, and only there.
+        assert.deepEqual(connectSources({ ...STACK, s3Relay: "/s3-relay/" }).slice(3), ["https://notes-storage-uploads-1a2b3c4.s3.eu-west-1.amazonaws.com", "'self'"]);
     });
 
     it("adds the managed login's origin when the stack has sign-in providers (oauth): the hosted domain, or the local TLS loopback port", () => {

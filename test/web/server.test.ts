@@ -193,10 +193,11 @@ describe("web server of the reference client (web/server.ts)", () => {
 
         it("serves index.html with the document policy made from the local endpoints, the same function as the site's, and the configuration in it", async () => {
             const { csp, config, header } = await served(outputs);
-            assert.match(csp, /^default-src 'none'; connect-src http:\/\/127\.0\.0\.1:40100 http:\/\/127\.0\.0\.1:40103 http:\/\/127\.0\.0\.1:40102 https:\/\/notes-storage-uploads-z1z7jw4\.s3\.us-east-1\.amazonaws\.com; script-src 'self';/);
+            assert.match(csp, /^default-src 'none'; connect-src http:\/\/127\.0\.0\.1:40100 http:\/\/127\.0\.0\.1:40103 http:\/\/127\.0\.0\.1:40102 https:\/\/notes-storage-uploads-z1z7jw4\.s3\.us-east-1\.amazonaws\.com 'self'; script-src 'self';/);
             assert.match(header, /frame-ancestors 'none'$/);
             assert.equal(config.apiUrl, "http://127.0.0.1:40100/");
             assert.deepEqual(config.endpoints, { cognitoIdp: "http://127.0.0.1:40103", cognitoIdentity: "http://127.0.0.1:40102/" });
+            // 'self' (last) only because of the S3 relay, whose responses come from the page's origin.
             assert.equal(config.s3Relay, "/s3-relay/");
         });
 
@@ -212,7 +213,7 @@ describe("web server of the reference client (web/server.ts)", () => {
             const { csp, config } = await served({ ...outputs, oauth });
             assert.match(
                 csp,
-                /^default-src 'none'; connect-src http:\/\/127\.0\.0\.1:40100 http:\/\/127\.0\.0\.1:40103 http:\/\/127\.0\.0\.1:40102 https:\/\/notes-storage-uploads-z1z7jw4\.s3\.us-east-1\.amazonaws\.com https:\/\/localhost:40123; script-src 'self';/,
+                /^default-src 'none'; connect-src http:\/\/127\.0\.0\.1:40100 http:\/\/127\.0\.0\.1:40103 http:\/\/127\.0\.0\.1:40102 https:\/\/notes-storage-uploads-z1z7jw4\.s3\.us-east-1\.amazonaws\.com https:\/\/localhost:40123 'self'; script-src 'self';/,
             );
             assert.deepEqual(config.oauth, oauth);
         });
