@@ -15,8 +15,9 @@ export const NOT_FOUND_PAGE = "/404.html";
 
 export interface NotesSiteArgs {
     /**
-     * What `config.json` holds, and what index.html's Content-Security-Policy names: the stack
-     * outputs a browser uses and the sign-in flow. Built by index.ts from the API and auth.
+     * The client's configuration (index.html's data block, and `config.json`), from which index.html's
+     * Content-Security-Policy names the origins the page may call (the managed login's too with
+     * `oauth`): the stack outputs a browser uses and the sign-in flow. Built by index.ts from the API and auth.
      */
     clientConfig: pulumi.Input<WebClientConfig>;
     /** Which edge locations serve the site (`PriceClass_100`, `_200`, `_All`). Fed by `sitePriceClass`. */

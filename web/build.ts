@@ -2,7 +2,7 @@ import { build, BuildOptions, buildSync, OutputFile } from "esbuild";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { connectSources, contentTypeOf, documentPolicy, IMMUTABLE, REVALIDATE, withDocumentPolicy } from "./headers";
-import type { WebClientConfig } from "./src/config";
+import { CONFIG_ELEMENT_ID, configDataBlockText, type WebClientConfig } from "./src/config";
 
 const WEB_DIR = __dirname;
 
@@ -40,8 +40,8 @@ function collect(outputs: (OutputFile[] | undefined)[]): ClientFiles {
 /**
  * Bundles the reference client with esbuild, in memory: `app.js` (one ES module), its source map
  * and licences, `index.html`, `404.html`, `style.css` and, for the local cloud, the service worker.
- * The bundle holds no stack settings: those are `config.json` (`withConfig`), so one bundle serves
- * any stack.
+ * The bundle holds no stack settings: `withConfig` writes those into index.html (and `config.json`),
+ * so one bundle serves any stack.
  */
 export async function bundleWebClient({ serviceWorker }: { serviceWorker: boolean }): Promise<ClientFiles> {
     const common: BuildOptions = { ...COMMON, sourcemap: "linked" };
@@ -101,15 +101,34 @@ export function siteObjects(files: ClientFiles, config: WebClientConfig): Map<st
 }
 
 /**
- * The bundle configured for a stack: its `config.json`, and index.html with the stack's document
- * policy (web/headers.ts), so every way the client is served (`npm start`, the hosted site,
- * `web:build`) enforces the same Content-Security-Policy.
+ * The bundle configured for a stack: index.html with the stack's document policy (web/headers.ts),
+ * so every way the client is served (`npm start`, the hosted site, `web:build`) enforces the same
+ * Content-Security-Policy, and with the configuration the page reads (`withConfigBlock`); and
+ * `config.json`, the same configuration for other tooling. The page itself never fetches
+ * `config.json`: a fetch would need `'self'` in `connect-src`.
  */
 export function withConfig(files: ClientFiles, config: WebClientConfig): ClientFiles {
     const configured: ClientFiles = new Map([...files, ["config.json", Buffer.from(`${JSON.stringify(config, null, 2)}\n`)]]);
     const index = files.get("index.html");
-    if (index) configured.set("index.html", Buffer.from(withDocumentPolicy(Buffer.from(index).toString("utf8"), documentPolicy(connectSources(config)))));
+    if (index) {
+        const html = withDocumentPolicy(Buffer.from(index).toString("utf8"), documentPolicy(connectSources(config)));
+        configured.set("index.html", Buffer.from(withConfigBlock(html, config)));
+    }
     return configured;
+}
+
+/**
+ * Puts the configuration in index.html as a data block, `<script type="application/json"
+ * id="config">`, at the end of `<head>`: a script element of a non-JavaScript type is never
+ * executed, so the Content-Security-Policy's `script-src` does not govern it, and its text is
+ * escaped so that no value can end it (`configDataBlockText`).
+ */
+export function withConfigBlock(html: string, config: WebClientConfig): string {
+    const heads = html.match(/<\/head>/gi) ?? [];
+    if (heads.length !== 1) throw new Error(`index.html must have exactly one </head> to put the configuration before it (found ${heads.length})`);
+    if (new RegExp(`\\sid="${CONFIG_ELEMENT_ID}"`).test(html)) throw new Error(`index.html already has an element with id="${CONFIG_ELEMENT_ID}"`);
+    const block = `    <script type="application/json" id="${CONFIG_ELEMENT_ID}">${configDataBlockText(config)}</script>\n`;
+    return html.replace(/<\/head>/i, (head) => `${block}${head}`);
 }
 
 /** Builds the client for a stack into `outDir` (static files for any web host). */

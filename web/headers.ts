@@ -8,7 +8,8 @@
  * - the **header** (`headerPolicy()`), the same for every stack: everything but `connect-src`, with
  *   `frame-ancestors 'none'`, which works only in a header;
  * - a **`<meta>` in index.html** (`documentPolicy(connectSources(config))`), written per stack with
- *   the content: the same directives plus `default-src 'none'` and the stack's exact `connect-src`.
+ *   the content: the same directives plus `default-src 'none'` and the stack's exact `connect-src`
+ *   (no `'self'` where deployed: the page's configuration is in index.html, not fetched).
  * The header cannot name the API: the API's CORS names the site's origin, so a header naming the
  * API would make the distribution wait for the API and the API for the distribution. index.html is
  * an object in the bucket, created after both, so it can name anything.
@@ -22,7 +23,8 @@ export const REFERRER_POLICY = "strict-origin-when-cross-origin";
 
 /**
  * Directives both parts carry. No `'unsafe-inline'` or `'unsafe-eval'` anywhere: the page has no
- * inline script or style, and Amplify JS v6 needs neither. `data:` images: index.html's empty
+ * inline script or style, and Amplify JS v6 needs neither. (Its configuration is a JSON data block,
+ * `<script type="application/json">`: never executed, so `script-src` does not govern it.) `data:` images: index.html's empty
  * favicon (`data:,`), which keeps browsers from asking for /favicon.ico. `worker-src 'self'`: the
  * local client's S3 relay (a service worker, web/src/s3-relay-sw.ts).
  */
@@ -63,19 +65,27 @@ function dnsSuffix(region: string): string {
 }
 
 /**
- * Everything the page may fetch: `'self'` (its own `config.json`), then exactly the four origins
- * of the stack a browser calls: the API, the regional Cognito User Pool and Identity endpoints
- * (the local ones when the config names them), and the uploads bucket's host, which Amplify
- * Storage always calls (locally too: the service worker relays it).
+ * Everything the page may fetch: exactly the origins of the stack a browser calls, the API, the
+ * regional Cognito User Pool and Identity endpoints (the local ones when the config names them),
+ * the uploads bucket's host, which Amplify Storage always calls, and, when the stack has sign-in
+ * providers (`oauth`), the managed login, whose `/oauth2/token` Amplify calls to finish a redirect
+ * sign-in. No `'self'` for the deployed client: the page reads its configuration from index.html
+ * itself (`withConfig`, web/build.ts), so it fetches nothing from its own origin.
+ *
+ * Locally (`s3Relay`, only ever set by `npm start`) the list ends with `'self'`: the service worker
+ * answers the page's requests for the bucket's host with the web server's responses from
+ * `<page origin>/s3-relay/…`, and browsers check a response's final URL against `connect-src`
+ * too (Chromium refuses the relayed PutObject without it).
  */
-export function connectSources(config: Pick<WebClientConfig, "region" | "apiUrl" | "bucketName" | "endpoints">): string[] {
+export function connectSources(config: Pick<WebClientConfig, "region" | "apiUrl" | "bucketName" | "endpoints" | "oauth" | "s3Relay">): string[] {
     const suffix = dnsSuffix(config.region);
     return [
-        "'self'",
         new URL(config.apiUrl).origin,
         new URL(config.endpoints?.cognitoIdp ?? `https://cognito-idp.${config.region}.${suffix}`).origin,
         new URL(config.endpoints?.cognitoIdentity ?? `https://cognito-identity.${config.region}.${suffix}`).origin,
         `https://${bucketHost(config)}`,
+        ...(config.oauth ? [new URL(`https://${config.oauth.domain}`).origin] : []),
+        ...(config.s3Relay ? ["'self'"] : []),
     ];
 }
 

@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { newPassword } from "../../tools/client/flow";
 import { LocalCloudProcess, startLocalCloudProcess } from "../../tools/local/process";
 import { LOCAL_OAUTH_PASSPHRASE } from "../support/oauth";
-import { confirmationCode, failStepsOnCorsFailures, freePort, launchChromium, PreflightRecorder } from "./support";
+import { confirmationCode, CspRecorder, failStepsOnCorsFailures, failStepsOnCspViolations, freePort, launchChromium, PreflightRecorder } from "./support";
 
 /** The reference client's origin: one of the local-oauth stack's callback URLs. */
 const CLIENT_ORIGIN = "http://localhost:5173";
@@ -40,6 +40,8 @@ describe("browser: sign-in providers through managed login, Amplify JS v6 in Chr
         let context: BrowserContext;
         let page: Page;
         let preflights: PreflightRecorder;
+        /** Every securitypolicyviolation of every page of this suite, its fresh profiles included. */
+        const csp = new CspRecorder();
         const notes = () => page.locator("li.note");
         /** The Identity Pool id Amplify keeps for the signed-in user (what every note and file is keyed by). */
         /** The Identity Pool ids the Identity Pool answered the page (GetId), last one last: what every note and file is keyed by. */
@@ -73,6 +75,7 @@ describe("browser: sign-in providers through managed login, Amplify JS v6 in Chr
             await context?.close();
             context = await browser.newContext({ viewport: { width: 860, height: 720 }, ignoreHTTPSErrors: true });
             context.setDefaultTimeout(8_000);
+            await CspRecorder.attach(context, csp);
             page = await context.newPage();
             preflights = await PreflightRecorder.attach(page);
             page.on("response", async (response) => {
@@ -88,9 +91,26 @@ describe("browser: sign-in providers through managed login, Amplify JS v6 in Chr
         after(() => context?.close());
 
         failStepsOnCorsFailures(() => preflights);
+        failStepsOnCspViolations(() => csp);
 
         it("offers one button per configured provider", async () => {
             assert.deepEqual(await page.locator("#providers button").allTextContents(), ["Continue with Google", "Continue with Corp"]);
+        });
+
+        it("serves the client under the site's CSP, its connect-src naming the local managed login's TLS origin", async () => {
+            const meta = String(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute("content"));
+            const connect = /(?:^|; )connect-src ([^;]*)/.exec(meta)?.[1].split(" ");
+            const { endpoints, oauth } = cloud.outputs;
+            assert.deepEqual(connect, [
+                new URL(cloud.outputs.apiUrl).origin,
+                new URL(endpoints.cognitoIdp).origin,
+                new URL(endpoints.cognitoIdentity).origin,
+                `https://${cloud.outputs.bucketName}.s3.us-east-1.amazonaws.com`,
+                `https://${oauth!.domain}`,
+                // Locally only: the S3 relay's responses come from the page's own origin (web/headers.ts).
+                "'self'",
+            ]);
+            assert.match(oauth!.domain, /^localhost:\d+$/);
         });
 
         it("signs in with Google through the managed login, then calls the API signed and uploads a file", async () => {
@@ -228,6 +248,10 @@ describe("browser: sign-in providers through managed login, Amplify JS v6 in Chr
             await page.goto(authorize.toString());
             await page.getByText("error=redirect_mismatch").waitFor();
             assert.match(page.url(), /\/error\?error=redirect_mismatch$/);
+        });
+
+        it("ran every redirect sign-in, token exchange and sign-out under the site's CSP with no violation", () => {
+            assert.deepEqual(csp.failures(), []);
         });
     });
 });

@@ -250,8 +250,8 @@ export interface CspViolation {
 export class CspRecorder {
     readonly violations: CspViolation[] = [];
 
-    static async attach(context: BrowserContext): Promise<CspRecorder> {
-        const recorder = new CspRecorder();
+    /** Records `context`'s pages, into `recorder` when given (one record across the contexts of a suite). */
+    static async attach(context: BrowserContext, recorder = new CspRecorder()): Promise<CspRecorder> {
         await context.exposeBinding("__notesCspViolation", (_source, violation: CspViolation) => void recorder.violations.push(violation));
         // A script string: it runs in the page (DOM types), not in this process.
         await context.addInitScript(`document.addEventListener("securitypolicyviolation", (event) => globalThis.__notesCspViolation({

@@ -2,6 +2,8 @@ import { strict as assert } from "node:assert";
 import { gzipSync } from "node:zlib";
 import { evaluatePolicies, formatViolation } from "../../policy/evaluate";
 import { webClientFigures } from "../../tools/bench/web-client";
+import { runProgramIsolated } from "../../tools/engine/program";
+import { federationOverrides, SECRET_KEYS } from "../support/federation";
 import { named, ofType, policyStatements, ProgramRun, single, STACKS, stackRun } from "../support/program";
 
 const DISTRIBUTION = "aws:cloudfront/distribution:Distribution";
@@ -26,6 +28,18 @@ const object = (run: ProgramRun, key: string) => {
     return found[0];
 };
 const script = (run: ProgramRun) => objects(run).find((o) => /^app-[A-Z2-7]+\.js$/.test(o.inputs.key))!;
+
+/**
+ * The configuration index.html carries for the page: its one JSON data block, whose text must hold
+ * no `<` (a value could otherwise end the block) and parse as JSON.
+ */
+function embeddedConfig(run: ProgramRun): unknown {
+    const html: string = object(run, "index.html").inputs.content;
+    const blocks = [...html.matchAll(/<script type="application\/json" id="config">([^]*?)<\/script>/g)];
+    assert.equal(blocks.length, 1, "index.html must carry exactly one configuration block");
+    assert.doesNotMatch(blocks[0][1], /</);
+    return JSON.parse(blocks[0][1]);
+}
 
 /** The directives of a policy: name -> sources. */
 function directives(policy: string): Map<string, string[]> {
@@ -149,12 +163,11 @@ for (const { label, stack, overrides, domain } of SITE_STACKS) {
             });
         });
 
-        it("puts exactly the stack's API, regional Cognito endpoints and uploads bucket in index.html's connect-src", () => {
+        it("puts exactly the stack's API, regional Cognito endpoints and uploads bucket in index.html's connect-src, and not 'self'", () => {
             const apiId = single(run, "aws:apigatewayv2/api:Api").id;
             const uploads = named(run, "notes-storage-uploads").id;
             const policy = directives(documentCsp(run));
             assert.deepEqual(policy.get("connect-src"), [
-                "'self'",
                 `https://${apiId}.execute-api.us-east-1.amazonaws.com`,
                 "https://cognito-idp.us-east-1.amazonaws.com",
                 "https://cognito-identity.us-east-1.amazonaws.com",
@@ -180,12 +193,13 @@ for (const { label, stack, overrides, domain } of SITE_STACKS) {
             assert.equal(meta.get("frame-ancestors"), undefined);
         });
 
-        it("writes config.json from the stack outputs, signing in with SRP, with the stack's mfa setting", () => {
+        it("writes config.json from the stack outputs, signing in with SRP, and the same configuration into index.html", () => {
             const config = JSON.parse(object(run, "config.json").inputs.content);
             const { tableName: _table, siteUrl: _site, ...client } = run.outputs;
-            // dev and prod leave mfa at its default, optional.
+            // mfa: the stack's setting (its default, optional, in these stacks), which decides what the account view offers.
             assert.deepEqual(config, { ...client, authFlowType: "USER_SRP_AUTH", mfa: "optional" });
             assert.deepEqual(Object.keys(client).sort(), ["apiUrl", "bucketName", "identityPoolId", "region", "userPoolClientId", "userPoolId"]);
+            assert.deepEqual(embeddedConfig(run), config);
         });
 
         it("uploads the built client with its content types, a hashed immutable script and revalidated pages, and no source map", () => {
@@ -304,6 +318,32 @@ describe("NotesSite with a custom domain and a certificate of its own (test stac
         assert.deepEqual(single(run, "aws:apigatewayv2/api:Api").inputs.corsConfiguration.allowOrigins, origins);
         assert.deepEqual(named(run, "notes-storage-uploads-cors").inputs.corsRules[0].allowedOrigins, origins);
         assert.equal(run.outputs.siteUrl, "https://app.example.org/");
+    });
+});
+
+describe("NotesSite with sign-in providers (test stack: dev + identityProviders, authDomainPrefix notes-login-test)", () => {
+    let run: ProgramRun;
+    before(async () => {
+        run = await runProgramIsolated("dev", federationOverrides(), undefined, SECRET_KEYS);
+    });
+
+    it("adds the managed login's origin, whose /oauth2/token Amplify calls, to index.html's connect-src", () => {
+        const apiId = single(run, "aws:apigatewayv2/api:Api").id;
+        const uploads = named(run, "notes-storage-uploads").id;
+        assert.deepEqual(directives(documentCsp(run)).get("connect-src"), [
+            `https://${apiId}.execute-api.us-east-1.amazonaws.com`,
+            "https://cognito-idp.us-east-1.amazonaws.com",
+            "https://cognito-identity.us-east-1.amazonaws.com",
+            `https://${uploads}.s3.us-east-1.amazonaws.com`,
+            "https://notes-login-test.auth.us-east-1.amazoncognito.com",
+        ]);
+    });
+
+    it("gives the page the oauth output in index.html and config.json", () => {
+        const config = JSON.parse(object(run, "config.json").inputs.content);
+        assert.equal(config.oauth.domain, "notes-login-test.auth.us-east-1.amazoncognito.com");
+        assert.deepEqual(config.oauth, run.outputs.oauth);
+        assert.deepEqual(embeddedConfig(run), config);
     });
 });
 

@@ -6,7 +6,7 @@ import { gzipSync } from "node:zlib";
 import * as path from "node:path";
 import { bucketHost, parseClientConfig } from "../../web/src/config";
 import { localClientConfig, S3_RELAY_PATH } from "../../web/local";
-import { bundleWebClient } from "../../web/build";
+import { bundleWebClient, withConfig, withConfigBlock } from "../../web/build";
 import { UsageError, webBuild as runWebBuild } from "../../tools/scripts/web-build";
 import { DEPLOYED_STACK_OUTPUTS } from "../support/stack-outputs";
 
@@ -44,6 +44,11 @@ describe("web client configuration and npm run web:build", function () {
         assert.deepEqual(JSON.parse(readFileSync(path.join(out, "config.json"), "utf8")), { ...client, authFlowType: "USER_SRP_AUTH" });
         const index = readFileSync(path.join(out, "index.html"), "utf8");
         assert.match(index, /<script type="module" src="app\.js"><\/script>/);
+        // The page reads its configuration from index.html (never fetched: connect-src has no 'self'); config.json is the same, for other tools.
+        const block = /<script type="application\/json" id="config">([^<]*)<\/script>\n<\/head>/.exec(index);
+        assert.ok(block, "index.html carries no configuration block at the end of <head>");
+        assert.deepEqual(JSON.parse(block[1]), { ...client, authFlowType: "USER_SRP_AUTH" });
+        assert.match(index, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; connect-src https:\/\/abc123defg\.execute-api\.us-east-1\.amazonaws\.com https:\/\/cognito-idp\.us-east-1\.amazonaws\.com https:\/\/cognito-identity\.us-east-1\.amazonaws\.com https:\/\/notes-storage-uploads-1a2b3c4\.s3\.us-east-1\.amazonaws\.com; /);
         // An inline (empty) icon: browsers would otherwise ask for /favicon.ico, which the site lacks (a 404 on every load).
         assert.match(index, /<link rel="icon" href="data:,">/);
         // The bundle carries no stack setting (those are config.json) and no path of this machine.
@@ -64,6 +69,23 @@ describe("web client configuration and npm run web:build", function () {
         const index = Buffer.from(files.get("index.html")!).toString();
         assert.deepEqual(index.match(/<script[^>]*>/g), ['<script type="module" src="app.js">']);
         assert.doesNotMatch(index, /\son[a-z]+=|javascript:|style=/i);
+    });
+
+    it("escapes the configuration block so that no value can end it or open a comment, and reads every value back", () => {
+        const hostile = { ...STACK_OUTPUTS, authFlowType: "USER_SRP_AUTH" as const, userPoolClientId: "</script><script>alert(1)</script><!--&\u2028\u2029>" };
+        const html = withConfigBlock('<html><head>\n<meta charset="utf-8">\n</head><body></body></html>', hostile);
+        assert.equal(html.match(/<\/script>/g)?.length, 1);
+        const text = /<script type="application\/json" id="config">(.*)<\/script>/.exec(html)![1];
+        assert.ok(text.includes('"userPoolClientId":"\\u003c/script\\u003e\\u003cscript\\u003ealert(1)\\u003c/script\\u003e\\u003c!--\\u0026\\u2028\\u2029\\u003e"'), text);
+        assert.deepEqual(JSON.parse(text), hostile);
+    });
+
+    it("refuses to configure a page it cannot place the configuration in, or one that has it already", () => {
+        const config = { ...STACK_OUTPUTS, authFlowType: "USER_SRP_AUTH" as const };
+        assert.throws(() => withConfigBlock("<title>t</title>", config), /index\.html must have exactly one <\/head> to put the configuration before it \(found 0\)/);
+        const once = withConfigBlock("<head></head>", config);
+        assert.throws(() => withConfigBlock(once, config), /index\.html already has an element with id="config"/);
+        assert.throws(() => withConfig(new Map([["index.html", Buffer.from('<meta charset="utf-8"><head></head><head></head>')]]), config), /found 2/);
     });
 
     it("takes --auth-flow for a stack that allows USER_PASSWORD_AUTH", async () => {

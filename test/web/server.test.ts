@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { createServer, IncomingMessage, request, Server } from "node:http";
 import { AddressInfo } from "node:net";
+import type { LocalOutputs } from "../../tools/local/outputs";
 import { serveLocalClient } from "../../web/local";
 import { PortInUse, WebServer } from "../../web/server";
 
@@ -164,28 +165,57 @@ describe("web server of the reference client (web/server.ts)", () => {
     });
 
     describe("npm start's client", () => {
-        it("serves index.html with the document policy made from the local endpoints, the same function as the site's", async () => {
-            const index = '<!doctype html>\n<html>\n<head>\n    <meta charset="utf-8">\n    <title>Notes</title>\n</head>\n</html>\n';
-            const outputs = {
-                region: "us-east-1",
-                userPoolId: "us-east-1_local",
-                userPoolClientId: "client",
-                identityPoolId: "us-east-1:00000000-0000-4000-a000-000000000000",
-                apiUrl: "http://127.0.0.1:40100/",
-                bucketName: "notes-storage-uploads-z1z7jw4",
-                tableName: "notes-storage-notes-dm3i700",
-                endpoints: { cognitoIdp: "http://127.0.0.1:40103", cognitoIdentity: "http://127.0.0.1:40102/", s3: "http://127.0.0.1:40101", dynamodb: "http://127.0.0.1:40104" },
-            };
-            const client = await serveLocalClient(new Map([["index.html", Buffer.from(index)]]), outputs, 0);
+        const index = '<!doctype html>\n<html>\n<head>\n    <meta charset="utf-8">\n    <title>Notes</title>\n</head>\n</html>\n';
+        const outputs: LocalOutputs = {
+            region: "us-east-1",
+            userPoolId: "us-east-1_local",
+            userPoolClientId: "client",
+            identityPoolId: "us-east-1:00000000-0000-4000-a000-000000000000",
+            apiUrl: "http://127.0.0.1:40100/",
+            bucketName: "notes-storage-uploads-z1z7jw4",
+            tableName: "notes-storage-notes-dm3i700",
+            endpoints: { cognitoIdp: "http://127.0.0.1:40103", cognitoIdentity: "http://127.0.0.1:40102/", s3: "http://127.0.0.1:40101", dynamodb: "http://127.0.0.1:40104" },
+        };
+        /** The served index.html's document policy and configuration block. */
+        async function served(local: LocalOutputs): Promise<{ csp: string; config: any; header: string }> {
+            const client = await serveLocalClient(new Map([["index.html", Buffer.from(index)]]), local, 0);
             try {
                 const page = await send(client.port, {});
                 const meta = /<meta charset="utf-8">\n {4}<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(page.body);
                 assert.ok(meta, page.body);
-                assert.match(meta[1], /^default-src 'none'; connect-src 'self' http:\/\/127\.0\.0\.1:40100 http:\/\/127\.0\.0\.1:40103 http:\/\/127\.0\.0\.1:40102 https:\/\/notes-storage-uploads-z1z7jw4\.s3\.us-east-1\.amazonaws\.com; script-src 'self';/);
-                assert.match(String(page.headers["content-security-policy"]), /frame-ancestors 'none'$/);
+                const block = /<script type="application\/json" id="config">([^<]*)<\/script>\n<\/head>/.exec(page.body);
+                assert.ok(block, page.body);
+                return { csp: meta[1], config: JSON.parse(block[1]), header: String(page.headers["content-security-policy"]) };
             } finally {
                 await client.server.close();
             }
+        }
+
+        it("serves index.html with the document policy made from the local endpoints, the same function as the site's, and the configuration in it", async () => {
+            const { csp, config, header } = await served(outputs);
+            assert.match(csp, /^default-src 'none'; connect-src http:\/\/127\.0\.0\.1:40100 http:\/\/127\.0\.0\.1:40103 http:\/\/127\.0\.0\.1:40102 https:\/\/notes-storage-uploads-z1z7jw4\.s3\.us-east-1\.amazonaws\.com 'self'; script-src 'self';/);
+            assert.match(header, /frame-ancestors 'none'$/);
+            assert.equal(config.apiUrl, "http://127.0.0.1:40100/");
+            assert.deepEqual(config.endpoints, { cognitoIdp: "http://127.0.0.1:40103", cognitoIdentity: "http://127.0.0.1:40102/" });
+            // 'self' (last) only because of the S3 relay, whose responses come from the page's origin.
+            assert.equal(config.s3Relay, "/s3-relay/");
+        });
+
+        it("adds the local managed login's TLS loopback origin to connect-src when the local stack has sign-in providers", async () => {
+            const oauth = {
+                domain: "localhost:40123",
+                scopes: ["openid", "email", "profile", "aws.cognito.signin.user.admin"],
+                redirectSignIn: ["http://localhost:5173/"],
+                redirectSignOut: ["http://localhost:5173/"],
+                responseType: "code" as const,
+                providers: ["Google"],
+            };
+            const { csp, config } = await served({ ...outputs, oauth });
+            assert.match(
+                csp,
+                /^default-src 'none'; connect-src http:\/\/127\.0\.0\.1:40100 http:\/\/127\.0\.0\.1:40103 http:\/\/127\.0\.0\.1:40102 https:\/\/notes-storage-uploads-z1z7jw4\.s3\.us-east-1\.amazonaws\.com https:\/\/localhost:40123 'self'; script-src 'self';/,
+            );
+            assert.deepEqual(config.oauth, oauth);
         });
     });
 });

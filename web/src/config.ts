@@ -1,9 +1,22 @@
 /**
- * What the reference client knows about a stack: `config.json` beside `index.html`, written by
- * `npm run web:build` from `pulumi stack output --json`, or by `npm start` from the local outputs.
- * No Amplify import here: the Node build reads this module too.
+ * What the reference client knows about a stack, written into index.html as a JSON data block
+ * (`<script type="application/json" id="config">`, and the same JSON as `config.json` beside it for
+ * other tooling) by `pulumi up`, `npm run web:build` from `pulumi stack output --json`, or
+ * `npm start` from the local outputs. No Amplify import here: the Node build reads this module too.
  */
 import { type OAuthOutput, OPTIONAL_STACK_OUTPUT_NAMES, STACK_OUTPUT_NAMES, type StackOutputs } from "../../outputs";
+
+/** The id of index.html's configuration data block, which the page reads at start (web/build.ts writes it). */
+export const CONFIG_ELEMENT_ID = "config";
+
+/**
+ * A configuration as the text of an HTML data block: JSON with every `<`, `>` and `&` (and U+2028,
+ * U+2029) written as a `\u` escape, so no value can end the block (`</script>`) or open a comment
+ * (`<!--`); `JSON.parse` reads the same value back.
+ */
+export function configDataBlockText(config: WebClientConfig): string {
+    return JSON.stringify(config).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
 
 /** How `signIn` proves the password: SRP on AWS; USER_PASSWORD_AUTH on the local cloud (cognito-local has no SRP). */
 export type AuthFlowType = "USER_SRP_AUTH" | "USER_PASSWORD_AUTH";

@@ -23,7 +23,7 @@ import { AccountView, renderTotpSetup } from "./account-view";
 import "aws-amplify/auth/enable-oauth-listener";
 import { Hub } from "aws-amplify/utils";
 import { amplifyConfig } from "./amplify";
-import { bucketHost, parseClientConfig, WebClientConfig } from "./config";
+import { bucketHost, CONFIG_ELEMENT_ID, parseClientConfig, WebClientConfig } from "./config";
 import { downloadAttachment, fileNameOf, removeAttachment, uploadAttachment } from "./files";
 import { ErrorContext, explain } from "./messages";
 import { createNote, deleteNote, getNote, listNotes, Note, updateNote } from "./notes";
@@ -534,13 +534,23 @@ function redirectResult(): Promise<void> {
     });
 }
 
+/**
+ * The stack's configuration, from index.html's JSON data block (web/build.ts): no request for it,
+ * so the Content-Security-Policy's `connect-src` lists only the stack's own endpoints, not `'self'`.
+ */
+function embeddedConfig(): WebClientConfig {
+    const block = document.getElementById(CONFIG_ELEMENT_ID);
+    if (!(block instanceof HTMLScriptElement) || block.type !== "application/json") {
+        throw new Error(`index.html has no <script type="application/json" id="${CONFIG_ELEMENT_ID}">; build the client with npm run web:build, or use npm start`);
+    }
+    return parseClientConfig(JSON.parse(block.textContent ?? ""));
+}
+
 async function main(): Promise<void> {
     wireForms();
     show("#loading");
     try {
-        const response = await fetch("config.json", { cache: "no-store" });
-        if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
-        config = parseClientConfig(await response.json());
+        config = embeddedConfig();
         await relayS3(config);
         const redirected = redirectResult();
         Amplify.configure(amplifyConfig(config));
