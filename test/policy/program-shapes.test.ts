@@ -3,47 +3,16 @@
  * run as a child process the way CI runs it: the exit code, the violation lines and the summary.
  */
 import { strict as assert } from "node:assert";
-import { execFile } from "node:child_process";
 import { cpSync, existsSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { REPO_ROOT } from "../../tools/engine/program";
+import { limited, PolicyCheckResult, policyCheck as runPolicyCheck, PROGRAMS } from "../support/policy-check";
 
-const PROGRAMS = path.join(REPO_ROOT, "test", "fixtures", "programs");
 const OWN_SDK = path.join(PROGRAMS, "own-sdk", "node_modules", "@pulumi", "pulumi");
 
-interface Result {
-    code: number;
-    lines: string[];
-    stderr: string;
-}
-
-/** Runs policy:check on a fixture, without any AWS region in the environment. */
-function policyCheck(program: string, stack = "dev"): Promise<Result> {
-    // Type checking, which the CLI does by default, is tested in program-faults.test.ts.
-    const env: NodeJS.ProcessEnv = { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
-    delete env.AWS_REGION;
-    delete env.AWS_DEFAULT_REGION;
-    return new Promise((resolve) => {
-        execFile(
-            process.execPath,
-            ["-r", "ts-node/register/transpile-only", "tools/scripts/policy-check.ts", "--program", path.join(PROGRAMS, program), "--stack", stack],
-            { cwd: REPO_ROOT, env },
-            (error, stdout, stderr) => resolve({ code: error ? Number((error as any).code) : 0, lines: stdout.trim().split("\n"), stderr }),
-        );
-    });
-}
-
-/** Two at a time: each run is a Node process with its own Pulumi runtime. */
-function limited<T>(tasks: (() => Promise<T>)[], width = 2): Promise<T>[] {
-    const results: Promise<T>[] = [];
-    let chain: Promise<unknown>[] = Array.from({ length: width }, () => Promise.resolve());
-    tasks.forEach((task, index) => {
-        const slot = index % width;
-        const run = chain[slot].then(task, task);
-        chain[slot] = run.catch(() => undefined);
-        results.push(run);
-    });
-    return results;
+/** Runs policy:check on a fixture; type checking, which the CLI does by default, is tested in program-faults.test.ts. */
+function policyCheck(program: string, stack = "dev"): Promise<PolicyCheckResult> {
+    return runPolicyCheck(["--program", path.join(PROGRAMS, program), "--stack", stack], { PULUMI_NODEJS_TRANSPILE_ONLY: "true" });
 }
 
 const SUMMARY = (program: string, resources: number, mandatory: number, advisory: number) =>
@@ -55,7 +24,7 @@ const openUrl = (name: string) =>
 describe("npm run policy:check -- --program on each program shape", function () {
     this.timeout(120_000);
     const shapes = ["cjs-ts", "esm-ts", "mts", "mjs", "js-function", "main-subfolder", "reads-file", "own-sdk", "secrets", "missing-region", "multi-language"] as const;
-    const runs = {} as Record<(typeof shapes)[number] | "missing-key", Promise<Result>>;
+    const runs = {} as Record<(typeof shapes)[number] | "missing-key", Promise<PolicyCheckResult>>;
 
     before(() => {
         // The program's own SDK copy: a real copy (a symlink would resolve to the same module).
