@@ -124,8 +124,8 @@ function signInProviders() {
     };
 }
 
-// What a web client needs (Amplify Auth, Storage and a SigV4-signing API client): `StackOutputs`.
-// An optional output (`siteUrl`, `oauth`) is undefined, and so absent, when the stack has nothing to put in it.
+// What a web client needs (Amplify Auth, Storage and a SigV4-signing API client): `StackOutputs`,
+// in the order `STACK_OUTPUT_NAMES` lists them.
 type Exported = { [K in keyof StackOutputs]-?: pulumi.Output<NonNullable<StackOutputs[K]>> };
 type Optional = (typeof OPTIONAL_STACK_OUTPUT_NAMES)[number];
 const outputs: Omit<Exported, Optional> & { [K in Optional]: Exported[K] | undefined } = {
@@ -139,4 +139,7 @@ const outputs: Omit<Exported, Optional> & { [K in Optional]: Exported[K] | undef
     siteUrl: site?.url,
     oauth: auth.oauth,
 };
-export const { region, userPoolId, userPoolClientId, identityPoolId, apiUrl, bucketName, tableName, siteUrl, oauth } = outputs;
+
+// An optional output (`siteUrl` with `site: false`, `oauth` without `identityProviders`) is left out
+// altogether: exported as undefined, Pulumi would warn of it on every preview and deploy.
+export = Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined)) as Partial<Exported>;
