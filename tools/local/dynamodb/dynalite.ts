@@ -10,7 +10,7 @@
  * `stop()` drops open keep-alive connections first, so it returns at once; calling it twice is
  * harmless. Each call starts an independent server with its own empty store.
  */
-import { CreateTableCommand, DynamoDBClient, DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -35,6 +35,17 @@ export interface LocalDynamo {
     makeClient(config?: DynamoDBClientConfig): DynamoDBClient;
     /** Stops the server; later requests fail with a connection error. Idempotent. */
     stop(): Promise<void>;
+}
+
+/**
+ * Waits for a table dynalite just created to be ACTIVE. dynalite answers CreateTable with CREATING
+ * and turns the table ACTIVE in a later write of its own (even with `createTableMs: 0`); until then
+ * every item request is ResourceNotFoundException, which a loaded machine does meet.
+ */
+export async function waitUntilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+    while ((await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus !== "ACTIVE") {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+    }
 }
 
 export interface StartDynaliteOptions {
@@ -68,6 +79,7 @@ export async function startDynalite(options: StartDynaliteOptions = {}): Promise
             BillingMode: "PAY_PER_REQUEST",
         }),
     );
+    await waitUntilActive(raw, tableName);
     const client = DynamoDBDocumentClient.from(raw);
 
     let stopped: Promise<void> | undefined;

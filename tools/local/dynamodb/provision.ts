@@ -1,6 +1,6 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from "@aws-sdk/client-dynamodb";
 import type { Provisioner } from "../provisioner";
-import { LOCAL_CREDENTIALS } from "./dynalite";
+import { LOCAL_CREDENTIALS, waitUntilActive } from "./dynalite";
 
 /**
  * `aws:dynamodb/table:Table`: CreateTable on dynalite with the declared keys, billing mode and
@@ -37,6 +37,7 @@ export const table: Provisioner = async ({ id, inputs }, { registry, endpoints }
                 : undefined,
         }),
     );
+    await waitUntilActive(client, id);
     client.destroy();
     return undefined;
 };

@@ -4,6 +4,7 @@ import { Server } from "node:http";
 import { AddressInfo } from "node:net";
 import { CredentialStore } from "../../../../tools/local/sts/credentials";
 import { dynamoResources, LocalDynamoFront } from "../../../../tools/local/dynamodb/front";
+import { waitUntilActive } from "../../../../tools/local/dynamodb/dynalite";
 import { LocalRegistry } from "../../../../tools/local/registry";
 
 const REGION = "us-east-1";
@@ -32,6 +33,7 @@ describe("local DynamoDB front (what the functions call)", () => {
                 BillingMode: "PAY_PER_REQUEST",
             }),
         );
+        await waitUntilActive(admin, TABLE);
         const registry = new LocalRegistry(REGION, ACCOUNT);
         registry.roles.set("list-role", { name: "list-role", arn: ROLE_ARN, assumeRolePolicy: "{}" });
         registry.inlinePolicies.set(
