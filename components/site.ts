@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CLOUDFRONT_CERTIFICATE_REGION } from "../lib/config";
+import { denyInsecureTransport, lockDownBucket } from "../lib/bucket";
 import { policyJson } from "../lib/iam";
 import { bundleSiteClient, siteObjects, siteScript } from "../web/build";
 import { FRAME_OPTION, headerPolicy, HSTS_MAX_AGE_SECONDS, REFERRER_POLICY } from "../web/headers";
@@ -61,7 +62,7 @@ export class NotesSite extends pulumi.ComponentResource {
         }
 
         this.bucket = new aws.s3.Bucket(`${name}-content`, {}, { parent: this });
-        const publicAccessBlock = this.lockDownBucket(name);
+        const publicAccessBlock = lockDownBucket(`${name}-content`, this.bucket, this);
         const certificateArn = args.domain ? this.certificate(name, args.domain, args) : undefined;
         this.distribution = this.createDistribution(name, args, certificateArn);
         this.allowOnlyThisDistribution(name, publicAccessBlock);
@@ -77,22 +78,6 @@ export class NotesSite extends pulumi.ComponentResource {
     }
 
     /** No public access of any kind, no ACLs, encryption at rest; the policy comes with the distribution. */
-    private lockDownBucket(name: string): aws.s3.BucketPublicAccessBlock {
-        const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
-            `${name}-content-public-access`,
-            { bucket: this.bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-            { parent: this },
-        );
-        // Origin Access Control needs the bucket to own every object (ACLs off).
-        new aws.s3.BucketOwnershipControls(`${name}-content-ownership`, { bucket: this.bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
-        new aws.s3.BucketServerSideEncryptionConfiguration(
-            `${name}-content-encryption`,
-            { bucket: this.bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] },
-            { parent: this },
-        );
-        return publicAccessBlock;
-    }
-
     /**
      * TLS only, and `s3:GetObject` for CloudFront only on behalf of this distribution. Without the
      * `AWS:SourceArn` condition any distribution, in any account, could read the bucket through
@@ -105,14 +90,7 @@ export class NotesSite extends pulumi.ComponentResource {
             {
                 bucket: this.bucket.id,
                 policy: policyJson([
-                    {
-                        Sid: "DenyInsecureTransport",
-                        Effect: "Deny",
-                        Principal: "*",
-                        Action: "s3:*",
-                        Resource: [this.bucket.arn, pulumi.interpolate`${this.bucket.arn}/*`],
-                        Condition: { Bool: { "aws:SecureTransport": "false" } },
-                    },
+                    denyInsecureTransport(this.bucket),
                     {
                         Sid: "CloudFrontReadsForThisDistributionOnly",
                         Effect: "Allow",

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { denyInsecureTransport, lockDownBucket } from "../lib/bucket";
 import { policyJson } from "../lib/iam";
 
 export interface NotesStorageArgs {
@@ -76,7 +77,7 @@ export class NotesStorage extends pulumi.ComponentResource {
             { forceDestroy: args.bucketForceDestroy },
             { parent: this, retainOnDelete: args.retainOnDelete },
         );
-        this.lockDownBucket(name, this.bucket);
+        this.secureBucket(name, this.bucket);
         this.expireOldObjects(name, this.bucket, args);
         this.allowBrowserUploads(name, this.bucket, args.corsAllowedOrigins);
 
@@ -114,48 +115,12 @@ export class NotesStorage extends pulumi.ComponentResource {
     }
 
     /** No public access of any kind, no ACLs, encryption at rest, TLS only. */
-    private lockDownBucket(name: string, bucket: aws.s3.Bucket): void {
-        const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
-            `${name}-uploads-public-access`,
-            {
-                bucket: bucket.id,
-                blockPublicAcls: true,
-                blockPublicPolicy: true,
-                ignorePublicAcls: true,
-                restrictPublicBuckets: true,
-            },
-            { parent: this },
-        );
-        new aws.s3.BucketOwnershipControls(
-            `${name}-uploads-ownership`,
-            { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-            { parent: this },
-        );
-        new aws.s3.BucketServerSideEncryptionConfiguration(
-            `${name}-uploads-encryption`,
-            {
-                bucket: bucket.id,
-                rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
-            },
-            { parent: this },
-        );
-        // A deny-only policy: it makes no principal more powerful, it refuses plain-HTTP requests
-        // for every action. `s3:*` is the point here (every action), and it is a Deny.
+    private secureBucket(name: string, bucket: aws.s3.Bucket): void {
+        const publicAccessBlock = lockDownBucket(`${name}-uploads`, bucket, this);
         new aws.s3.BucketPolicy(
             `${name}-uploads-tls-only`,
-            {
-                bucket: bucket.id,
-                policy: policyJson([
-                    {
-                        Sid: "DenyInsecureTransport",
-                        Effect: "Deny",
-                        Principal: "*",
-                        Action: "s3:*",
-                        Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
-                        Condition: { Bool: { "aws:SecureTransport": "false" } },
-                    },
-                ]),
-            },
+            // A deny-only policy: it makes no principal more powerful.
+            { bucket: bucket.id, policy: policyJson([denyInsecureTransport(bucket)]) },
             // One configuration change at a time per bucket: S3 can answer OperationAborted when
             // the policy and the public access block are written concurrently.
             { parent: this, dependsOn: [publicAccessBlock] },

@@ -249,6 +249,21 @@ function integerParameter(value: string, name: string, min: number, max: number)
     return Number(value);
 }
 
+/** What ListObjectsV2 and ListObjectVersions take alike: prefix, delimiter, max-keys and encoding-type. */
+function listingParameters(query: Record<string, string>) {
+    const prefix = query.prefix ?? "";
+    if (prefix !== "") checkKey(prefix, "prefix");
+    const encoding = query["encoding-type"];
+    if (encoding !== undefined && encoding !== "url") throw invalidArgument("Invalid Encoding Method specified in Request", "encoding-type", encoding);
+    return {
+        prefix,
+        delimiter: query.delimiter === "" ? undefined : query.delimiter,
+        maxKeys: query["max-keys"] === undefined ? 1000 : Math.min(1000, integerParameter(query["max-keys"], "max-keys", 0, 2147483647)),
+        maxKeysGiven: query["max-keys"] !== undefined,
+        encodeUrl: encoding === "url",
+    };
+}
+
 /** Which operation a request is, from its method, whether it names a key, its sub-resources and headers. */
 function operationName(method: string, hasKey: boolean, query: Record<string, string>, request: ReceivedRequest): S3OperationName {
     const has = (name: string) => name in query;
@@ -378,10 +393,7 @@ export function parseS3Request(request: ReceivedRequest, region: string): S3Oper
                 return { name, bucket, keys: [], objects: [], quiet: false, digests: bodyDigests(request) };
             case "ListObjectVersions": {
                 if (query.versions !== "") throw invalidArgument("The versions parameter takes no value.", "versions", query.versions);
-                const prefix = query.prefix ?? "";
-                if (prefix !== "") checkKey(prefix, "prefix");
-                const encoding = query["encoding-type"];
-                if (encoding !== undefined && encoding !== "url") throw invalidArgument("Invalid Encoding Method specified in Request", "encoding-type", encoding);
+                const listing = listingParameters(query);
                 const keyMarker = query["key-marker"] === "" ? undefined : query["key-marker"];
                 if (keyMarker !== undefined) checkKey(keyMarker, "key-marker");
                 const versionIdMarker = query["version-id-marker"] === "" ? undefined : query["version-id-marker"];
@@ -392,20 +404,13 @@ export function parseS3Request(request: ReceivedRequest, region: string): S3Oper
                 return {
                     name,
                     bucket,
-                    prefix,
-                    delimiter: query.delimiter === "" ? undefined : query.delimiter,
-                    maxKeys: query["max-keys"] === undefined ? 1000 : Math.min(1000, integerParameter(query["max-keys"], "max-keys", 0, 2147483647)),
-                    maxKeysGiven: query["max-keys"] !== undefined,
+                    ...listing,
                     keyMarker,
                     versionIdMarker,
-                    encodeUrl: encoding === "url",
                 };
             }
             case "ListObjectsV2": {
-                const prefix = query.prefix ?? "";
-                if (prefix !== "") checkKey(prefix, "prefix");
-                const encoding = query["encoding-type"];
-                if (encoding !== undefined && encoding !== "url") throw invalidArgument("Invalid Encoding Method specified in Request", "encoding-type", encoding);
+                const listing = listingParameters(query);
                 const fetchOwner = query["fetch-owner"];
                 if (fetchOwner !== undefined && fetchOwner !== "true" && fetchOwner !== "false") throw invalidArgument("Invalid fetch-owner value", "fetch-owner", fetchOwner);
                 const startAfter = query["start-after"];
@@ -413,13 +418,9 @@ export function parseS3Request(request: ReceivedRequest, region: string): S3Oper
                 return {
                     name,
                     bucket,
-                    prefix,
-                    delimiter: query.delimiter === "" ? undefined : query.delimiter,
-                    maxKeys: query["max-keys"] === undefined ? 1000 : Math.min(1000, integerParameter(query["max-keys"], "max-keys", 0, 2147483647)),
-                    maxKeysGiven: query["max-keys"] !== undefined,
+                    ...listing,
                     continuationToken: query["continuation-token"],
                     startAfter,
-                    encodeUrl: encoding === "url",
                     fetchOwner: fetchOwner === "true",
                 };
             }
